@@ -1,0 +1,201 @@
+#include "p2pcdn/chunk_assembler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+namespace p2pcdn {
+namespace {
+
+std::vector<uint8_t> body_of(size_t n) {
+  std::vector<uint8_t> b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>((i * 131) ^ (i >> 8));
+  return b;
+}
+
+ByteView slice(const std::vector<uint8_t>& b, size_t from, size_t n) {
+  return ByteView(b.data() + from, n);
+}
+
+RequestShape whole(const std::vector<uint8_t>& b, bool verify = true) {
+  RequestShape s{0, b.size(), std::nullopt};
+  if (verify) s.expected_hash = sha256(ByteView(b));
+  return s;
+}
+
+TEST(ChunkAssembler, InOrderCompletesAndVerifies) {
+  const auto b = body_of(100000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  for (size_t at = 0; at < b.size(); at += 16384) {
+    const size_t n = std::min<size_t>(16384, b.size() - at);
+    auto r = a.add(1, at, slice(b, at, n), 1);
+    ASSERT_TRUE(r.ok()) << describe(r.error());
+    EXPECT_EQ(r.value(), at + n == b.size() ? ChunkOutcome::kComplete : ChunkOutcome::kAccepted);
+    EXPECT_EQ(a.progress(1)->hashed_upto, at + n);  // hashed as it arrived
+  }
+  auto body = a.body(1);
+  ASSERT_TRUE(body.ok());
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), body->data));
+}
+
+TEST(ChunkAssembler, OutOfOrderAnyPermutation) {
+  const auto b = body_of(50 * 1000 + 17);
+  const size_t chunk = 1000;
+  std::vector<size_t> order((b.size() + chunk - 1) / chunk);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937 rng(7);
+  for (int round = 0; round < 5; ++round) {
+    std::shuffle(order.begin(), order.end(), rng);
+    ChunkAssembler a;
+    ASSERT_EQ(a.begin(9, whole(b), 0), Errc::kOk);
+    Result<ChunkOutcome> last = ChunkOutcome::kAccepted;
+    for (size_t i : order) {
+      const size_t at = i * chunk;
+      last = a.add(9, at, slice(b, at, std::min(chunk, b.size() - at)), 0);
+      ASSERT_TRUE(last.ok()) << describe(last.error());
+    }
+    EXPECT_EQ(last.value(), ChunkOutcome::kComplete);
+    EXPECT_TRUE(std::equal(b.begin(), b.end(), a.body(9)->data));
+  }
+}
+
+TEST(ChunkAssembler, DuplicatesAreIgnored) {
+  const auto b = body_of(3000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.add(1, 1000, slice(b, 1000, 1000), 0).value(), ChunkOutcome::kAccepted);
+  // Same chunk again, and a sub-range of it, even with different bytes: ignored, not stored.
+  EXPECT_EQ(a.add(1, 1000, slice(b, 1000, 1000), 0).value(), ChunkOutcome::kDuplicate);
+  const std::vector<uint8_t> evil(500, 0xEE);
+  EXPECT_EQ(a.add(1, 1200, ByteView(evil), 0).value(), ChunkOutcome::kDuplicate);
+  EXPECT_EQ(a.progress(1)->received, 1000u);
+  ASSERT_EQ(a.add(1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kAccepted);
+  ASSERT_EQ(a.add(1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
+  EXPECT_EQ(a.add(1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kDuplicate);
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), a.body(1)->data));
+}
+
+TEST(ChunkAssembler, OverlapsAreRejectedAndChangeNothing) {
+  const auto b = body_of(3000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(1, 1000, slice(b, 1000, 1000), 0).ok());
+  EXPECT_EQ(a.add(1, 500, slice(b, 500, 1000), 0).error(), Errc::kOverlap);   // into the start
+  EXPECT_EQ(a.add(1, 1500, slice(b, 1500, 1000), 0).error(), Errc::kOverlap);  // past the end
+  EXPECT_EQ(a.add(1, 0, slice(b, 0, 3000), 0).error(), Errc::kOverlap);        // around it
+  EXPECT_EQ(a.progress(1)->received, 1000u);
+  ASSERT_TRUE(a.add(1, 0, slice(b, 0, 1000), 0).ok());
+  EXPECT_EQ(a.add(1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
+}
+
+TEST(ChunkAssembler, OverflowAndUnknownRequest) {
+  const auto b = body_of(1000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  EXPECT_EQ(a.add(1, 999, slice(b, 0, 2), 0).error(), Errc::kOverflow);
+  EXPECT_EQ(a.add(1, 1000, slice(b, 0, 1), 0).error(), Errc::kOverflow);
+  EXPECT_EQ(a.add(1, ~0ull, slice(b, 0, 1), 0).error(), Errc::kOverflow);
+  EXPECT_EQ(a.add(2, 0, slice(b, 0, 1), 0).error(), Errc::kUnknownRequest);
+  EXPECT_EQ(a.add(1, 0, ByteView(), 0).error(), Errc::kBadField);
+  EXPECT_EQ(a.add(1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kComplete);
+}
+
+TEST(ChunkAssembler, RangeRequestsUseAbsoluteOffsets) {
+  const auto b = body_of(10000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(3, RequestShape{4000, 2000, sha256(slice(b, 4000, 2000))}, 0), Errc::kOk);
+  EXPECT_EQ(a.add(3, 3999, slice(b, 3999, 10), 0).error(), Errc::kOverflow);  // before the range
+  ASSERT_EQ(a.add(3, 5000, slice(b, 5000, 1000), 0).value(), ChunkOutcome::kAccepted);
+  ASSERT_EQ(a.add(3, 4000, slice(b, 4000, 1000), 0).value(), ChunkOutcome::kComplete);
+  EXPECT_TRUE(std::equal(b.begin() + 4000, b.begin() + 6000, a.body(3)->data));
+}
+
+TEST(ChunkAssembler, HashMismatchClosesTheRequest) {
+  auto b = body_of(2000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(1, 0, slice(b, 0, 1000), 0).ok());
+  b[1500] ^= 1;  // the peer lies in the second half
+  EXPECT_EQ(a.add(1, 1000, slice(b, 1000, 1000), 0).error(), Errc::kHashMismatch);
+  EXPECT_EQ(a.open_requests(), 0u);
+  EXPECT_EQ(a.bytes_allocated(), 0u);
+  EXPECT_EQ(a.add(1, 0, slice(b, 0, 10), 0).error(), Errc::kUnknownRequest);
+}
+
+TEST(ChunkAssembler, UnverifiedRequestCompletesWithoutHash) {
+  const auto b = body_of(500);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b, false), 0), Errc::kOk);
+  EXPECT_EQ(a.add(1, 0, slice(b, 0, 500), 0).value(), ChunkOutcome::kComplete);
+  EXPECT_EQ(a.progress(1)->hashed_upto, 0u);
+}
+
+TEST(ChunkAssembler, BodyOnlyWhenComplete) {
+  const auto b = body_of(500);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  EXPECT_EQ(a.body(1).error(), Errc::kNotComplete);
+  EXPECT_EQ(a.body(2).error(), Errc::kUnknownRequest);
+}
+
+TEST(ChunkAssembler, BeginRejectsBadShapesAndDuplicates) {
+  ChunkAssembler a;
+  EXPECT_EQ(a.begin(1, RequestShape{0, 0, std::nullopt}, 0), Errc::kBadField);
+  EXPECT_EQ(a.begin(1, RequestShape{~0ull, 2, std::nullopt}, 0), Errc::kBadField);
+  ASSERT_EQ(a.begin(1, RequestShape{0, 10, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.begin(1, RequestShape{0, 10, std::nullopt}, 0), Errc::kDuplicateRequest);
+}
+
+TEST(ChunkAssembler, MemoryCapAndRequestCap) {
+  AssemblerLimits limits;
+  limits.max_total_bytes = 10000;
+  limits.max_requests = 3;
+  ChunkAssembler a(limits);
+  ASSERT_EQ(a.begin(1, RequestShape{0, 6000, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.begin(2, RequestShape{0, 4001, std::nullopt}, 0), Errc::kMemoryCap);
+  ASSERT_EQ(a.begin(2, RequestShape{0, 4000, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.bytes_allocated(), 10000u);
+  EXPECT_EQ(a.begin(3, RequestShape{0, ~0ull >> 1, std::nullopt}, 0), Errc::kMemoryCap);
+  a.release(1);
+  EXPECT_EQ(a.bytes_allocated(), 4000u);
+  ASSERT_EQ(a.begin(3, RequestShape{0, 1, std::nullopt}, 0), Errc::kOk);
+  ASSERT_EQ(a.begin(4, RequestShape{0, 1, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.begin(5, RequestShape{0, 1, std::nullopt}, 0), Errc::kTooManyRequests);
+}
+
+TEST(ChunkAssembler, FragmentCapStopsADrippingPeer) {
+  AssemblerLimits limits;
+  limits.max_fragments = 4;
+  ChunkAssembler a(limits);
+  const auto b = body_of(100);
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  for (size_t at = 0; at < 8; at += 2) ASSERT_TRUE(a.add(1, at, slice(b, at, 1), 0).ok());
+  EXPECT_EQ(a.add(1, 20, slice(b, 20, 1), 0).error(), Errc::kTooFragmented);
+  // Filling a hole still works: it merges pieces instead of adding one.
+  EXPECT_EQ(a.add(1, 1, slice(b, 1, 1), 0).value(), ChunkOutcome::kAccepted);
+  EXPECT_EQ(a.add(1, 8, slice(b, 8, 92), 0).value(), ChunkOutcome::kAccepted);
+}
+
+TEST(ChunkAssembler, ExpiresOnlyStalledRequests) {
+  AssemblerLimits limits;
+  limits.stall_timeout_ms = 1000;
+  ChunkAssembler a(limits);
+  const auto b = body_of(100);
+  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(2, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(3, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(2, 0, slice(b, 0, 10), 900).ok());      // progress keeps 2 alive
+  ASSERT_TRUE(a.add(3, 0, slice(b, 0, 100), 0).ok());       // complete: never expires
+  EXPECT_TRUE(a.expire(1000).empty());
+  EXPECT_EQ(a.expire(1001), std::vector<uint32_t>{1});
+  EXPECT_TRUE(a.expire(500).empty());  // a clock stepping back expires nothing
+  EXPECT_EQ(a.expire(1901), std::vector<uint32_t>{2});
+  EXPECT_EQ(a.open_requests(), 1u);
+  EXPECT_EQ(a.add(1, 10, slice(b, 10, 10), 2000).error(), Errc::kUnknownRequest);
+}
+
+}  // namespace
+}  // namespace p2pcdn

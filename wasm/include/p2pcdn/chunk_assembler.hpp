@@ -1,0 +1,95 @@
+// Reassembles a body from DATA chunks that may arrive out of order, from a peer that may
+// lie. Chunks are copied once, straight into one preallocated buffer per request; the
+// contiguous prefix is hashed as it grows, so verification needs no second pass.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "p2pcdn/bytes.hpp"
+#include "p2pcdn/result.hpp"
+#include "p2pcdn/sha256.hpp"
+
+namespace p2pcdn {
+
+struct AssemblerLimits {
+  // Bodies being reassembled at once, in bytes: bounds what peers can make a page allocate.
+  uint64_t max_total_bytes = 256ull << 20;
+  // Disjoint pieces per request: a peer sending every other chunk cannot grow our state.
+  size_t max_fragments = 1024;
+  // Open requests at once.
+  size_t max_requests = 256;
+  // A request that makes no progress for this long is expired (progress, not a deadline).
+  uint64_t stall_timeout_ms = 4000;
+};
+
+struct RequestShape {
+  uint64_t offset = 0;  // absolute offset of the range in the body
+  uint64_t length = 0;  // bytes expected
+  // Checked when the last byte arrives; absent: the caller verifies some other way.
+  std::optional<Sha256Digest> expected_hash;
+};
+
+enum class ChunkOutcome : uint8_t {
+  kAccepted = 0,   // new bytes stored
+  kDuplicate = 1,  // every byte was already here; ignored
+  kComplete = 2,   // last byte arrived and the hash (if any) matched
+};
+
+struct RequestProgress {
+  uint64_t received = 0;      // bytes stored
+  uint64_t hashed_upto = 0;  // contiguous bytes from the range start already hashed
+  uint64_t length = 0;
+  uint64_t last_progress_ms = 0;
+};
+
+class ChunkAssembler {
+ public:
+  explicit ChunkAssembler(AssemblerLimits limits = {});
+
+  // Opens a request and allocates its buffer. kDuplicateRequest, kMemoryCap,
+  // kTooManyRequests or kBadField (zero length, range wraps) on failure.
+  Errc begin(uint32_t request_id, const RequestShape& shape, uint64_t now_ms);
+
+  // Stores one chunk. On kHashMismatch the request is closed; on other errors it stays
+  // open and unchanged, so the caller decides whether to drop the peer.
+  Result<ChunkOutcome> add(uint32_t request_id, uint64_t offset, ByteView payload,
+                           uint64_t now_ms);
+
+  // The complete body, valid until release(); kNotComplete otherwise.
+  Result<ByteView> body(uint32_t request_id) const;
+  std::optional<RequestProgress> progress(uint32_t request_id) const;
+
+  // Closes the request and frees its buffer. Unknown ids are ignored.
+  void release(uint32_t request_id);
+
+  // Closes every request idle for longer than stall_timeout_ms; returns their ids.
+  std::vector<uint32_t> expire(uint64_t now_ms);
+
+  uint64_t bytes_allocated() const { return bytes_allocated_; }
+  size_t open_requests() const { return requests_.size(); }
+
+ private:
+  struct Pending {
+    RequestShape shape;
+    std::unique_ptr<uint8_t[]> buffer;  // uninitialised: no pass to zero it
+    std::map<uint64_t, uint64_t> pieces;  // start -> end, relative, merged, disjoint
+    uint64_t received = 0;
+    uint64_t hashed_upto = 0;
+    uint64_t last_progress_ms = 0;
+    Sha256 hash;
+    bool complete = false;
+  };
+
+  Result<ChunkOutcome> store(Pending& p, uint64_t start, ByteView payload, uint64_t now_ms);
+  void hash_new_prefix(Pending& p);
+
+  AssemblerLimits limits_;
+  std::unordered_map<uint32_t, Pending> requests_;
+  uint64_t bytes_allocated_ = 0;
+};
+
+}  // namespace p2pcdn

@@ -1,0 +1,42 @@
+// SHA-256 through Crypto++: resource ids (hash of the canonical URL) and integrity
+// (hash of the body), one-shot or incremental, in hex and SRI ("sha256-<base64>") form.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "p2pcdn/bytes.hpp"
+
+namespace p2pcdn {
+
+// Incremental hasher; feed bytes as they become contiguous, finish() once.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+
+  void update(ByteView bytes);
+  // Returns the digest and resets the hasher for reuse.
+  Sha256Digest finish();
+
+ private:
+  struct Impl;  // keeps Crypto++ out of this header
+  std::unique_ptr<Impl> impl_;
+};
+
+Sha256Digest sha256(ByteView bytes);
+
+// The resource id of a canonical URL (WHATWG URL `href` without fragment; see protocol.md).
+ResourceId resource_id_for_url(std::string_view canonical_url);
+
+std::string to_hex(const Sha256Digest& digest);
+std::optional<Sha256Digest> digest_from_hex(std::string_view hex);
+
+std::string to_sri(const Sha256Digest& digest);
+// Accepts exactly "sha256-" + 44 base64 characters (padding included).
+std::optional<Sha256Digest> digest_from_sri(std::string_view sri);
+
+}  // namespace p2pcdn

@@ -1,0 +1,129 @@
+#include "p2pcdn/chunk_assembler.hpp"
+
+#include <cstring>
+#include <iterator>
+
+namespace p2pcdn {
+
+ChunkAssembler::ChunkAssembler(AssemblerLimits limits) : limits_(limits) {}
+
+Errc ChunkAssembler::begin(uint32_t request_id, const RequestShape& shape, uint64_t now_ms) {
+  if (requests_.count(request_id) != 0) return Errc::kDuplicateRequest;
+  if (shape.length == 0 || shape.offset + shape.length < shape.offset) return Errc::kBadField;
+  if (requests_.size() >= limits_.max_requests) return Errc::kTooManyRequests;
+  if (shape.length > limits_.max_total_bytes - bytes_allocated_) return Errc::kMemoryCap;
+
+  Pending p;
+  p.shape = shape;
+  p.buffer.reset(new (std::nothrow) uint8_t[shape.length]);
+  if (!p.buffer) return Errc::kMemoryCap;
+  p.last_progress_ms = now_ms;
+  bytes_allocated_ += shape.length;
+  requests_.emplace(request_id, std::move(p));
+  return Errc::kOk;
+}
+
+Result<ChunkOutcome> ChunkAssembler::add(uint32_t request_id, uint64_t offset, ByteView payload,
+                                         uint64_t now_ms) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return Errc::kUnknownRequest;
+  Pending& p = it->second;
+  if (payload.size == 0) return Errc::kBadField;
+  if (offset < p.shape.offset) return Errc::kOverflow;
+  const uint64_t start = offset - p.shape.offset;
+  if (start >= p.shape.length || payload.size > p.shape.length - start) return Errc::kOverflow;
+  if (p.complete) return ChunkOutcome::kDuplicate;
+
+  auto result = store(p, start, payload, now_ms);
+  if (result.ok() && result.value() == ChunkOutcome::kComplete) {
+    p.complete = true;
+  } else if (!result.ok() && result.error() == Errc::kHashMismatch) {
+    release(request_id);
+  }
+  return result;
+}
+
+Result<ChunkOutcome> ChunkAssembler::store(Pending& p, uint64_t start, ByteView payload,
+                                           uint64_t now_ms) {
+  const uint64_t end = start + payload.size;
+  // The piece starting at or before `start`, and the first one after it.
+  auto next = p.pieces.upper_bound(start);
+  auto prev = next == p.pieces.begin() ? p.pieces.end() : std::prev(next);
+
+  if (prev != p.pieces.end() && prev->second >= end) return ChunkOutcome::kDuplicate;
+  if (prev != p.pieces.end() && prev->second > start) return Errc::kOverlap;
+  if (next != p.pieces.end() && next->first < end) return Errc::kOverlap;
+
+  const bool joins_prev = prev != p.pieces.end() && prev->second == start;
+  const bool joins_next = next != p.pieces.end() && next->first == end;
+  if (!joins_prev && !joins_next && p.pieces.size() >= limits_.max_fragments) {
+    return Errc::kTooFragmented;
+  }
+
+  std::memcpy(p.buffer.get() + start, payload.data, payload.size);
+  if (joins_prev && joins_next) {
+    prev->second = next->second;
+    p.pieces.erase(next);
+  } else if (joins_prev) {
+    prev->second = end;
+  } else if (joins_next) {
+    const uint64_t next_end = next->second;
+    p.pieces.erase(next);
+    p.pieces.emplace(start, next_end);
+  } else {
+    p.pieces.emplace(start, end);
+  }
+  p.received += payload.size;
+  p.last_progress_ms = now_ms;
+  hash_new_prefix(p);
+
+  if (p.received < p.shape.length) return ChunkOutcome::kAccepted;
+  if (p.shape.expected_hash && p.hash.finish() != *p.shape.expected_hash) {
+    return Errc::kHashMismatch;
+  }
+  return ChunkOutcome::kComplete;
+}
+
+void ChunkAssembler::hash_new_prefix(Pending& p) {
+  if (!p.shape.expected_hash) return;
+  auto first = p.pieces.begin();
+  if (first == p.pieces.end() || first->first != 0 || first->second <= p.hashed_upto) return;
+  p.hash.update(ByteView{p.buffer.get() + p.hashed_upto, first->second - p.hashed_upto});
+  p.hashed_upto = first->second;
+}
+
+Result<ByteView> ChunkAssembler::body(uint32_t request_id) const {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return Errc::kUnknownRequest;
+  if (!it->second.complete) return Errc::kNotComplete;
+  return ByteView{it->second.buffer.get(), it->second.shape.length};
+}
+
+std::optional<RequestProgress> ChunkAssembler::progress(uint32_t request_id) const {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return std::nullopt;
+  const Pending& p = it->second;
+  return RequestProgress{p.received, p.hashed_upto, p.shape.length, p.last_progress_ms};
+}
+
+void ChunkAssembler::release(uint32_t request_id) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  bytes_allocated_ -= it->second.shape.length;
+  requests_.erase(it);
+}
+
+std::vector<uint32_t> ChunkAssembler::expire(uint64_t now_ms) {
+  std::vector<uint32_t> expired;
+  for (const auto& [id, p] : requests_) {
+    // A clock that steps back never expires anything.
+    if (!p.complete && now_ms > p.last_progress_ms &&
+        now_ms - p.last_progress_ms > limits_.stall_timeout_ms) {
+      expired.push_back(id);
+    }
+  }
+  for (uint32_t id : expired) release(id);
+  return expired;
+}
+
+}  // namespace p2pcdn
