@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <iterator>
+#include <limits>
 
 namespace p2pcdn {
 
@@ -12,10 +13,12 @@ Errc ChunkAssembler::begin(uint32_t request_id, const RequestShape& shape, uint6
   if (shape.length == 0 || shape.offset + shape.length < shape.offset) return Errc::kBadField;
   if (requests_.size() >= limits_.max_requests) return Errc::kTooManyRequests;
   if (shape.length > limits_.max_total_bytes - bytes_allocated_) return Errc::kMemoryCap;
+  // A 32-bit (Wasm) address space cannot hold more, whatever the cap says.
+  if (shape.length > std::numeric_limits<size_t>::max()) return Errc::kMemoryCap;
 
   Pending p;
   p.shape = shape;
-  p.buffer.reset(new (std::nothrow) uint8_t[shape.length]);
+  p.buffer.reset(new (std::nothrow) uint8_t[static_cast<size_t>(shape.length)]);
   if (!p.buffer) return Errc::kMemoryCap;
   p.last_progress_ms = now_ms;
   bytes_allocated_ += shape.length;
@@ -88,7 +91,7 @@ void ChunkAssembler::hash_new_prefix(Pending& p) {
   if (!p.shape.expected_hash) return;
   auto first = p.pieces.begin();
   if (first == p.pieces.end() || first->first != 0 || first->second <= p.hashed_upto) return;
-  p.hash.update(ByteView{p.buffer.get() + p.hashed_upto, first->second - p.hashed_upto});
+  p.hash.update(ByteView{p.buffer.get() + p.hashed_upto, static_cast<size_t>(first->second - p.hashed_upto)});
   p.hashed_upto = first->second;
 }
 
@@ -96,7 +99,7 @@ Result<ByteView> ChunkAssembler::body(uint32_t request_id) const {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return Errc::kUnknownRequest;
   if (!it->second.complete) return Errc::kNotComplete;
-  return ByteView{it->second.buffer.get(), it->second.shape.length};
+  return ByteView{it->second.buffer.get(), static_cast<size_t>(it->second.shape.length)};
 }
 
 std::optional<RequestProgress> ChunkAssembler::progress(uint32_t request_id) const {

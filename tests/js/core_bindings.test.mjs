@@ -1,0 +1,149 @@
+// The Wasm core as JavaScript sees it: values in, values or {error} out, never a throw.
+import assert from 'node:assert/strict';
+import {createHash, randomBytes} from 'node:crypto';
+import {test} from 'node:test';
+
+import {loadCore} from './load_core.mjs';
+
+const core = await loadCore();
+const hex = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const sri = (bytes) => 'sha256-' + createHash('sha256').update(bytes).digest('base64');
+
+test('sha256 matches Node crypto, one-shot and streamed', () => {
+  for (const n of [0, 1, 63, 64, 65, 1000, 1 << 20]) {
+    const bytes = randomBytes(n);
+    assert.equal(core.sha256Hex(bytes), hex(bytes));
+    assert.equal(core.sha256Sri(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n)), sri(bytes));
+    const stream = new core.Sha256Stream();
+    for (let at = 0; at < n; at += 4099) stream.update(bytes.subarray(at, at + 4099));
+    assert.equal(stream.finishHex(), hex(bytes));
+    stream.delete();
+  }
+  assert.equal(core.resourceId('https://example.com/a.png'), hex(Buffer.from('https://example.com/a.png')));
+  assert.equal(core.sriToHex(sri(Buffer.from('abc'))), hex(Buffer.from('abc')));
+  assert.equal(core.hexToSri(hex(Buffer.from('abc'))), sri(Buffer.from('abc')));
+  assert.equal(core.sriToHex('sha256-nope'), null);
+  assert.equal(core.sha256Hex('not bytes').error, 'bad-field');
+});
+
+test('frames round-trip through the shared codec', () => {
+  const id = hex(Buffer.from('id'));
+  const frames = [
+    {type: 'hello', maxVersion: 1, maxMessageSize: 262144, capabilities: 1},
+    {type: 'have', op: 'replace', ids: [id, hex(Buffer.from('x'))]},
+    {type: 'request', requestId: 7, resource: id, contentHash: id, offset: 2 ** 40, length: 99},
+    {type: 'request', requestId: 8, resource: id, contentHash: id, offset: 0, length: null},
+    {type: 'response-head', requestId: 7, totalSize: 12345, headers: 'content-type: image/png\n'},
+    {type: 'data', requestId: 7, offset: 16384, payload: new Uint8Array([1, 2, 3])},
+    {type: 'cancel', requestId: 7},
+    {type: 'not-found', requestId: 7},
+    {type: 'error', requestId: 0, code: 2, message: 'busy'},
+    {type: 'ping', nonce: 5, sentAtMs: 1700000000000},
+    {type: 'pong', nonce: 5, sentAtMs: 1700000000000},
+  ];
+  for (const f of frames) {
+    const bytes = core.encodeFrame(f);
+    assert.ok(bytes instanceof Uint8Array, JSON.stringify(bytes));
+    assert.deepEqual(core.decodeFrame(bytes, 262144), f);
+  }
+});
+
+test('signals round-trip through the shared codec', () => {
+  const peer = '00112233445566778899aabbccddeeff';
+  const messages = [
+    {type: 'join', site: 'https://example.com', swarmKey: '', capabilities: 0},
+    {type: 'welcome', peerId: peer, heartbeatIntervalMs: 15000, maxAnnounce: 5000},
+    {type: 'announce', ids: [hex(Buffer.from('a'))]},
+    {type: 'withdraw', ids: []},
+    {type: 'lookup', lookupId: 3, resource: hex(Buffer.from('a')), maxPeers: 5},
+    {type: 'peers', lookupId: 3, resource: hex(Buffer.from('a')), peers: [peer]},
+    {type: 'relay', peer, kind: 'candidate', payload: '{"candidate":"..."}'},
+    {type: 'heartbeat', sentAtMs: 12},
+    {type: 'heartbeat-ack', sentAtMs: 12},
+    {type: 'error', code: 3, aboutType: 5, message: 'slow down'},
+    {type: 'leave'},
+  ];
+  for (const m of messages) assert.deepEqual(core.decodeSignal(core.encodeSignal(m), 65536), m);
+});
+
+test('bad input comes back as an error value', () => {
+  assert.equal(core.decodeFrame(new Uint8Array([1, 2, 3]), 262144).error, 'truncated');
+  assert.equal(core.decodeFrame(new Uint8Array([2, 9, 0, 0, 0, 0, 0, 0]), 262144).error, 'bad-version');
+  assert.equal(core.decodeFrame(new Uint8Array([1, 99, 0, 0, 0, 0, 0, 0]), 262144).error, 'unknown-type');
+  assert.equal(core.encodeFrame({type: 'nope'}).error, 'unknown-type');
+  assert.equal(core.encodeFrame({type: 'cancel', requestId: -1}).error, 'bad-field');
+  assert.equal(core.encodeFrame({type: 'cancel', requestId: 1.5}).error, 'bad-field');
+  assert.equal(core.encodeFrame({type: 'have', op: 'add', ids: ['zz']}).error, 'bad-field');
+  assert.equal(core.encodeSignal({type: 'lookup'}).error, 'bad-field');
+  assert.equal(core.decodeSignal(null, 100).error, 'bad-field');
+  // Still works afterwards.
+  assert.equal(core.decodeFrame(core.encodeFrame({type: 'cancel', requestId: 1}), 1 << 18).requestId, 1);
+});
+
+function dataFrames(requestId, body, maxMessageSize) {
+  const capacity = core.payloadCapacity(maxMessageSize);
+  const frames = [];
+  for (let at = 0; at < body.length; at += capacity) {
+    const n = Math.min(capacity, body.length - at);
+    const frame = new Uint8Array(core.dataHeaderSize + n);
+    frame.set(core.dataHeader(requestId, at, n));
+    frame.set(body.subarray(at, at + n), core.dataHeaderSize);
+    frames.push(frame);
+  }
+  return frames;
+}
+
+test('assembler rebuilds and verifies a body from shuffled frames', () => {
+  const body = randomBytes(3 * 1024 * 1024 + 17);
+  const assembler = new core.ChunkAssembler({maxTotalBytes: 64 << 20});
+  assert.equal(assembler.begin(1, 0, body.length, sri(body), 0), null);
+  const frames = dataFrames(1, body, 262144);
+  frames.push(frames.shift());  // out of order
+  frames.splice(3, 0, frames[2]);  // a duplicate
+  let last;
+  for (const f of frames) {
+    last = assembler.receive(f, 1, 262144);
+    assert.equal(last.error, undefined, JSON.stringify(last));
+    assert.equal(last.requestId, 1);
+  }
+  assert.equal(last.outcome, 'complete');
+  assert.ok(Buffer.from(assembler.body(1)).equals(body));
+  assembler.release(1);
+  assert.equal(assembler.bytesAllocated(), 0);
+  // A control frame comes back decoded.
+  const ping = assembler.receive(core.encodeFrame({type: 'ping', nonce: 1, sentAtMs: 2}), 0, 262144);
+  assert.equal(ping.frame.type, 'ping');
+  assembler.delete();
+});
+
+test('assembler catches a lying peer and stalled requests', () => {
+  const body = randomBytes(100000);
+  const assembler = new core.ChunkAssembler({stallTimeoutMs: 1000});
+  assert.equal(assembler.begin(2, 0, body.length, hex(body), 0), null);
+  const frames = dataFrames(2, body, 16384);
+  frames[frames.length - 1][30] ^= 0xff;  // corrupt the last frame's payload
+  let last;
+  for (const f of frames) last = assembler.receive(f, 0, 16384);
+  assert.equal(last.error, 'hash-mismatch');
+  assert.equal(assembler.openRequests(), 0);
+  assert.equal(assembler.receive(frames[0], 0, 16384).error, 'unknown-request');
+  assert.equal(assembler.begin(3, 0, 10, 'not-a-hash', 0).error, 'bad-field');
+  assert.equal(assembler.begin(3, 0, 10, '', 0), null);
+  assert.equal(assembler.begin(3, 0, 10, '', 0).error, 'duplicate-request');
+  assert.deepEqual(assembler.expire(5000), [3]);
+  assembler.delete();
+});
+
+test('peer selector prefers fast peers and skips banned ones', () => {
+  const sel = new core.PeerSelector(7, 0.2);
+  for (let i = 0; i < 10; i++) {
+    sel.onTransfer(1, 1 << 20, 1000);
+    sel.onTransfer(2, 1 << 20, 50);
+  }
+  assert.deepEqual(sel.pick([1, 2, 3], 1 << 20, 1), [2]);
+  sel.ban(2);
+  assert.equal(sel.stats(2).banned, true);
+  assert.ok(!sel.pick([1, 2], 1 << 20, 2).includes(2));
+  assert.deepEqual(sel.pick('junk', 10, 2), []);
+  sel.delete();
+});

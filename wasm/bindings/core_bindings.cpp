@@ -1,0 +1,301 @@
+// The core's JavaScript interface (embind). Every function returns a value or an
+// {error, message} object; nothing throws into JS. Bytes enter with one memcpy
+// (copy_in) and leave as a JS-owned copy or, for bodies, a view into the heap.
+#include <emscripten/bind.h>
+
+#include "js_values.hpp"
+#include "p2pcdn/chunk_assembler.hpp"
+#include "p2pcdn/data_chunker.hpp"
+#include "p2pcdn/peer_selector.hpp"
+#include "p2pcdn/sha256.hpp"
+
+namespace p2pcdn::js {
+namespace {
+
+val invalid_bytes() {
+  val o = error_value(Errc::kBadField);
+  o.set("message", "expected a Uint8Array or ArrayBuffer");
+  return o;
+}
+
+std::optional<Sha256Digest> digest_from_text(const std::string& text) {
+  return text.rfind("sha256-", 0) == 0 ? digest_from_sri(text) : digest_from_hex(text);
+}
+
+val sha256_hex(val bytes) {
+  bool ok = false;
+  const ByteView in = copy_in(bytes, ok);
+  return ok ? val(to_hex(sha256(in))) : invalid_bytes();
+}
+
+val sha256_sri(val bytes) {
+  bool ok = false;
+  const ByteView in = copy_in(bytes, ok);
+  return ok ? val(to_sri(sha256(in))) : invalid_bytes();
+}
+
+std::string resource_id(std::string canonical_url) {
+  return to_hex(resource_id_for_url(canonical_url));
+}
+
+// "sha256-..." <-> hex, for manifests that use either form. Null if malformed.
+val sri_to_hex(std::string sri) {
+  auto d = digest_from_sri(sri);
+  return d ? val(to_hex(*d)) : val::null();
+}
+
+val hex_to_sri(std::string hex) {
+  auto d = digest_from_hex(hex);
+  return d ? val(to_sri(*d)) : val::null();
+}
+
+val encode_frame_js(val object) {
+  std::vector<uint8_t> payload;
+  auto frame = frame_from_js(object, payload);
+  if (!frame) return error_value(frame.error());
+  auto bytes = encode_frame(frame.value());
+  return bytes ? copy_out(ByteView(bytes.value())) : error_value(bytes.error());
+}
+
+val decode_frame_js(val bytes, double max_message_size) {
+  bool ok = false;
+  const ByteView in = copy_in(bytes, ok);
+  if (!ok) return invalid_bytes();
+  auto frame = decode_frame(in, static_cast<size_t>(max_message_size));
+  return frame ? frame_to_js(frame.value()) : error_value(frame.error());
+}
+
+val encode_signal_js(val object) {
+  auto message = signal_from_js(object);
+  if (!message) return error_value(message.error());
+  auto bytes = encode_signal(message.value());
+  return bytes ? copy_out(ByteView(bytes.value())) : error_value(bytes.error());
+}
+
+val decode_signal_js(val bytes, double max_message_size) {
+  bool ok = false;
+  const ByteView in = copy_in(bytes, ok);
+  if (!ok) return invalid_bytes();
+  auto message = decode_signal(in, static_cast<size_t>(max_message_size));
+  return message ? signal_to_js(message.value()) : error_value(message.error());
+}
+
+// The 20-byte DATA header; the sender places the payload right behind it.
+val data_header(uint32_t request_id, double offset, uint32_t payload_size) {
+  uint8_t header[kDataHeaderSize];
+  write_data_header(header, request_id, static_cast<uint64_t>(offset), payload_size);
+  return copy_out(ByteView(header, sizeof header));
+}
+
+uint32_t payload_capacity(uint32_t max_message_size) {
+  return DataChunker(0, 0, 1, max_message_size).payload_capacity();
+}
+
+uint32_t negotiated_size(uint32_t local, uint32_t remote) {
+  return negotiated_message_size(Hello{kWireVersion, local, 0}, Hello{kWireVersion, remote, 0});
+}
+
+class Sha256Stream {
+ public:
+  val update(val bytes) {
+    bool ok = false;
+    const ByteView in = copy_in(bytes, ok);
+    if (!ok) return invalid_bytes();
+    hash_.update(in);
+    return val::null();
+  }
+  std::string finish_hex() { return to_hex(hash_.finish()); }
+  std::string finish_sri() { return to_sri(hash_.finish()); }
+
+ private:
+  Sha256 hash_;
+};
+
+const char* outcome_name(ChunkOutcome o) {
+  switch (o) {
+    case ChunkOutcome::kAccepted: return "accepted";
+    case ChunkOutcome::kDuplicate: return "duplicate";
+    case ChunkOutcome::kComplete: return "complete";
+  }
+  return "accepted";
+}
+
+AssemblerLimits limits_from(const val& o) {
+  AssemblerLimits l;
+  if (o.isUndefined() || o.isNull()) return l;
+  if (auto v = number_field(o, "maxTotalBytes"); v && *v > 0) l.max_total_bytes = static_cast<uint64_t>(*v);
+  if (auto v = number_field(o, "maxFragments"); v && *v > 0) l.max_fragments = static_cast<size_t>(*v);
+  if (auto v = number_field(o, "maxRequests"); v && *v > 0) l.max_requests = static_cast<size_t>(*v);
+  if (auto v = number_field(o, "stallTimeoutMs"); v && *v > 0) l.stall_timeout_ms = static_cast<uint64_t>(*v);
+  return l;
+}
+
+class JsChunkAssembler {
+ public:
+  explicit JsChunkAssembler(val limits) : assembler_(limits_from(limits)) {}
+
+  // expected: "sha256-<base64>", 64 hex digits, or "" for no verification.
+  val begin(uint32_t request_id, double offset, double length, std::string expected, double now) {
+    RequestShape shape{static_cast<uint64_t>(offset), static_cast<uint64_t>(length), std::nullopt};
+    if (!(offset >= 0) || !(length > 0)) return error_value(Errc::kBadField);
+    if (!expected.empty()) {
+      shape.expected_hash = digest_from_text(expected);
+      if (!shape.expected_hash) return error_value(Errc::kBadField);
+    }
+    const Errc e = assembler_.begin(request_id, shape, static_cast<uint64_t>(now));
+    return e == Errc::kOk ? val::null() : error_value(e);
+  }
+
+  // One data-channel message: DATA goes into its request's buffer; any other frame comes
+  // back decoded as {frame}. One boundary crossing per message either way.
+  val receive(val bytes, double now, double max_message_size) {
+    bool ok = false;
+    const ByteView in = copy_in(bytes, ok);
+    if (!ok) return invalid_bytes();
+    auto frame = decode_frame(in, static_cast<size_t>(max_message_size));
+    if (!frame) return error_value(frame.error());
+    const Data* data = std::get_if<Data>(&frame.value());
+    val o = val::object();
+    if (data == nullptr) {
+      o.set("frame", frame_to_js(frame.value()));
+      return o;
+    }
+    auto r = assembler_.add(data->request_id, data->offset, data->payload, static_cast<uint64_t>(now));
+    if (!r) o = error_value(r.error());
+    else o.set("outcome", outcome_name(r.value()));
+    o.set("requestId", data->request_id);
+    o.set("bytes", static_cast<double>(data->payload.size));
+    return o;
+  }
+
+  // A view of the verified body in Wasm memory: read or copy it before the next call that
+  // may allocate. Null until complete.
+  val body(uint32_t request_id) {
+    auto b = assembler_.body(request_id);
+    if (!b) return val::null();
+    return val(emscripten::typed_memory_view(b->size, b->data));
+  }
+
+  val progress(uint32_t request_id) {
+    auto p = assembler_.progress(request_id);
+    if (!p) return val::null();
+    val o = val::object();
+    o.set("received", static_cast<double>(p->received));
+    o.set("hashedUpto", static_cast<double>(p->hashed_upto));
+    o.set("length", static_cast<double>(p->length));
+    return o;
+  }
+
+  void release(uint32_t request_id) { assembler_.release(request_id); }
+
+  val expire(double now) {
+    val list = val::array();
+    for (uint32_t id : assembler_.expire(static_cast<uint64_t>(now))) list.call<void>("push", id);
+    return list;
+  }
+
+  double bytes_allocated() const { return static_cast<double>(assembler_.bytes_allocated()); }
+  double open_requests() const { return static_cast<double>(assembler_.open_requests()); }
+
+ private:
+  ChunkAssembler assembler_;
+};
+
+class JsPeerSelector {
+ public:
+  JsPeerSelector(double seed, double jitter)
+      : selector_(static_cast<uint64_t>(seed), jitter >= 0 ? jitter : 0.2) {}
+
+  val pick(val holders, double bytes, uint32_t k) {
+    std::vector<PeerHandle> list;
+    if (holders.isArray()) {
+      const auto n = holders["length"].as<unsigned>();
+      for (unsigned i = 0; i < n; ++i) {
+        val h = holders[i];
+        if (h.isNumber()) list.push_back(h.as<uint32_t>());
+      }
+    }
+    val out = val::array();
+    for (PeerHandle h : selector_.pick(list, static_cast<uint64_t>(bytes), k)) out.call<void>("push", h);
+    return out;
+  }
+  void on_rtt(uint32_t h, double ms) { selector_.score(h).on_rtt(ms); }
+  void on_transfer(uint32_t h, double bytes, double ms) {
+    selector_.score(h).on_transfer(static_cast<uint64_t>(bytes), ms);
+  }
+  void on_request_start(uint32_t h) { selector_.score(h).on_request_start(); }
+  void on_request_end(uint32_t h) { selector_.score(h).on_request_end(); }
+  void on_failure(uint32_t h) { selector_.score(h).on_failure(); }
+  void on_success(uint32_t h) { selector_.score(h).on_success(); }
+  void ban(uint32_t h) { selector_.score(h).ban(); }
+  void forget(uint32_t h) { selector_.forget(h); }
+  val stats(uint32_t h) {
+    const PeerScore* s = selector_.find(h);
+    if (s == nullptr) return val::null();
+    val o = val::object();
+    o.set("rttMs", s->rtt_ms());
+    o.set("bytesPerMs", s->bytes_per_ms());
+    o.set("inFlight", s->in_flight());
+    o.set("failures", s->failures());
+    o.set("banned", s->banned());
+    o.set("usable", s->usable());
+    return o;
+  }
+
+ private:
+  PeerSelector selector_;
+};
+
+}  // namespace
+}  // namespace p2pcdn::js
+
+EMSCRIPTEN_BINDINGS(p2pcdn_core) {
+  using namespace emscripten;
+  using namespace p2pcdn::js;
+  constant("wireVersion", p2pcdn::kWireVersion);
+  constant("minMessageSize", p2pcdn::kMinMessageSize);
+  constant("defaultMaxMessageSize", p2pcdn::kDefaultMaxMessageSize);
+  constant("dataHeaderSize", static_cast<uint32_t>(p2pcdn::kDataHeaderSize));
+  function("sha256Hex", &sha256_hex);
+  function("sha256Sri", &sha256_sri);
+  function("resourceId", &resource_id);
+  function("sriToHex", &sri_to_hex);
+  function("hexToSri", &hex_to_sri);
+  function("encodeFrame", &encode_frame_js);
+  function("decodeFrame", &decode_frame_js);
+  function("encodeSignal", &encode_signal_js);
+  function("decodeSignal", &decode_signal_js);
+  function("dataHeader", &data_header);
+  function("payloadCapacity", &payload_capacity);
+  function("negotiatedMessageSize", &negotiated_size);
+
+  class_<Sha256Stream>("Sha256Stream")
+      .constructor<>()
+      .function("update", &Sha256Stream::update)
+      .function("finishHex", &Sha256Stream::finish_hex)
+      .function("finishSri", &Sha256Stream::finish_sri);
+
+  class_<JsChunkAssembler>("ChunkAssembler")
+      .constructor<val>()
+      .function("begin", &JsChunkAssembler::begin)
+      .function("receive", &JsChunkAssembler::receive)
+      .function("body", &JsChunkAssembler::body)
+      .function("progress", &JsChunkAssembler::progress)
+      .function("release", &JsChunkAssembler::release)
+      .function("expire", &JsChunkAssembler::expire)
+      .function("bytesAllocated", &JsChunkAssembler::bytes_allocated)
+      .function("openRequests", &JsChunkAssembler::open_requests);
+
+  class_<JsPeerSelector>("PeerSelector")
+      .constructor<double, double>()
+      .function("pick", &JsPeerSelector::pick)
+      .function("onRtt", &JsPeerSelector::on_rtt)
+      .function("onTransfer", &JsPeerSelector::on_transfer)
+      .function("onRequestStart", &JsPeerSelector::on_request_start)
+      .function("onRequestEnd", &JsPeerSelector::on_request_end)
+      .function("onFailure", &JsPeerSelector::on_failure)
+      .function("onSuccess", &JsPeerSelector::on_success)
+      .function("ban", &JsPeerSelector::ban)
+      .function("forget", &JsPeerSelector::forget)
+      .function("stats", &JsPeerSelector::stats);
+}
