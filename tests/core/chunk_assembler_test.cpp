@@ -83,7 +83,7 @@ TEST(ChunkAssembler, OverlapsAreRejectedAndChangeNothing) {
   ChunkAssembler a;
   ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
   ASSERT_TRUE(a.add(1, 1000, slice(b, 1000, 1000), 0).ok());
-  EXPECT_EQ(a.add(1, 500, slice(b, 500, 1000), 0).error(), Errc::kOverlap);   // into the start
+  EXPECT_EQ(a.add(1, 500, slice(b, 500, 1000), 0).error(), Errc::kOverlap);    // into the start
   EXPECT_EQ(a.add(1, 1500, slice(b, 1500, 1000), 0).error(), Errc::kOverlap);  // past the end
   EXPECT_EQ(a.add(1, 0, slice(b, 0, 3000), 0).error(), Errc::kOverlap);        // around it
   EXPECT_EQ(a.progress(1)->received, 1000u);
@@ -187,8 +187,8 @@ TEST(ChunkAssembler, ExpiresOnlyStalledRequests) {
   ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
   ASSERT_EQ(a.begin(2, whole(b), 0), Errc::kOk);
   ASSERT_EQ(a.begin(3, whole(b), 0), Errc::kOk);
-  ASSERT_TRUE(a.add(2, 0, slice(b, 0, 10), 900).ok());      // progress keeps 2 alive
-  ASSERT_TRUE(a.add(3, 0, slice(b, 0, 100), 0).ok());       // complete: never expires
+  ASSERT_TRUE(a.add(2, 0, slice(b, 0, 10), 900).ok());  // progress keeps 2 alive
+  ASSERT_TRUE(a.add(3, 0, slice(b, 0, 100), 0).ok());   // complete: never expires
   EXPECT_TRUE(a.expire(1000).empty());
   EXPECT_EQ(a.expire(1001), std::vector<uint32_t>{1});
   EXPECT_TRUE(a.expire(500).empty());  // a clock stepping back expires nothing

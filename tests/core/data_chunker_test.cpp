@@ -13,7 +13,8 @@ TEST(DataChunker, FramesNeverExceedTheMessageSize) {
   for (uint32_t max : {kMinMessageSize, 64u * 1024, 256u * 1024}) {
     DataChunker chunker(7, 0, body.size(), max);
     ChunkAssembler assembler;
-    ASSERT_EQ(assembler.begin(7, RequestShape{0, body.size(), sha256(ByteView(body))}, 0), Errc::kOk);
+    ASSERT_EQ(assembler.begin(7, RequestShape{0, body.size(), sha256(ByteView(body))}, 0),
+              Errc::kOk);
     size_t frames = 0;
     Result<ChunkOutcome> last = ChunkOutcome::kAccepted;
     while (!chunker.done()) {

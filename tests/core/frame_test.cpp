@@ -118,9 +118,15 @@ TEST(FrameMalformed, TruncatedHeader) {
 }
 
 TEST(FrameMalformed, TruncatedBodyOfEveryType) {
-  const std::vector<Frame> frames = {Hello{}, Have{HaveOp::kAdd, {id_of(1)}}, Request{},
-                                     ResponseHead{1, 2, "a: b\n"}, Cancel{}, NotFound{},
-                                     ErrorFrame{1, 2, "x"}, Ping{}, Pong{}};
+  const std::vector<Frame> frames = {Hello{},
+                                     Have{HaveOp::kAdd, {id_of(1)}},
+                                     Request{},
+                                     ResponseHead{1, 2, "a: b\n"},
+                                     Cancel{},
+                                     NotFound{},
+                                     ErrorFrame{1, 2, "x"},
+                                     Ping{},
+                                     Pong{}};
   for (const Frame& f : frames) {
     auto bytes = encoded(f);
     // Cut the body and fix the declared length so only the fields are short.

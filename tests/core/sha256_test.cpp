@@ -16,8 +16,9 @@ const char* kMillionA = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39c
 TEST(Sha256, PublishedVectorsOneShot) {
   EXPECT_EQ(to_hex(sha256(ByteView::of(""))), kEmpty);
   EXPECT_EQ(to_hex(sha256(ByteView::of("abc"))), kAbc);
-  EXPECT_EQ(to_hex(sha256(ByteView::of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
-            k448);
+  EXPECT_EQ(
+      to_hex(sha256(ByteView::of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
+      k448);
   const std::string million(1000000, 'a');
   EXPECT_EQ(to_hex(sha256(ByteView::of(million))), kMillionA);
 }
@@ -54,8 +55,10 @@ TEST(Sha256, HexRoundTripAndRejects) {
 
 TEST(Sha256, SriForm) {
   // `echo -n abc | openssl dgst -sha256 -binary | base64`
-  EXPECT_EQ(to_sri(sha256(ByteView::of("abc"))), "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
-  EXPECT_EQ(to_sri(sha256(ByteView::of(""))), "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+  EXPECT_EQ(to_sri(sha256(ByteView::of("abc"))),
+            "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+  EXPECT_EQ(to_sri(sha256(ByteView::of(""))),
+            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
   auto d = digest_from_sri("sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
   ASSERT_TRUE(d);
   EXPECT_EQ(to_hex(*d), kAbc);

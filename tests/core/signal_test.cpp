@@ -42,7 +42,8 @@ TEST(Signal, EveryMessageRoundTrips) {
   EXPECT_EQ(w.heartbeat_interval_ms, 15000u);
   EXPECT_EQ(w.max_announce, 5000u);
 
-  EXPECT_EQ(round_trip(Announce{{id_of(1), id_of(2)}}).ids, (std::vector<ResourceId>{id_of(1), id_of(2)}));
+  EXPECT_EQ(round_trip(Announce{{id_of(1), id_of(2)}}).ids,
+            (std::vector<ResourceId>{id_of(1), id_of(2)}));
   EXPECT_EQ(round_trip(Withdraw{{id_of(3)}}).ids, std::vector<ResourceId>{id_of(3)});
 
   Lookup l = round_trip(Lookup{9, id_of(4), 5});
@@ -99,7 +100,8 @@ TEST(SignalMalformed, EachClassIsAnError) {
   EXPECT_EQ(decode_signal(relay).error(), Errc::kBadField);
 
   EXPECT_EQ(decode_signal(encoded(Join{"", "", 0})).error(), Errc::kBadField);
-  EXPECT_EQ(encode_signal(Join{std::string(kMaxSiteLength + 1, 'a'), "", 0}).error(), Errc::kOversize);
+  EXPECT_EQ(encode_signal(Join{std::string(kMaxSiteLength + 1, 'a'), "", 0}).error(),
+            Errc::kOversize);
   auto join = encoded(Join{"https://a", "", 0});
   join[kEnvelopeSize] = 0xFF;  // site length far past the cap
   EXPECT_EQ(decode_signal(join).error(), Errc::kOversize);

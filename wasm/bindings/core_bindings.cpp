@@ -113,9 +113,12 @@ class Sha256Stream {
 
 const char* outcome_name(ChunkOutcome o) {
   switch (o) {
-    case ChunkOutcome::kAccepted: return "accepted";
-    case ChunkOutcome::kDuplicate: return "duplicate";
-    case ChunkOutcome::kComplete: return "complete";
+    case ChunkOutcome::kAccepted:
+      return "accepted";
+    case ChunkOutcome::kDuplicate:
+      return "duplicate";
+    case ChunkOutcome::kComplete:
+      return "complete";
   }
   return "accepted";
 }
@@ -123,10 +126,14 @@ const char* outcome_name(ChunkOutcome o) {
 AssemblerLimits limits_from(const val& o) {
   AssemblerLimits l;
   if (o.isUndefined() || o.isNull()) return l;
-  if (auto v = number_field(o, "maxTotalBytes"); v && *v > 0) l.max_total_bytes = static_cast<uint64_t>(*v);
-  if (auto v = number_field(o, "maxFragments"); v && *v > 0) l.max_fragments = static_cast<size_t>(*v);
-  if (auto v = number_field(o, "maxRequests"); v && *v > 0) l.max_requests = static_cast<size_t>(*v);
-  if (auto v = number_field(o, "stallTimeoutMs"); v && *v > 0) l.stall_timeout_ms = static_cast<uint64_t>(*v);
+  if (auto v = number_field(o, "maxTotalBytes"); v && *v > 0)
+    l.max_total_bytes = static_cast<uint64_t>(*v);
+  if (auto v = number_field(o, "maxFragments"); v && *v > 0)
+    l.max_fragments = static_cast<size_t>(*v);
+  if (auto v = number_field(o, "maxRequests"); v && *v > 0)
+    l.max_requests = static_cast<size_t>(*v);
+  if (auto v = number_field(o, "stallTimeoutMs"); v && *v > 0)
+    l.stall_timeout_ms = static_cast<uint64_t>(*v);
   return l;
 }
 
@@ -160,9 +167,12 @@ class JsChunkAssembler {
       o.set("frame", frame_to_js(frame.value()));
       return o;
     }
-    auto r = assembler_.add(data->request_id, data->offset, data->payload, static_cast<uint64_t>(now));
-    if (!r) o = error_value(r.error());
-    else o.set("outcome", outcome_name(r.value()));
+    auto r =
+        assembler_.add(data->request_id, data->offset, data->payload, static_cast<uint64_t>(now));
+    if (!r)
+      o = error_value(r.error());
+    else
+      o.set("outcome", outcome_name(r.value()));
     o.set("requestId", data->request_id);
     o.set("bytes", static_cast<double>(data->payload.size));
     return o;
@@ -216,7 +226,8 @@ class JsPeerSelector {
       }
     }
     val out = val::array();
-    for (PeerHandle h : selector_.pick(list, static_cast<uint64_t>(bytes), k)) out.call<void>("push", h);
+    for (PeerHandle h : selector_.pick(list, static_cast<uint64_t>(bytes), k))
+      out.call<void>("push", h);
     return out;
   }
   void on_rtt(uint32_t h, double ms) { selector_.score(h).on_rtt(ms); }

@@ -5,7 +5,9 @@
 namespace p2pcdn::js {
 namespace {
 
-val object() { return val::object(); }
+val object() {
+  return val::object();
+}
 
 std::optional<uint32_t> u32_field(const val& o, const char* key) {
   auto n = number_field(o, key);
@@ -17,7 +19,8 @@ std::optional<uint32_t> u32_field(const val& o, const char* key) {
 
 std::optional<uint64_t> u64_field(const val& o, const char* key) {
   auto n = number_field(o, key);
-  if (!n || *n < 0 || *n > 9007199254740991.0 || *n != static_cast<double>(static_cast<uint64_t>(*n))) {
+  if (!n || *n < 0 || *n > 9007199254740991.0 ||
+      *n != static_cast<double>(static_cast<uint64_t>(*n))) {
     return std::nullopt;
   }
   return static_cast<uint64_t>(*n);
@@ -61,9 +64,12 @@ val hex(const std::array<uint8_t, N>& a) {
 
 const char* have_op_name(HaveOp op) {
   switch (op) {
-    case HaveOp::kAdd: return "add";
-    case HaveOp::kRemove: return "remove";
-    case HaveOp::kReplace: return "replace";
+    case HaveOp::kAdd:
+      return "add";
+    case HaveOp::kRemove:
+      return "remove";
+    case HaveOp::kReplace:
+      return "replace";
   }
   return "add";
 }
@@ -77,10 +83,14 @@ std::optional<HaveOp> have_op(const std::string& s) {
 
 const char* relay_kind_name(RelayKind k) {
   switch (k) {
-    case RelayKind::kOffer: return "offer";
-    case RelayKind::kAnswer: return "answer";
-    case RelayKind::kCandidate: return "candidate";
-    case RelayKind::kBye: return "bye";
+    case RelayKind::kOffer:
+      return "offer";
+    case RelayKind::kAnswer:
+      return "answer";
+    case RelayKind::kCandidate:
+      return "candidate";
+    case RelayKind::kBye:
+      return "bye";
   }
   return "offer";
 }
@@ -100,22 +110,38 @@ constexpr size_t kPeer = 16;
 
 const char* error_name(Errc code) {
   switch (code) {
-    case Errc::kOk: return "ok";
-    case Errc::kTruncated: return "truncated";
-    case Errc::kBadVersion: return "bad-version";
-    case Errc::kBadLength: return "bad-length";
-    case Errc::kUnknownType: return "unknown-type";
-    case Errc::kOversize: return "oversize";
-    case Errc::kBadField: return "bad-field";
-    case Errc::kUnknownRequest: return "unknown-request";
-    case Errc::kDuplicateRequest: return "duplicate-request";
-    case Errc::kOverflow: return "overflow";
-    case Errc::kOverlap: return "overlap";
-    case Errc::kTooFragmented: return "too-fragmented";
-    case Errc::kMemoryCap: return "memory-cap";
-    case Errc::kHashMismatch: return "hash-mismatch";
-    case Errc::kTooManyRequests: return "too-many-requests";
-    case Errc::kNotComplete: return "not-complete";
+    case Errc::kOk:
+      return "ok";
+    case Errc::kTruncated:
+      return "truncated";
+    case Errc::kBadVersion:
+      return "bad-version";
+    case Errc::kBadLength:
+      return "bad-length";
+    case Errc::kUnknownType:
+      return "unknown-type";
+    case Errc::kOversize:
+      return "oversize";
+    case Errc::kBadField:
+      return "bad-field";
+    case Errc::kUnknownRequest:
+      return "unknown-request";
+    case Errc::kDuplicateRequest:
+      return "duplicate-request";
+    case Errc::kOverflow:
+      return "overflow";
+    case Errc::kOverlap:
+      return "overlap";
+    case Errc::kTooFragmented:
+      return "too-fragmented";
+    case Errc::kMemoryCap:
+      return "memory-cap";
+    case Errc::kHashMismatch:
+      return "hash-mismatch";
+    case Errc::kTooManyRequests:
+      return "too-many-requests";
+    case Errc::kNotComplete:
+      return "not-complete";
   }
   return "unknown";
 }
@@ -130,8 +156,8 @@ val error_value(Errc code) {
 ByteView copy_in(const val& bytes, bool& ok) {
   static std::vector<uint8_t> inbox;
   val view = bytes;
-  if (bytes.instanceof(val::global("ArrayBuffer"))) view = val::global("Uint8Array").new_(bytes);
-  ok = view.instanceof(val::global("Uint8Array"));
+  if (bytes.instanceof (val::global("ArrayBuffer"))) view = val::global("Uint8Array").new_(bytes);
+  ok = view.instanceof (val::global("Uint8Array"));
   if (!ok) return {};
   const auto n = view["length"].as<size_t>();
   if (inbox.size() < n) inbox.resize(n);
@@ -164,8 +190,10 @@ std::optional<std::array<uint8_t, N>> hex_bytes(const std::string& hex) {
   std::array<uint8_t, N> out{};
   for (size_t i = 0; i < 2 * N; ++i) {
     const char c = hex[i];
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
     if (v < 0) return std::nullopt;
     out[i / 2] = static_cast<uint8_t>(out[i / 2] << 4 | v);
   }
@@ -219,7 +247,7 @@ Result<Frame> frame_from_js(const val& o, std::vector<uint8_t>& payload_storage)
     auto id = u32_field(o, "requestId");
     auto off = u64_field(o, "offset");
     val payload = o["payload"];
-    if (!id || !off || !payload.instanceof(val::global("Uint8Array"))) return Errc::kBadField;
+    if (!id || !off || !payload.instanceof (val::global("Uint8Array"))) return Errc::kBadField;
     bool ok = false;
     const ByteView in = copy_in(payload, ok);
     payload_storage.assign(in.data, in.data + in.size);
@@ -247,65 +275,65 @@ Result<Frame> frame_from_js(const val& o, std::vector<uint8_t>& payload_storage)
 
 val frame_to_js(const Frame& frame) {
   val o = object();
-  std::visit(
-      Overloaded{
-          [&](const Hello& f) {
-            o.set("type", "hello");
-            o.set("maxVersion", f.max_version);
-            o.set("maxMessageSize", f.max_message_size);
-            o.set("capabilities", f.capabilities);
-          },
-          [&](const Have& f) {
-            o.set("type", "have");
-            o.set("op", have_op_name(f.op));
-            o.set("ids", id_array(f.ids));
-          },
-          [&](const Request& f) {
-            o.set("type", "request");
-            o.set("requestId", f.request_id);
-            o.set("resource", hex(f.resource));
-            o.set("contentHash", hex(f.content_hash));
-            o.set("offset", static_cast<double>(f.offset));
-            o.set("length", f.length == kToEnd ? val::null() : val(static_cast<double>(f.length)));
-          },
-          [&](const ResponseHead& f) {
-            o.set("type", "response-head");
-            o.set("requestId", f.request_id);
-            o.set("totalSize", static_cast<double>(f.total_size));
-            o.set("headers", f.headers);
-          },
-          [&](const Data& f) {
-            o.set("type", "data");
-            o.set("requestId", f.request_id);
-            o.set("offset", static_cast<double>(f.offset));
-            o.set("payload", copy_out(f.payload));
-          },
-          [&](const Cancel& f) {
-            o.set("type", "cancel");
-            o.set("requestId", f.request_id);
-          },
-          [&](const NotFound& f) {
-            o.set("type", "not-found");
-            o.set("requestId", f.request_id);
-          },
-          [&](const ErrorFrame& f) {
-            o.set("type", "error");
-            o.set("requestId", f.request_id);
-            o.set("code", f.code);
-            o.set("message", f.message);
-          },
-          [&](const Ping& f) {
-            o.set("type", "ping");
-            o.set("nonce", f.nonce);
-            o.set("sentAtMs", static_cast<double>(f.sent_at_ms));
-          },
-          [&](const Pong& f) {
-            o.set("type", "pong");
-            o.set("nonce", f.nonce);
-            o.set("sentAtMs", static_cast<double>(f.sent_at_ms));
-          },
-      },
-      frame);
+  std::visit(Overloaded{
+                 [&](const Hello& f) {
+                   o.set("type", "hello");
+                   o.set("maxVersion", f.max_version);
+                   o.set("maxMessageSize", f.max_message_size);
+                   o.set("capabilities", f.capabilities);
+                 },
+                 [&](const Have& f) {
+                   o.set("type", "have");
+                   o.set("op", have_op_name(f.op));
+                   o.set("ids", id_array(f.ids));
+                 },
+                 [&](const Request& f) {
+                   o.set("type", "request");
+                   o.set("requestId", f.request_id);
+                   o.set("resource", hex(f.resource));
+                   o.set("contentHash", hex(f.content_hash));
+                   o.set("offset", static_cast<double>(f.offset));
+                   o.set("length",
+                         f.length == kToEnd ? val::null() : val(static_cast<double>(f.length)));
+                 },
+                 [&](const ResponseHead& f) {
+                   o.set("type", "response-head");
+                   o.set("requestId", f.request_id);
+                   o.set("totalSize", static_cast<double>(f.total_size));
+                   o.set("headers", f.headers);
+                 },
+                 [&](const Data& f) {
+                   o.set("type", "data");
+                   o.set("requestId", f.request_id);
+                   o.set("offset", static_cast<double>(f.offset));
+                   o.set("payload", copy_out(f.payload));
+                 },
+                 [&](const Cancel& f) {
+                   o.set("type", "cancel");
+                   o.set("requestId", f.request_id);
+                 },
+                 [&](const NotFound& f) {
+                   o.set("type", "not-found");
+                   o.set("requestId", f.request_id);
+                 },
+                 [&](const ErrorFrame& f) {
+                   o.set("type", "error");
+                   o.set("requestId", f.request_id);
+                   o.set("code", f.code);
+                   o.set("message", f.message);
+                 },
+                 [&](const Ping& f) {
+                   o.set("type", "ping");
+                   o.set("nonce", f.nonce);
+                   o.set("sentAtMs", static_cast<double>(f.sent_at_ms));
+                 },
+                 [&](const Pong& f) {
+                   o.set("type", "pong");
+                   o.set("nonce", f.nonce);
+                   o.set("sentAtMs", static_cast<double>(f.sent_at_ms));
+                 },
+             },
+             frame);
   return o;
 }
 
@@ -358,8 +386,8 @@ Result<SignalMessage> signal_from_js(const val& o) {
     auto code = u32_field(o, "code"), about = u32_field(o, "aboutType");
     auto message = string_field(o, "message");
     if (!code || *code > 0xFFFF || !about || *about > 255 || !message) return Errc::kBadField;
-    return SignalMessage{
-        SignalError{static_cast<uint16_t>(*code), static_cast<uint8_t>(*about), std::move(*message)}};
+    return SignalMessage{SignalError{static_cast<uint16_t>(*code), static_cast<uint8_t>(*about),
+                                     std::move(*message)}};
   }
   if (*type == "leave") return SignalMessage{Leave{}};
   return Errc::kUnknownType;

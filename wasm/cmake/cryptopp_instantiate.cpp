@@ -10,5 +10,7 @@ namespace CryptoPP {
 // Defined in integer.cpp (big-number arithmetic, which SHA-256 and the hex/base64 filters
 // never need). It only converts int parameters for code that asks for an Integer; none
 // of ours does, so "not converted" is the truthful answer.
-bool AssignIntToInteger(const std::type_info&, void*, const void*) { return false; }
+bool AssignIntToInteger(const std::type_info&, void*, const void*) {
+  return false;
+}
 }  // namespace CryptoPP

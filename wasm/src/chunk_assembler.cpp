@@ -91,7 +91,8 @@ void ChunkAssembler::hash_new_prefix(Pending& p) {
   if (!p.shape.expected_hash) return;
   auto first = p.pieces.begin();
   if (first == p.pieces.end() || first->first != 0 || first->second <= p.hashed_upto) return;
-  p.hash.update(ByteView{p.buffer.get() + p.hashed_upto, static_cast<size_t>(first->second - p.hashed_upto)});
+  p.hash.update(
+      ByteView{p.buffer.get() + p.hashed_upto, static_cast<size_t>(first->second - p.hashed_upto)});
   p.hashed_upto = first->second;
 }
 

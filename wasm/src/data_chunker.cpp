@@ -10,7 +10,8 @@ DataChunker::DataChunker(uint32_t request_id, uint64_t offset, uint64_t length,
     : request_id_(request_id),
       next_(offset),
       end_(offset + length < offset ? ~uint64_t{0} : offset + length),
-      capacity_(std::max(max_message_size, kMinMessageSize) - static_cast<uint32_t>(kDataHeaderSize)) {}
+      capacity_(std::max(max_message_size, kMinMessageSize) -
+                static_cast<uint32_t>(kDataHeaderSize)) {}
 
 DataSlice DataChunker::next() {
   const auto size = static_cast<uint32_t>(std::min<uint64_t>(capacity_, end_ - next_));

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "p2pcdn/envelope.hpp"
 #include "overloaded.hpp"
+#include "p2pcdn/envelope.hpp"
 
 namespace p2pcdn {
 namespace {
@@ -11,57 +11,56 @@ namespace {
 constexpr size_t kResourceIdSize = std::tuple_size<ResourceId>::value;
 
 void write_body(ByteWriter& w, const Frame& frame) {
-  std::visit(
-      Overloaded{
-          [&](const Hello& f) {
-            w.u8(f.max_version);
-            w.u8(0);
-            w.u16(0);
-            w.u32(f.max_message_size);
-            w.u32(f.capabilities);
-          },
-          [&](const Have& f) {
-            w.u8(static_cast<uint8_t>(f.op));
-            w.u8(0);
-            w.u16(static_cast<uint16_t>(f.ids.size()));
-            for (const auto& id : f.ids) w.array(id);
-          },
-          [&](const Request& f) {
-            w.u32(f.request_id);
-            w.array(f.resource);
-            w.array(f.content_hash);
-            w.u64(f.offset);
-            w.u64(f.length);
-          },
-          [&](const ResponseHead& f) {
-            w.u32(f.request_id);
-            w.u64(f.total_size);
-            w.u16(static_cast<uint16_t>(f.headers.size()));
-            w.bytes(reinterpret_cast<const uint8_t*>(f.headers.data()), f.headers.size());
-          },
-          [&](const Data& f) {
-            w.u32(f.request_id);
-            w.u64(f.offset);
-            w.bytes(f.payload.data, f.payload.size);
-          },
-          [&](const Cancel& f) { w.u32(f.request_id); },
-          [&](const NotFound& f) { w.u32(f.request_id); },
-          [&](const ErrorFrame& f) {
-            w.u32(f.request_id);
-            w.u16(f.code);
-            w.u16(static_cast<uint16_t>(f.message.size()));
-            w.bytes(reinterpret_cast<const uint8_t*>(f.message.data()), f.message.size());
-          },
-          [&](const Ping& f) {
-            w.u32(f.nonce);
-            w.u64(f.sent_at_ms);
-          },
-          [&](const Pong& f) {
-            w.u32(f.nonce);
-            w.u64(f.sent_at_ms);
-          },
-      },
-      frame);
+  std::visit(Overloaded{
+                 [&](const Hello& f) {
+                   w.u8(f.max_version);
+                   w.u8(0);
+                   w.u16(0);
+                   w.u32(f.max_message_size);
+                   w.u32(f.capabilities);
+                 },
+                 [&](const Have& f) {
+                   w.u8(static_cast<uint8_t>(f.op));
+                   w.u8(0);
+                   w.u16(static_cast<uint16_t>(f.ids.size()));
+                   for (const auto& id : f.ids) w.array(id);
+                 },
+                 [&](const Request& f) {
+                   w.u32(f.request_id);
+                   w.array(f.resource);
+                   w.array(f.content_hash);
+                   w.u64(f.offset);
+                   w.u64(f.length);
+                 },
+                 [&](const ResponseHead& f) {
+                   w.u32(f.request_id);
+                   w.u64(f.total_size);
+                   w.u16(static_cast<uint16_t>(f.headers.size()));
+                   w.bytes(reinterpret_cast<const uint8_t*>(f.headers.data()), f.headers.size());
+                 },
+                 [&](const Data& f) {
+                   w.u32(f.request_id);
+                   w.u64(f.offset);
+                   w.bytes(f.payload.data, f.payload.size);
+                 },
+                 [&](const Cancel& f) { w.u32(f.request_id); },
+                 [&](const NotFound& f) { w.u32(f.request_id); },
+                 [&](const ErrorFrame& f) {
+                   w.u32(f.request_id);
+                   w.u16(f.code);
+                   w.u16(static_cast<uint16_t>(f.message.size()));
+                   w.bytes(reinterpret_cast<const uint8_t*>(f.message.data()), f.message.size());
+                 },
+                 [&](const Ping& f) {
+                   w.u32(f.nonce);
+                   w.u64(f.sent_at_ms);
+                 },
+                 [&](const Pong& f) {
+                   w.u32(f.nonce);
+                   w.u64(f.sent_at_ms);
+                 },
+             },
+             frame);
 }
 
 // Every decoder reads its fields, then requires the reader to have consumed the body
@@ -161,7 +160,8 @@ Result<Frame> decode_ping(ByteReader& r) {
 
 bool fits_fields(const Frame& frame) {
   if (auto* have = std::get_if<Have>(&frame)) return have->ids.size() <= 0xFFFF;
-  if (auto* head = std::get_if<ResponseHead>(&frame)) return head->headers.size() <= kMaxHeaderBlock;
+  if (auto* head = std::get_if<ResponseHead>(&frame))
+    return head->headers.size() <= kMaxHeaderBlock;
   if (auto* error = std::get_if<ErrorFrame>(&frame)) return error->message.size() <= kMaxErrorText;
   return true;
 }
@@ -190,16 +190,26 @@ Result<Frame> decode_frame(ByteView message, size_t max_message_size) {
   if (!envelope) return envelope.error();
   ByteReader r(envelope->body);
   switch (static_cast<FrameType>(envelope->type)) {
-    case FrameType::kHello: return decode_hello(r);
-    case FrameType::kHave: return decode_have(r);
-    case FrameType::kRequest: return decode_request(r);
-    case FrameType::kResponseHead: return decode_response_head(r);
-    case FrameType::kData: return decode_data(r);
-    case FrameType::kCancel: return decode_request_ref<Cancel>(r);
-    case FrameType::kNotFound: return decode_request_ref<NotFound>(r);
-    case FrameType::kError: return decode_error(r);
-    case FrameType::kPing: return decode_ping<Ping>(r);
-    case FrameType::kPong: return decode_ping<Pong>(r);
+    case FrameType::kHello:
+      return decode_hello(r);
+    case FrameType::kHave:
+      return decode_have(r);
+    case FrameType::kRequest:
+      return decode_request(r);
+    case FrameType::kResponseHead:
+      return decode_response_head(r);
+    case FrameType::kData:
+      return decode_data(r);
+    case FrameType::kCancel:
+      return decode_request_ref<Cancel>(r);
+    case FrameType::kNotFound:
+      return decode_request_ref<NotFound>(r);
+    case FrameType::kError:
+      return decode_error(r);
+    case FrameType::kPing:
+      return decode_ping<Ping>(r);
+    case FrameType::kPong:
+      return decode_ping<Pong>(r);
   }
   return Errc::kUnknownType;
 }

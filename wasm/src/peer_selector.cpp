@@ -17,10 +17,12 @@ const PeerScore* PeerSelector::find(PeerHandle peer) const {
   return it == peers_.end() ? nullptr : &it->second;
 }
 
-void PeerSelector::forget(PeerHandle peer) { peers_.erase(peer); }
+void PeerSelector::forget(PeerHandle peer) {
+  peers_.erase(peer);
+}
 
-std::vector<PeerHandle> PeerSelector::pick(const std::vector<PeerHandle>& holders,
-                                           uint64_t bytes, size_t k) {
+std::vector<PeerHandle> PeerSelector::pick(const std::vector<PeerHandle>& holders, uint64_t bytes,
+                                           size_t k) {
   std::vector<std::pair<double, PeerHandle>> ranked;
   ranked.reserve(holders.size());
   for (PeerHandle h : holders) {

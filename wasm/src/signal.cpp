@@ -64,19 +64,19 @@ void write_body(ByteWriter& w, const SignalMessage& message) {
 }
 
 bool fits_fields(const SignalMessage& message) {
-  return std::visit(
-      Overloaded{
-          [](const Join& m) {
-            return m.site.size() <= kMaxSiteLength && m.swarm_key.size() <= kMaxSiteLength;
-          },
-          [](const Announce& m) { return m.ids.size() <= 0xFFFF; },
-          [](const Withdraw& m) { return m.ids.size() <= 0xFFFF; },
-          [](const Peers& m) { return m.peers.size() <= 0xFFFF; },
-          [](const Relay& m) { return m.payload.size() <= kDefaultMaxSignalMessage; },
-          [](const SignalError& m) { return m.message.size() <= kMaxSignalText; },
-          [](const auto&) { return true; },
-      },
-      message);
+  return std::visit(Overloaded{
+                        [](const Join& m) {
+                          return m.site.size() <= kMaxSiteLength &&
+                                 m.swarm_key.size() <= kMaxSiteLength;
+                        },
+                        [](const Announce& m) { return m.ids.size() <= 0xFFFF; },
+                        [](const Withdraw& m) { return m.ids.size() <= 0xFFFF; },
+                        [](const Peers& m) { return m.peers.size() <= 0xFFFF; },
+                        [](const Relay& m) { return m.payload.size() <= kDefaultMaxSignalMessage; },
+                        [](const SignalError& m) { return m.message.size() <= kMaxSignalText; },
+                        [](const auto&) { return true; },
+                    },
+                    message);
 }
 
 template <class T>
@@ -154,7 +154,8 @@ Result<SignalMessage> decode_relay(ByteReader& r) {
   const uint8_t kind = r.u8();
   const uint32_t length = r.u32();
   if (r.failed()) return Errc::kTruncated;
-  if (kind < static_cast<uint8_t>(RelayKind::kOffer) || kind > static_cast<uint8_t>(RelayKind::kBye)) {
+  if (kind < static_cast<uint8_t>(RelayKind::kOffer) ||
+      kind > static_cast<uint8_t>(RelayKind::kBye)) {
     return Errc::kBadField;
   }
   if (length != r.remaining()) return length > r.remaining() ? Errc::kTruncated : Errc::kBadLength;
@@ -204,17 +205,28 @@ Result<SignalMessage> decode_signal(ByteView message, size_t max_message_size) {
   if (!envelope) return envelope.error();
   ByteReader r(envelope->body);
   switch (static_cast<SignalType>(envelope->type)) {
-    case SignalType::kJoin: return decode_join(r);
-    case SignalType::kWelcome: return decode_welcome(r);
-    case SignalType::kAnnounce: return decode_ids<Announce>(r);
-    case SignalType::kWithdraw: return decode_ids<Withdraw>(r);
-    case SignalType::kLookup: return decode_lookup(r);
-    case SignalType::kPeers: return decode_peers(r);
-    case SignalType::kRelay: return decode_relay(r);
-    case SignalType::kHeartbeat: return decode_clock<Heartbeat>(r);
-    case SignalType::kHeartbeatAck: return decode_clock<HeartbeatAck>(r);
-    case SignalType::kError: return decode_error(r);
-    case SignalType::kLeave: return finish(r, Leave{});
+    case SignalType::kJoin:
+      return decode_join(r);
+    case SignalType::kWelcome:
+      return decode_welcome(r);
+    case SignalType::kAnnounce:
+      return decode_ids<Announce>(r);
+    case SignalType::kWithdraw:
+      return decode_ids<Withdraw>(r);
+    case SignalType::kLookup:
+      return decode_lookup(r);
+    case SignalType::kPeers:
+      return decode_peers(r);
+    case SignalType::kRelay:
+      return decode_relay(r);
+    case SignalType::kHeartbeat:
+      return decode_clock<Heartbeat>(r);
+    case SignalType::kHeartbeatAck:
+      return decode_clock<HeartbeatAck>(r);
+    case SignalType::kError:
+      return decode_error(r);
+    case SignalType::kLeave:
+      return finish(r, Leave{});
   }
   return Errc::kUnknownType;
 }

@@ -40,7 +40,7 @@ enum class ChunkOutcome : uint8_t {
 };
 
 struct RequestProgress {
-  uint64_t received = 0;      // bytes stored
+  uint64_t received = 0;     // bytes stored
   uint64_t hashed_upto = 0;  // contiguous bytes from the range start already hashed
   uint64_t length = 0;
   uint64_t last_progress_ms = 0;
@@ -56,8 +56,7 @@ class ChunkAssembler {
 
   // Stores one chunk. On kHashMismatch the request is closed; on other errors it stays
   // open and unchanged, so the caller decides whether to drop the peer.
-  Result<ChunkOutcome> add(uint32_t request_id, uint64_t offset, ByteView payload,
-                           uint64_t now_ms);
+  Result<ChunkOutcome> add(uint32_t request_id, uint64_t offset, ByteView payload, uint64_t now_ms);
 
   // The complete body, valid until release(); kNotComplete otherwise.
   Result<ByteView> body(uint32_t request_id) const;
@@ -75,7 +74,7 @@ class ChunkAssembler {
  private:
   struct Pending {
     RequestShape shape;
-    std::unique_ptr<uint8_t[]> buffer;  // uninitialised: no pass to zero it
+    std::unique_ptr<uint8_t[]> buffer;    // uninitialised: no pass to zero it
     std::map<uint64_t, uint64_t> pieces;  // start -> end, relative, merged, disjoint
     uint64_t received = 0;
     uint64_t hashed_upto = 0;

@@ -84,9 +84,9 @@ struct NotFound {
 };
 
 enum class WireError : uint16_t {
-  kMalformed = 1,   // the peer could not decode a frame of ours
-  kBusy = 2,        // upload limit reached; ask someone else
-  kInternal = 3,    // the cache failed to read the body
+  kMalformed = 1,  // the peer could not decode a frame of ours
+  kBusy = 2,       // upload limit reached; ask someone else
+  kInternal = 3,   // the cache failed to read the body
   kRangeNotSatisfiable = 4,
 };
 

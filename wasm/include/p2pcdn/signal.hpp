@@ -15,7 +15,8 @@ namespace p2pcdn {
 inline constexpr uint8_t kSignalVersion = 1;
 // An SDP offer with many candidates stays well under this.
 inline constexpr size_t kDefaultMaxSignalMessage = 64 * 1024;
-// An origin ("https://example.com:8443") or a swarm key is short; cap what a client can make us hold.
+// An origin ("https://example.com:8443") or a swarm key is short; cap what a client can make us
+// hold.
 inline constexpr size_t kMaxSiteLength = 256;
 inline constexpr size_t kMaxSignalText = 1024;
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds each configuration, runs each suite.
+# A failing suite fails the script, after the others have run and reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+passed=0
+failed=0
+failures=()
+
+suite() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+  fi
+}
+
+fuzz() {
+  local target=$1 corpus
+  corpus=$(mktemp -d)
+  trap 'rm -rf "$corpus"' RETURN
+  "build/fuzz/tests/fuzz/$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$corpus" tests/fuzz/seeds 2>&1 | tail -n 12
+  return "${PIPESTATUS[0]}"
+}
+
+suite "format (clang-format)" scripts/check-format.sh
+suite "build native" scripts/build.sh native
+suite "core tests, native" ctest --test-dir build/native --output-on-failure
+suite "build asan+ubsan" scripts/build.sh asan
+suite "core tests, ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --test-dir build/asan --output-on-failure
+suite "build wasm" scripts/build.sh wasm
+suite "core tests, Wasm under Node" ctest --test-dir build/wasm --output-on-failure
+suite "JS binding tests, Node" node --test tests/js/
+suite "build fuzz (clang-14)" scripts/build.sh fuzz
+suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz frame_decoder_fuzz
+suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz chunk_assembler_fuzz
+
+echo
+[ "$failed" -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
