@@ -9,7 +9,7 @@ werror=OFF
 
 case "$config" in
   native)
-    cmake -S . -B build/native -G Ninja -DP2PCDN_WERROR=$werror >/dev/null ;;
+    cmake -S . -B build/native -G Ninja -DP2PCDN_WERROR=$werror -DP2PCDN_BENCH=ON >/dev/null ;;
   asan)
     cmake -S . -B build/asan -G Ninja -DP2PCDN_WERROR=$werror -DP2PCDN_SANITIZE=ON \
       -DP2PCDN_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ;;

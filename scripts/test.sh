@@ -24,12 +24,13 @@ suite() {
 }
 
 fuzz() {
-  local target=$1 corpus
+  local target=$1 corpus status=0
   corpus=$(mktemp -d)
-  trap 'rm -rf "$corpus"' RETURN
   "build/fuzz/tests/fuzz/$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 "$corpus" tests/fuzz/seeds 2>&1 | tail -n 12
-  return "${PIPESTATUS[0]}"
+    -print_final_stats=1 "$corpus" tests/fuzz/seeds >"$corpus.log" 2>&1 || status=$?
+  tail -n 8 "$corpus.log"
+  rm -rf "$corpus" "$corpus.log"
+  return "$status"
 }
 
 suite "format (clang-format)" scripts/check-format.sh

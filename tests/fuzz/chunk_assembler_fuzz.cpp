@@ -15,7 +15,9 @@ void check(bool condition) {
   if (!condition) std::abort();
 }
 
-uint8_t body_byte(uint32_t id, uint64_t at) { return static_cast<uint8_t>(id * 31 + at * 7); }
+uint8_t body_byte(uint32_t id, uint64_t at) {
+  return static_cast<uint8_t>(id * 31 + at * 7);
+}
 
 }  // namespace
 
@@ -62,8 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         break;
       }
-      case 2: a.release(id); break;
-      case 3: a.expire(now); break;
+      case 2:
+        a.release(id);
+        break;
+      case 3:
+        a.expire(now);
+        break;
     }
     check(a.bytes_allocated() <= limits.max_total_bytes);
     check(a.open_requests() <= limits.max_requests);

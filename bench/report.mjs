@@ -1,0 +1,53 @@
+// Turns the native (Google Benchmark) and Wasm (wasm_bench.mjs) results of one run into
+// the Markdown table of bench/README.md, each figure beside its baseline as a ratio.
+import fs from 'node:fs';
+import os from 'node:os';
+
+const [nativePath, wasmPath] = process.argv.slice(2);
+const native = JSON.parse(fs.readFileSync(nativePath, 'utf8'));
+const wasm = JSON.parse(fs.readFileSync(wasmPath, 'utf8'));
+
+const bench = (name) => {
+  const b = native.benchmarks.find((x) => x.name === name);
+  if (!b) throw new Error(`missing benchmark ${name}`);
+  return b;
+};
+const MiB = 1 << 20;
+const gbs = (b) => b.bytes_per_second / 1e9;
+const mibs = (b) => b.bytes_per_second / MiB;
+const f = (x, d = 2) => x.toFixed(d);
+const rate = (b) => `${f(b.items_per_second / 1e6)} M/s`;
+
+const lines = [];
+lines.push(`Run on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${native.context.date}, Node ${wasm.node}.`);
+lines.push('');
+lines.push('| what | figure | baseline (same run) | ratio |');
+lines.push('|---|---|---|---|');
+for (const name of ['EncodeRequest', 'DecodeRequest', 'EncodeRelaySignal', 'DecodeRelaySignal']) {
+  lines.push(`| ${name} frames, native | ${rate(bench(`BM_${name}`))} | | |`);
+}
+for (const kib of [16, 256]) {
+  const arg = kib << 10;
+  lines.push(`| EncodeData ${kib} KiB (header + payload copy), native | ${rate(bench(`BM_EncodeData/${arg}`))} | | |`);
+  lines.push(`| DecodeData ${kib} KiB (view, no copy), native | ${rate(bench(`BM_DecodeData/${arg}`))} | | |`);
+}
+for (const kib of [16, 256]) {
+  const arg = kib << 10;
+  const base = bench(`BM_MemcpyBaseline/${arg}`);
+  for (const [label, name] of [['reassembly', 'BM_Reassemble'], ['reassembly + incremental SHA-256', 'BM_ReassembleAndVerify']]) {
+    const b = bench(`${name}/${arg}`);
+    lines.push(`| ${label}, 20 MiB in ${kib} KiB frames, native | ${f(gbs(b))} GB/s | memcpy into a fresh buffer ${f(gbs(base))} GB/s | ${f(gbs(b) / gbs(base))}x |`);
+  }
+}
+for (const s of wasm.sha256) {
+  const size = s.size >= MiB ? `${s.size / MiB} MiB` : `${s.size >> 10} KiB`;
+  const nativeSha = bench(`BM_Sha256/${s.size}`);
+  lines.push(`| SHA-256 ${size}, Wasm | ${f(s.wasm_mib_s, 0)} MiB/s | WebCrypto ${f(s.webcrypto_mib_s, 0)} MiB/s | ${f(s.wasm_mib_s / s.webcrypto_mib_s)}x |`);
+  lines.push(`| SHA-256 ${size}, Wasm | ${f(s.wasm_mib_s, 0)} MiB/s | native Crypto++ ${f(mibs(nativeSha), 0)} MiB/s | ${f(s.wasm_mib_s / mibs(nativeSha))}x |`);
+}
+for (const r of wasm.receive) {
+  const kib = r.max_message_size >> 10;
+  lines.push(`| receive 20 MiB in ${kib} KiB frames, Wasm (decode + place + hash) | ${f(r.wasm_receive_mib_s, 0)} MiB/s | JS copy + WebCrypto at end ${f(r.js_copy_then_webcrypto_mib_s, 0)} MiB/s | ${f(r.wasm_receive_mib_s / r.js_copy_then_webcrypto_mib_s)}x |`);
+  lines.push(`| verified after last byte, 20 MiB, ${kib} KiB frames | ${f(r.wasm_verify_after_last_byte_ms)} ms (incremental) | ${f(r.webcrypto_verify_after_last_byte_ms)} ms (WebCrypto one pass) | ${f(r.wasm_verify_after_last_byte_ms / r.webcrypto_verify_after_last_byte_ms, 3)}x |`);
+}
+console.log(lines.join('\n'));
