@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 
-const [nativePath, wasmPath] = process.argv.slice(2);
+const [nativePath, ...jsPaths] = process.argv.slice(2);
 const native = JSON.parse(fs.readFileSync(nativePath, 'utf8'));
-const wasm = JSON.parse(fs.readFileSync(wasmPath, 'utf8'));
+const jsRuns = jsPaths.map((p) => JSON.parse(fs.readFileSync(p, 'utf8')));
 
 const bench = (name) => {
   const b = native.benchmarks.find((x) => x.name === name);
@@ -19,7 +19,7 @@ const f = (x, d = 2) => x.toFixed(d);
 const rate = (b) => `${f(b.items_per_second / 1e6)} M/s`;
 
 const lines = [];
-lines.push(`Run on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${native.context.date}, Node ${wasm.node}.`);
+lines.push(`Run on ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${native.context.date}; Wasm in ${jsRuns.map((r) => r.environment).join(' and ')}.`);
 lines.push('');
 lines.push('| what | figure | baseline (same run) | ratio |');
 lines.push('|---|---|---|---|');
@@ -39,15 +39,18 @@ for (const kib of [16, 256]) {
     lines.push(`| ${label}, 20 MiB in ${kib} KiB frames, native | ${f(gbs(b))} GB/s | memcpy into a fresh buffer ${f(gbs(base))} GB/s | ${f(gbs(b) / gbs(base))}x |`);
   }
 }
-for (const s of wasm.sha256) {
-  const size = s.size >= MiB ? `${s.size / MiB} MiB` : `${s.size >> 10} KiB`;
-  const nativeSha = bench(`BM_Sha256/${s.size}`);
-  lines.push(`| SHA-256 ${size}, Wasm | ${f(s.wasm_mib_s, 0)} MiB/s | WebCrypto ${f(s.webcrypto_mib_s, 0)} MiB/s | ${f(s.wasm_mib_s / s.webcrypto_mib_s)}x |`);
-  lines.push(`| SHA-256 ${size}, Wasm | ${f(s.wasm_mib_s, 0)} MiB/s | native Crypto++ ${f(mibs(nativeSha), 0)} MiB/s | ${f(s.wasm_mib_s / mibs(nativeSha))}x |`);
-}
-for (const r of wasm.receive) {
-  const kib = r.max_message_size >> 10;
-  lines.push(`| receive 20 MiB in ${kib} KiB frames, Wasm (decode + place + hash) | ${f(r.wasm_receive_mib_s, 0)} MiB/s | JS copy + WebCrypto at end ${f(r.js_copy_then_webcrypto_mib_s, 0)} MiB/s | ${f(r.wasm_receive_mib_s / r.js_copy_then_webcrypto_mib_s)}x |`);
-  lines.push(`| verified after last byte, 20 MiB, ${kib} KiB frames | ${f(r.wasm_verify_after_last_byte_ms)} ms (incremental) | ${f(r.webcrypto_verify_after_last_byte_ms)} ms (WebCrypto one pass) | ${f(r.wasm_verify_after_last_byte_ms / r.webcrypto_verify_after_last_byte_ms, 3)}x |`);
+for (const run of jsRuns) {
+  const env = run.environment.split(' ')[0];
+  for (const s of run.sha256) {
+    const size = s.size >= MiB ? `${s.size / MiB} MiB` : `${s.size >> 10} KiB`;
+    const nativeSha = bench(`BM_Sha256/${s.size}`);
+    lines.push(`| SHA-256 ${size}, Wasm in ${env} | ${f(s.wasm_mib_s, 0)} MiB/s | WebCrypto in ${env} ${f(s.webcrypto_mib_s, 0)} MiB/s | ${f(s.wasm_mib_s / s.webcrypto_mib_s)}x |`);
+    lines.push(`| SHA-256 ${size}, Wasm in ${env} | ${f(s.wasm_mib_s, 0)} MiB/s | native Crypto++ ${f(mibs(nativeSha), 0)} MiB/s | ${f(s.wasm_mib_s / mibs(nativeSha))}x |`);
+  }
+  for (const r of run.receive) {
+    const kib = r.max_message_size >> 10;
+    lines.push(`| receive 20 MiB in ${kib} KiB frames, Wasm in ${env} (decode + place + hash) | ${f(r.wasm_receive_mib_s, 0)} MiB/s | JS copy + WebCrypto at end ${f(r.js_copy_then_webcrypto_mib_s, 0)} MiB/s | ${f(r.wasm_receive_mib_s / r.js_copy_then_webcrypto_mib_s)}x |`);
+    lines.push(`| verified after last byte, 20 MiB, ${kib} KiB frames, ${env} | ${f(r.wasm_verify_after_last_byte_ms)} ms (incremental) | ${f(r.webcrypto_verify_after_last_byte_ms)} ms (WebCrypto, one pass) | |`);
+  }
 }
 console.log(lines.join('\n'));

@@ -9,5 +9,7 @@ scripts/build.sh wasm >/dev/null
 mkdir -p bench/results
 build/native/bench/p2pcdn_core_bench --benchmark_min_time=0.5 --benchmark_format=json \
   --benchmark_out=bench/results/native.json --benchmark_out_format=json >/dev/null
-node bench/wasm_bench.mjs >bench/results/wasm.json
-node bench/report.mjs bench/results/native.json bench/results/wasm.json | tee bench/results/table.md
+node bench/wasm_bench.mjs >bench/results/wasm-node.json
+node bench/browser_bench.mjs >bench/results/wasm-chromium.json
+node bench/report.mjs bench/results/native.json bench/results/wasm-node.json \
+  bench/results/wasm-chromium.json | tee bench/results/table.md
