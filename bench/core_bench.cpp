@@ -80,7 +80,8 @@ void BM_EncodeRelaySignal(benchmark::State& state) {
 BENCHMARK(BM_EncodeRelaySignal);
 
 void BM_DecodeRelaySignal(benchmark::State& state) {
-  const auto bytes = encode_signal(Relay{PeerId{}, RelayKind::kOffer, std::string(1500, 'v')}).value();
+  const auto bytes =
+      encode_signal(Relay{PeerId{}, RelayKind::kOffer, std::string(1500, 'v')}).value();
   for (auto _ : state) {
     auto message = decode_signal(ByteView(bytes));
     benchmark::DoNotOptimize(message);
@@ -128,8 +129,12 @@ void reassemble(benchmark::State& state, bool verify) {
   }
   state.SetBytesProcessed(state.iterations() * kBody);
 }
-void BM_Reassemble(benchmark::State& state) { reassemble(state, false); }
-void BM_ReassembleAndVerify(benchmark::State& state) { reassemble(state, true); }
+void BM_Reassemble(benchmark::State& state) {
+  reassemble(state, false);
+}
+void BM_ReassembleAndVerify(benchmark::State& state) {
+  reassemble(state, true);
+}
 BENCHMARK(BM_Reassemble)->Arg(16 << 10)->Arg(256 << 10)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReassembleAndVerify)->Arg(16 << 10)->Arg(256 << 10)->Unit(benchmark::kMillisecond);
 
