@@ -1,0 +1,91 @@
+#include "memory_swarm_registry.hpp"
+
+namespace p2pcdn::server {
+
+void MemorySwarmRegistry::join(const PeerId& peer, const std::string& swarm) {
+  leave(peer);
+  Swarm& s = swarms_[swarm];  // node-based map: the pointer stays valid
+  ++s.members;
+  Peer& p = peers_[peer];
+  p.swarm = &s;
+  p.swarm_name = swarm;
+}
+
+void MemorySwarmRegistry::leave(const PeerId& peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  Peer& p = it->second;
+  while (!p.positions.empty()) remove_holder(p, p.positions.begin()->first);
+  if (--p.swarm->members == 0) swarms_.erase(p.swarm_name);
+  peers_.erase(it);
+}
+
+AnnounceResult MemorySwarmRegistry::announce(const PeerId& peer, const std::vector<ResourceId>& ids,
+                                             size_t max_per_peer) {
+  AnnounceResult result;
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return result;
+  Peer& p = it->second;
+  for (const ResourceId& id : ids) {
+    if (p.positions.count(id) != 0) continue;
+    if (p.positions.size() >= max_per_peer) {
+      ++result.refused;
+      continue;
+    }
+    Holders& h = p.swarm->resources[id];
+    p.positions.emplace(id, static_cast<uint32_t>(h.peers.size()));
+    h.peers.push_back(peer);
+    ++result.added;
+    ++announcements_;
+  }
+  return result;
+}
+
+void MemorySwarmRegistry::withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  for (const ResourceId& id : ids) {
+    if (it->second.positions.count(id) != 0) remove_holder(it->second, id);
+  }
+}
+
+void MemorySwarmRegistry::remove_holder(Peer& peer, ResourceId resource) {
+  auto pos_it = peer.positions.find(resource);
+  const uint32_t pos = pos_it->second;
+  peer.positions.erase(pos_it);
+  --announcements_;
+  auto res_it = peer.swarm->resources.find(resource);
+  std::vector<PeerId>& holders = res_it->second.peers;
+  if (pos + 1 != holders.size()) {
+    holders[pos] = holders.back();
+    peers_.at(holders[pos]).positions.at(resource) = pos;  // the moved holder's new place
+  }
+  holders.pop_back();
+  if (holders.empty()) peer.swarm->resources.erase(res_it);
+}
+
+std::vector<PeerId> MemorySwarmRegistry::lookup(const PeerId& asker, const ResourceId& resource,
+                                                size_t k) {
+  std::vector<PeerId> found;
+  auto it = peers_.find(asker);
+  if (it == peers_.end()) return found;
+  auto res_it = it->second.swarm->resources.find(resource);
+  if (res_it == it->second.swarm->resources.end()) return found;
+  Holders& h = res_it->second;
+  const size_t n = h.peers.size();
+  size_t visited = 0;
+  for (; visited < n && found.size() < k; ++visited) {
+    const PeerId& candidate = h.peers[(h.cursor + visited) % n];
+    if (candidate != asker) found.push_back(candidate);
+  }
+  h.cursor = (h.cursor + visited) % n;
+  return found;
+}
+
+bool MemorySwarmRegistry::same_swarm(const PeerId& a, const PeerId& b) const {
+  auto ia = peers_.find(a);
+  auto ib = peers_.find(b);
+  return ia != peers_.end() && ib != peers_.end() && ia->second.swarm == ib->second.swarm;
+}
+
+}  // namespace p2pcdn::server

@@ -1,0 +1,47 @@
+// SwarmRegistry for one server process. Every operation is O(1) per id on average:
+// holders are vectors (random access for rotation), removal swaps with the last holder,
+// and each peer remembers its position in every holder list it is in.
+#pragma once
+#include <unordered_map>
+
+#include "swarm_registry.hpp"
+
+namespace p2pcdn::server {
+
+class MemorySwarmRegistry : public SwarmRegistry {
+ public:
+  void join(const PeerId& peer, const std::string& swarm) override;
+  void leave(const PeerId& peer) override;
+  AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
+                          size_t max_per_peer) override;
+  void withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) override;
+  std::vector<PeerId> lookup(const PeerId& asker, const ResourceId& resource, size_t k) override;
+  bool same_swarm(const PeerId& a, const PeerId& b) const override;
+
+  size_t swarm_count() const override { return swarms_.size(); }
+  size_t peer_count() const override { return peers_.size(); }
+  size_t announcement_count() const override { return announcements_; }
+
+ private:
+  struct Holders {
+    std::vector<PeerId> peers;
+    size_t cursor = 0;  // where the next lookup starts
+  };
+  struct Swarm {
+    std::unordered_map<ResourceId, Holders, IdHash> resources;
+    size_t members = 0;
+  };
+  struct Peer {
+    Swarm* swarm = nullptr;
+    std::string swarm_name;
+    std::unordered_map<ResourceId, uint32_t, IdHash> positions;  // index in Holders::peers
+  };
+
+  void remove_holder(Peer& peer, ResourceId resource);  // by value: callers pass keys it erases
+
+  std::unordered_map<std::string, Swarm> swarms_;
+  std::unordered_map<PeerId, Peer, IdHash> peers_;
+  size_t announcements_ = 0;
+};
+
+}  // namespace p2pcdn::server

@@ -1,0 +1,51 @@
+// Server counters and gauges, rendered in Prometheus text format for GET /metrics.
+// Touched only from the server's one I/O thread, so plain integers suffice.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace p2pcdn::server {
+
+// Why a message or connection was refused; each has its own counter.
+enum class Rejection {
+  kServerFull,
+  kTooManyFromIp,
+  kRateLimited,
+  kMessageTooBig,
+  kMalformed,
+  kNotJoined,
+  kAlreadyJoined,
+  kForbiddenSite,
+  kTooManyAnnouncements,
+  kUnknownPeer,
+  kSlowReader,
+  kHeartbeatTimeout,
+  kCount
+};
+
+const char* rejection_name(Rejection r);
+
+struct Metrics {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_open = 0;  // TCP, HTTP and WebSocket
+  uint64_t websockets_open = 0;
+  uint64_t peers_joined = 0;   // gauge: peers in a swarm now
+  uint64_t swarms = 0;         // gauge, from the registry
+  uint64_t announcements = 0;  // gauge, from the registry
+  uint64_t messages_received = 0;
+  uint64_t relays = 0;
+  uint64_t lookups = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t http_requests = 0;
+  uint64_t rejections[static_cast<int>(Rejection::kCount)] = {};
+  // Static bytes sent per path: lets tests and operators see origin load per resource.
+  std::map<std::string, uint64_t> static_bytes_by_path;
+
+  void reject(Rejection r) { ++rejections[static_cast<int>(r)]; }
+  uint64_t rejected(Rejection r) const { return rejections[static_cast<int>(r)]; }
+  std::string prometheus_text() const;
+};
+
+}  // namespace p2pcdn::server

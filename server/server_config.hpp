@@ -1,0 +1,42 @@
+// Every setting of p2pcdn-server, with its default and the reason for it. Parsed from the
+// command line by parse_server_config(); tests build one directly.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace p2pcdn::server {
+
+struct ServerConfig {
+  std::string bind_address = "0.0.0.0";
+  uint16_t port = 8080;
+  std::string root;  // static folder; empty: no static files
+  std::string cert_file;
+  std::string key_file;
+  // Sites (page origins) allowed to join; empty: any. A browser's Origin header must
+  // match the site it joins in any case, so one site cannot join another's swarm.
+  std::vector<std::string> allowed_origins;
+  std::string log_level = "info";
+
+  // Limits. Each is enforced with a close code or an ERROR, and counted in /metrics.
+  uint32_t max_connections = 20000;         // all TCP connections, HTTP included
+  uint32_t max_connections_per_ip = 64;     // a NAT holds several visitors, not thousands
+  double messages_per_second = 50;          // per peer; trickle ICE bursts stay well below
+  uint32_t max_message_size = 64 * 1024;    // WebSocket message; an SDP offer is a few KB
+  uint32_t max_announced_per_peer = 5000;   // resources one peer may announce
+  uint32_t max_lookup_peers = 20;           // PEERS never lists more
+  uint64_t max_send_queue_bytes = 1 << 20;  // a peer that does not read is closed
+  uint32_t heartbeat_interval_ms = 15000;   // told to clients in WELCOME
+  uint32_t peer_timeout_ms = 40000;         // silent this long: dropped and purged
+  uint32_t shutdown_grace_ms = 5000;        // SIGTERM: time for close frames to go out
+  uint32_t http_timeout_ms = 30000;         // a request must arrive within this
+  uint32_t cache_max_age_s = 3600;          // Cache-Control for static files (HTML: no-cache)
+  bool tls() const { return !cert_file.empty(); }
+};
+
+// Parses argv. On --help or an error, returns nullopt after printing the help or a
+// message that names the bad flag; exit_code says which (0 for help).
+std::optional<ServerConfig> parse_server_config(int argc, const char* const* argv, int& exit_code);
+
+}  // namespace p2pcdn::server

@@ -1,0 +1,263 @@
+// The Beast sessions: TLS detection, HTTP, and the signaling WebSocket. Kept in one
+// translation unit because Beast templates are slow to compile.
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "http_routes.hpp"
+#include "server_context.hpp"
+
+namespace p2pcdn::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr size_t kIdleReadBuffer = 4096;  // shrink read buffers back to this after big messages
+constexpr uint32_t kMaxHttpHeader = 8 * 1024;
+constexpr uint32_t kMaxHttpBody = 16 * 1024;  // GET/HEAD only; nothing needs a body
+
+template <class Stream>
+class WebSocketSession : public PeerLink,
+                         public std::enable_shared_from_this<WebSocketSession<Stream>> {
+ public:
+  WebSocketSession(Stream&& stream, ServerContext& ctx, ConnectionTicket ticket)
+      : ws_(std::move(stream)), ctx_(ctx), ticket_(std::move(ticket)) {}
+
+  void run(HttpRequest request) {
+    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket has its own timeouts
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(beast::http::field::server, "p2pcdn-server");
+    }));
+    ws_.read_message_max(ctx_.config.max_message_size);
+    ws_.auto_fragment(false);
+    ws_.binary(true);
+    origin_ = std::string(request[beast::http::field::origin]);
+    ws_.async_accept(
+        request, beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
+  }
+
+  void send(std::shared_ptr<const std::vector<uint8_t>> message) override {
+    if (closing_ || !connected_) return;
+    if (queued_bytes_ + message->size() > ctx_.config.max_send_queue_bytes) {
+      ctx_.metrics.reject(Rejection::kSlowReader);
+      ctx_.log.log(LogLevel::kWarn, "slow_reader", {{"peer", peer_hex(id_)}, {"ip", ticket_.ip()}});
+      close(close_code::kPolicy, "send queue full: read faster");
+      return;
+    }
+    queued_bytes_ += message->size();
+    queue_.push_back(std::move(message));
+    if (!writing_) do_write();
+  }
+
+  void close(uint16_t code, const std::string& reason) override {
+    if (closing_) return;
+    closing_ = true;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    if (!writing_) do_close();
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return;  // handshake failed: nothing registered yet
+    connected_ = true;
+    id_ = ctx_.hub.connect(this->weak_from_this(), ConnectionInfo{ticket_.ip(), origin_},
+                           ctx_.now_ms());
+    if (ctx_.shutting_down) close(close_code::kGoingAway, "server shutting down");
+    do_read();
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_,
+                   beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big) ctx_.metrics.reject(Rejection::kMessageTooBig);
+      connected_ = false;
+      ctx_.hub.disconnect(id_);
+      return;
+    }
+    const auto data = buffer_.cdata();
+    if (ws_.got_text()) {
+      ctx_.hub.receive_text(id_, ctx_.now_ms());
+    } else {
+      ctx_.hub.receive(id_, ByteView(static_cast<const uint8_t*>(data.data()), data.size()),
+                       ctx_.now_ms());
+    }
+    buffer_.consume(buffer_.size());
+    if (buffer_.capacity() > kIdleReadBuffer) buffer_.shrink_to_fit();
+    do_read();
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.async_write(
+        net::buffer(*queue_.front()),
+        beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    writing_ = false;
+    if (ec) return;  // the read side sees the failure and disconnects
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    if (!queue_.empty()) {
+      do_write();
+    } else if (closing_) {
+      do_close();
+    }
+  }
+
+  void do_close() {
+    queue_.clear();
+    queued_bytes_ = 0;
+    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<Stream> ws_;
+  ServerContext& ctx_;
+  ConnectionTicket ticket_;
+  beast::flat_buffer buffer_;
+  std::string origin_;
+  PeerId id_{};
+  std::deque<std::shared_ptr<const std::vector<uint8_t>>> queue_;
+  uint64_t queued_bytes_ = 0;
+  websocket::close_reason close_reason_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool connected_ = false;
+};
+
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream&& stream, beast::flat_buffer buffer, ServerContext& ctx,
+              ConnectionTicket ticket)
+      : stream_(std::move(stream)),
+        buffer_(std::move(buffer)),
+        ctx_(ctx),
+        ticket_(std::move(ticket)) {}
+
+  void run() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::milliseconds(ctx_.config.http_timeout_ms));
+      stream_.async_handshake(
+          net::ssl::stream_base::server, buffer_.data(),
+          beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+    } else {
+      do_read();
+    }
+  }
+
+ private:
+  void on_handshake(beast::error_code ec, size_t used) {
+    if (ec) return;
+    buffer_.consume(used);
+    do_read();
+  }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHttpHeader);
+    parser_->body_limit(kMaxHttpBody);
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::milliseconds(ctx_.config.http_timeout_ms));
+    beast::http::async_read(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == beast::http::error::end_of_stream) return shutdown();
+    if (ec) return;
+    HttpRequest request = parser_->release();
+    if (websocket::is_upgrade(request)) {
+      if (request.target() != "/signal") return;  // nothing else upgrades
+      std::make_shared<WebSocketSession<Stream>>(std::move(stream_), ctx_, std::move(ticket_))
+          ->run(std::move(request));
+      return;
+    }
+    const bool keep_alive = request.keep_alive() && !ctx_.shutting_down;
+    beast::http::message_generator response =
+        answer_http(request, keep_alive, ctx_.config, ctx_.metrics);
+    beast::async_write(
+        stream_, std::move(response),
+        beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), keep_alive));
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, size_t) {
+    if (ec) return;
+    if (!keep_alive) return shutdown();
+    do_read();
+  }
+
+  void shutdown() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  ServerContext& ctx_;
+  ConnectionTicket ticket_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+};
+
+// Looks at the first bytes: a TLS ClientHello goes to TLS (if configured), anything else to plain
+// HTTP.
+class DetectSession : public std::enable_shared_from_this<DetectSession> {
+ public:
+  DetectSession(net::ip::tcp::socket socket, ServerContext& ctx, ConnectionTicket ticket)
+      : stream_(std::move(socket)), ctx_(ctx), ticket_(std::move(ticket)) {}
+
+  void run() {
+    stream_.expires_after(std::chrono::milliseconds(ctx_.config.http_timeout_ms));
+    beast::async_detect_ssl(
+        stream_, buffer_, beast::bind_front_handler(&DetectSession::on_detect, shared_from_this()));
+  }
+
+ private:
+  void on_detect(beast::error_code ec, bool tls) {
+    if (ec) return;
+    if (tls) {
+      if (ctx_.tls == nullptr) return;  // no certificate: drop TLS attempts
+      std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(stream_), *ctx_.tls),
+                                               std::move(buffer_), ctx_, std::move(ticket_))
+          ->run();
+      return;
+    }
+    std::make_shared<HttpSession<PlainStream>>(std::move(stream_), std::move(buffer_), ctx_,
+                                               std::move(ticket_))
+        ->run();
+  }
+
+  beast::tcp_stream stream_;
+  ServerContext& ctx_;
+  ConnectionTicket ticket_;
+  beast::flat_buffer buffer_;
+};
+
+}  // namespace
+
+void start_session(net::ip::tcp::socket socket, ServerContext& context, ConnectionTicket ticket) {
+  std::make_shared<DetectSession>(std::move(socket), context, std::move(ticket))->run();
+}
+
+}  // namespace p2pcdn::server

@@ -1,0 +1,243 @@
+#include "signal_hub.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace p2pcdn::server {
+namespace {
+
+// Ids come from the OS's random source: unguessable, so no peer can aim at another.
+PeerId random_peer_id() {
+  static std::random_device device;
+  PeerId id{};
+  for (size_t i = 0; i < id.size(); i += 4) {
+    const uint32_t r = device();
+    std::memcpy(id.data() + i, &r, 4);
+  }
+  return id;
+}
+
+constexpr uint64_t kStrikeWindowMs = 10000;
+
+std::shared_ptr<const std::vector<uint8_t>> shared_bytes(std::vector<uint8_t> bytes) {
+  return std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+}
+
+}  // namespace
+
+std::string peer_hex(const PeerId& id) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : id) {
+    s.push_back(kDigits[b >> 4]);
+    s.push_back(kDigits[b & 15]);
+  }
+  return s;
+}
+
+SignalHub::SignalHub(const ServerConfig& config, SwarmRegistry& registry, Metrics& metrics,
+                     const Logger& log)
+    : config_(config), registry_(registry), metrics_(metrics), log_(log) {}
+
+PeerId SignalHub::connect(std::weak_ptr<PeerLink> link, ConnectionInfo info, uint64_t now_ms) {
+  PeerId id = random_peer_id();
+  while (peers_.count(id) != 0) id = random_peer_id();
+  PeerState state{std::move(link), std::move(info),
+                  TokenBucket(config_.messages_per_second, 2 * config_.messages_per_second, now_ms),
+                  now_ms, now_ms};
+  peers_.emplace(id, std::move(state));
+  ++metrics_.websockets_open;
+  return id;
+}
+
+void SignalHub::disconnect(const PeerId& peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  if (it->second.joined) log_.log(LogLevel::kDebug, "peer_left", {{"peer", peer_hex(peer)}});
+  registry_.leave(peer);
+  peers_.erase(it);
+  --metrics_.websockets_open;
+  refresh_gauges();
+}
+
+bool SignalHub::admit(const PeerId& id, PeerState& p, uint64_t now_ms) {
+  if (p.bucket.take(now_ms)) return true;
+  metrics_.reject(Rejection::kRateLimited);
+  if (now_ms - p.strikes_since_ms > kStrikeWindowMs) {
+    p.strikes_since_ms = now_ms;
+    p.strikes = 0;
+  }
+  // The first drop in a window is explained; a peer that keeps flooding is closed.
+  if (p.strikes++ == 0) {
+    send_error(p, SignalErrorCode::kRateLimited, static_cast<SignalType>(0),
+               "rate limit: " + std::to_string(config_.messages_per_second) + " messages/s");
+  } else if (p.strikes > 4 * config_.messages_per_second) {
+    log_.log(LogLevel::kWarn, "peer_flooding", {{"peer", peer_hex(id)}, {"ip", p.info.ip}});
+    close(p, close_code::kPolicy, "rate limit exceeded");
+  }
+  return false;
+}
+
+void SignalHub::receive(const PeerId& peer, ByteView message, uint64_t now_ms) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  PeerState& p = it->second;
+  ++metrics_.messages_received;
+  metrics_.bytes_received += message.size;
+  if (p.closing) return;
+  p.last_seen_ms = now_ms;
+  if (!admit(peer, p, now_ms)) return;
+
+  auto decoded = decode_signal(message, config_.max_message_size);
+  if (!decoded) {
+    metrics_.reject(Rejection::kMalformed);
+    const auto about = message.size > 1 ? static_cast<SignalType>(message.data[1]) : SignalType{};
+    send_error(p, SignalErrorCode::kMalformed, about, describe(decoded.error()));
+    return;
+  }
+  current_message_ = message;
+  dispatch(peer, p, decoded.value());
+  current_message_ = {};
+}
+
+void SignalHub::receive_text(const PeerId& peer, uint64_t now_ms) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  ++metrics_.messages_received;
+  it->second.last_seen_ms = now_ms;
+  if (!admit(peer, it->second, now_ms)) return;
+  metrics_.reject(Rejection::kMalformed);
+  send_error(it->second, SignalErrorCode::kMalformed, SignalType{},
+             "signaling messages are binary");
+}
+
+void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message) {
+  const SignalType type = signal_type(message);
+  if (auto* hb = std::get_if<Heartbeat>(&message)) {
+    send(p, HeartbeatAck{hb->sent_at_ms});
+    return;
+  }
+  if (auto* join = std::get_if<Join>(&message)) {
+    on_join(id, p, *join);
+    return;
+  }
+  if (std::holds_alternative<Leave>(message)) {
+    close(p, close_code::kNormal, "bye");
+    return;
+  }
+  if (std::holds_alternative<Welcome>(message) || std::holds_alternative<Peers>(message) ||
+      std::holds_alternative<HeartbeatAck>(message) ||
+      std::holds_alternative<SignalError>(message)) {
+    metrics_.reject(Rejection::kMalformed);
+    send_error(p, SignalErrorCode::kMalformed, type, "server-to-client message sent to the server");
+    return;
+  }
+  if (!p.joined) {
+    metrics_.reject(Rejection::kNotJoined);
+    send_error(p, SignalErrorCode::kNotJoined, type, "send JOIN first");
+    return;
+  }
+  if (auto* announce = std::get_if<Announce>(&message)) {
+    const AnnounceResult r = registry_.announce(id, announce->ids, config_.max_announced_per_peer);
+    if (r.refused > 0) {
+      metrics_.reject(Rejection::kTooManyAnnouncements);
+      send_error(p, SignalErrorCode::kTooManyAnnouncements, type,
+                 "refused " + std::to_string(r.refused) + " ids: limit " +
+                     std::to_string(config_.max_announced_per_peer) + " per peer");
+    }
+  } else if (auto* withdraw = std::get_if<Withdraw>(&message)) {
+    registry_.withdraw(id, withdraw->ids);
+  } else if (auto* lookup = std::get_if<Lookup>(&message)) {
+    const size_t k = std::min<size_t>(lookup->max_peers, config_.max_lookup_peers);
+    ++metrics_.lookups;
+    send(p, Peers{lookup->lookup_id, lookup->resource, registry_.lookup(id, lookup->resource, k)});
+  } else if (auto* relay = std::get_if<Relay>(&message)) {
+    on_relay(id, current_message_, *relay);
+  }
+  refresh_gauges();
+}
+
+void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
+  if (p.joined) {
+    metrics_.reject(Rejection::kAlreadyJoined);
+    send_error(p, SignalErrorCode::kAlreadyJoined, SignalType::kJoin, "already joined");
+    return;
+  }
+  const auto& allowed = config_.allowed_origins;
+  const bool listed =
+      allowed.empty() || std::find(allowed.begin(), allowed.end(), join.site) != allowed.end();
+  // A browser cannot lie about its Origin: a page may only join its own site's swarm.
+  const bool own_site = p.info.origin.empty() || p.info.origin == join.site;
+  if (!listed || !own_site) {
+    metrics_.reject(Rejection::kForbiddenSite);
+    log_.log(LogLevel::kInfo, "join_refused",
+             {{"peer", peer_hex(id)}, {"site", join.site}, {"origin", p.info.origin}});
+    send_error(
+        p, SignalErrorCode::kForbiddenSite, SignalType::kJoin,
+        !listed ? "site not allowed on this server" : "site does not match the page's origin");
+    close(p, close_code::kForbiddenSite, "forbidden site");
+    return;
+  }
+  registry_.join(id, join.site + '\n' + join.swarm_key);
+  p.joined = true;
+  refresh_gauges();
+  log_.log(LogLevel::kDebug, "peer_joined", {{"peer", peer_hex(id)}, {"site", join.site}});
+  send(p, Welcome{id, config_.heartbeat_interval_ms, config_.max_announced_per_peer});
+}
+
+void SignalHub::on_relay(const PeerId& id, ByteView message, const Relay& relay) {
+  auto target = peers_.find(relay.peer);
+  if (relay.peer == id || target == peers_.end() || !registry_.same_swarm(id, relay.peer)) {
+    metrics_.reject(Rejection::kUnknownPeer);
+    send_error(peers_.at(id), SignalErrorCode::kUnknownPeer, SignalType::kRelay,
+               "no such peer in this swarm");
+    return;
+  }
+  // Forward the bytes as they came, with the target's id replaced by the sender's.
+  std::vector<uint8_t> forwarded(message.data, message.data + message.size);
+  rewrite_relay_peer(forwarded.data(), id);
+  ++metrics_.relays;
+  metrics_.bytes_sent += forwarded.size();
+  if (auto link = target->second.link.lock()) link->send(shared_bytes(std::move(forwarded)));
+}
+
+void SignalHub::sweep(uint64_t now_ms) {
+  for (auto& [id, p] : peers_) {
+    if (!p.closing && now_ms > p.last_seen_ms &&
+        now_ms - p.last_seen_ms > config_.peer_timeout_ms) {
+      metrics_.reject(Rejection::kHeartbeatTimeout);
+      log_.log(LogLevel::kInfo, "peer_timeout", {{"peer", peer_hex(id)}, {"ip", p.info.ip}});
+      close(p, close_code::kHeartbeatTimeout, "heartbeat timeout");
+    }
+  }
+}
+
+void SignalHub::shutdown() {
+  for (auto& [id, p] : peers_) close(p, close_code::kGoingAway, "server shutting down");
+}
+
+void SignalHub::send(PeerState& p, const SignalMessage& message) {
+  auto bytes = encode_signal(message);
+  if (!bytes) return;  // every message the hub builds fits; nothing to tell the peer
+  metrics_.bytes_sent += bytes->size();
+  if (auto link = p.link.lock()) link->send(shared_bytes(std::move(bytes.value())));
+}
+
+void SignalHub::send_error(PeerState& p, SignalErrorCode code, SignalType about,
+                           const std::string& text) {
+  send(p, SignalError{static_cast<uint16_t>(code), static_cast<uint8_t>(about), text});
+}
+
+void SignalHub::close(PeerState& p, uint16_t code, const std::string& reason) {
+  if (p.closing) return;
+  p.closing = true;
+  if (auto link = p.link.lock()) link->close(code, reason);
+}
+
+void SignalHub::refresh_gauges() {
+  metrics_.peers_joined = registry_.peer_count();
+  metrics_.swarms = registry_.swarm_count();
+  metrics_.announcements = registry_.announcement_count();
+}
+
+}  // namespace p2pcdn::server

@@ -1,0 +1,96 @@
+// The signaling logic, free of sockets: a connection hands each WebSocket message to the
+// hub, and the hub answers, routes relays and enforces the per-peer limits through the
+// PeerLink it was given. The Beast sessions adapt it to the network; tests can drive it
+// directly.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "log.hpp"
+#include "metrics.hpp"
+#include "p2pcdn/signal.hpp"
+#include "server_config.hpp"
+#include "swarm_registry.hpp"
+#include "token_bucket.hpp"
+
+namespace p2pcdn::server {
+
+// WebSocket close codes the server uses (RFC 6455 section 7.4, 4000+ private).
+namespace close_code {
+inline constexpr uint16_t kNormal = 1000;
+inline constexpr uint16_t kGoingAway = 1001;      // server shutting down
+inline constexpr uint16_t kPolicy = 1008;         // rate limit, slow reader
+inline constexpr uint16_t kTooBig = 1009;         // message over --max-message-size
+inline constexpr uint16_t kTryAgainLater = 1013;  // server or IP connection limit
+inline constexpr uint16_t kHeartbeatTimeout = 4000;
+inline constexpr uint16_t kForbiddenSite = 4003;
+}  // namespace close_code
+
+// What the hub needs from a connection.
+class PeerLink {
+ public:
+  virtual ~PeerLink() = default;
+  virtual void send(std::shared_ptr<const std::vector<uint8_t>> message) = 0;
+  // Sends what is queued, then a close frame.
+  virtual void close(uint16_t code, const std::string& reason) = 0;
+};
+
+struct ConnectionInfo {
+  std::string ip;
+  std::string origin;  // the WebSocket upgrade's Origin header; empty for non-browsers
+};
+
+class SignalHub {
+ public:
+  SignalHub(const ServerConfig& config, SwarmRegistry& registry, Metrics& metrics,
+            const Logger& log);
+
+  PeerId connect(std::weak_ptr<PeerLink> link, ConnectionInfo info, uint64_t now_ms);
+  void receive(const PeerId& peer, ByteView message, uint64_t now_ms);
+  void receive_text(const PeerId& peer, uint64_t now_ms);
+  // The connection is gone: forget the peer and purge its announcements.
+  void disconnect(const PeerId& peer);
+  // Closes peers silent for longer than the peer timeout.
+  void sweep(uint64_t now_ms);
+  // Closes every peer with 1001 after what is queued for it.
+  void shutdown();
+
+  size_t connection_count() const { return peers_.size(); }
+  Metrics& metrics() { return metrics_; }
+  const ServerConfig& config() const { return config_; }
+
+ private:
+  struct PeerState {
+    std::weak_ptr<PeerLink> link;
+    ConnectionInfo info;
+    TokenBucket bucket;
+    uint64_t last_seen_ms = 0;
+    uint64_t strikes_since_ms = 0;
+    uint32_t strikes = 0;  // messages dropped by the rate limit in the current window
+    bool joined = false;
+    bool closing = false;
+  };
+
+  bool admit(const PeerId& id, PeerState& p, uint64_t now_ms);
+  void dispatch(const PeerId& id, PeerState& p, SignalMessage& message);
+  void on_join(const PeerId& id, PeerState& p, const Join& join);
+  void on_relay(const PeerId& id, ByteView message, const Relay& relay);
+  void send(PeerState& p, const SignalMessage& message);
+  void send_error(PeerState& p, SignalErrorCode code, SignalType about, const std::string& text);
+  void close(PeerState& p, uint16_t code, const std::string& reason);
+  void refresh_gauges();
+
+  const ServerConfig& config_;
+  SwarmRegistry& registry_;
+  Metrics& metrics_;
+  const Logger& log_;
+  std::unordered_map<PeerId, PeerState, IdHash> peers_;
+  ByteView current_message_;  // the raw bytes being dispatched, for in-place relay
+};
+
+std::string peer_hex(const PeerId& id);
+
+}  // namespace p2pcdn::server

@@ -1,0 +1,51 @@
+// Who is in which swarm and who holds what: the one interface the signaling logic uses, so
+// several server instances can later share this state (e.g. through Redis) by adding an
+// implementation, without touching the sessions or the hub.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "p2pcdn/bytes.hpp"
+
+namespace p2pcdn::server {
+
+// Ids are random or SHA-256 outputs: their first bytes are already a good hash.
+struct IdHash {
+  template <size_t N>
+  size_t operator()(const std::array<uint8_t, N>& id) const {
+    size_t h = 0;
+    std::memcpy(&h, id.data(), sizeof h < N ? sizeof h : N);
+    return h;
+  }
+};
+
+struct AnnounceResult {
+  size_t added = 0;
+  size_t refused = 0;  // over the per-peer limit
+};
+
+class SwarmRegistry {
+ public:
+  virtual ~SwarmRegistry() = default;
+
+  // A peer enters a swarm ("site" + '\n' + "swarm key"). A peer is in at most one swarm.
+  virtual void join(const PeerId& peer, const std::string& swarm) = 0;
+  // Removes the peer and every announcement it made.
+  virtual void leave(const PeerId& peer) = 0;
+  virtual AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
+                                  size_t max_per_peer) = 0;
+  virtual void withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) = 0;
+  // Up to k holders of `resource` in the asker's swarm, never the asker, rotating through
+  // the holders so repeated lookups spread over all of them.
+  virtual std::vector<PeerId> lookup(const PeerId& asker, const ResourceId& resource, size_t k) = 0;
+  virtual bool same_swarm(const PeerId& a, const PeerId& b) const = 0;
+
+  virtual size_t swarm_count() const = 0;
+  virtual size_t peer_count() const = 0;
+  virtual size_t announcement_count() const = 0;
+};
+
+}  // namespace p2pcdn::server
