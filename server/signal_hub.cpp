@@ -73,7 +73,7 @@ bool SignalHub::admit(const PeerId& id, PeerState& p, uint64_t now_ms) {
                "rate limit: " + std::to_string(config_.messages_per_second) + " messages/s");
   } else if (p.strikes > 4 * config_.messages_per_second) {
     log_.log(LogLevel::kWarn, "peer_flooding", {{"peer", peer_hex(id)}, {"ip", p.info.ip}});
-    close(p, close_code::kPolicy, "rate limit exceeded");
+    close(id, p, close_code::kPolicy, "rate limit exceeded");
   }
   return false;
 }
@@ -122,7 +122,7 @@ void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message)
     return;
   }
   if (std::holds_alternative<Leave>(message)) {
-    close(p, close_code::kNormal, "bye");
+    close(id, p, close_code::kNormal, "bye");
     return;
   }
   if (std::holds_alternative<Welcome>(message) || std::holds_alternative<Peers>(message) ||
@@ -175,7 +175,7 @@ void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
     send_error(
         p, SignalErrorCode::kForbiddenSite, SignalType::kJoin,
         !listed ? "site not allowed on this server" : "site does not match the page's origin");
-    close(p, close_code::kForbiddenSite, "forbidden site");
+    close(id, p, close_code::kForbiddenSite, "forbidden site");
     return;
   }
   registry_.join(id, join.site + '\n' + join.swarm_key);
@@ -207,13 +207,13 @@ void SignalHub::sweep(uint64_t now_ms) {
         now_ms - p.last_seen_ms > config_.peer_timeout_ms) {
       metrics_.reject(Rejection::kHeartbeatTimeout);
       log_.log(LogLevel::kInfo, "peer_timeout", {{"peer", peer_hex(id)}, {"ip", p.info.ip}});
-      close(p, close_code::kHeartbeatTimeout, "heartbeat timeout");
+      close(id, p, close_code::kHeartbeatTimeout, "heartbeat timeout");
     }
   }
 }
 
 void SignalHub::shutdown() {
-  for (auto& [id, p] : peers_) close(p, close_code::kGoingAway, "server shutting down");
+  for (auto& [id, p] : peers_) close(id, p, close_code::kGoingAway, "server shutting down");
 }
 
 void SignalHub::send(PeerState& p, const SignalMessage& message) {
@@ -228,9 +228,12 @@ void SignalHub::send_error(PeerState& p, SignalErrorCode code, SignalType about,
   send(p, SignalError{static_cast<uint16_t>(code), static_cast<uint8_t>(about), text});
 }
 
-void SignalHub::close(PeerState& p, uint16_t code, const std::string& reason) {
+void SignalHub::close(const PeerId& id, PeerState& p, uint16_t code, const std::string& reason) {
   if (p.closing) return;
   p.closing = true;
+  // Purged now, not when the socket has finished closing: nobody is sent to a leaving peer.
+  registry_.leave(id);
+  refresh_gauges();
   if (auto link = p.link.lock()) link->close(code, reason);
 }
 

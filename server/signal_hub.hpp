@@ -80,7 +80,7 @@ class SignalHub {
   void on_relay(const PeerId& id, ByteView message, const Relay& relay);
   void send(PeerState& p, const SignalMessage& message);
   void send_error(PeerState& p, SignalErrorCode code, SignalType about, const std::string& text);
-  void close(PeerState& p, uint16_t code, const std::string& reason);
+  void close(const PeerId& id, PeerState& p, uint16_t code, const std::string& reason);
   void refresh_gauges();
 
   const ServerConfig& config_;

@@ -1,0 +1,149 @@
+// Static files, health and metrics over real HTTP.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "http_routes.hpp"
+#include "test_client.hpp"
+
+namespace p2pcdn::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StaticFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("p2pcdn-http-" + std::to_string(::getpid()));
+    fs::create_directories(root_ / "img");
+    write("index.html", "<!doctype html><title>t</title>");
+    write("app.js", "console.log(1)");
+    write("p2pcdn-core.wasm", std::string("\0asm", 4));
+    body_.resize(100000);
+    for (size_t i = 0; i < body_.size(); ++i) body_[i] = static_cast<char>(i * 13);
+    write("img/big.png", body_);
+    auto config = test_config();
+    config.root = root_.string();
+    config.cache_max_age_s = 600;
+    server_ = std::make_unique<RunningServer>(config);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(root_);
+  }
+  void write(const std::string& rel, const std::string& content) {
+    std::ofstream(root_ / rel, std::ios::binary) << content;
+  }
+  uint16_t port() const { return server_->port(); }
+
+  fs::path root_;
+  std::string body_;
+  std::unique_ptr<RunningServer> server_;
+};
+
+TEST_F(StaticFiles, ContentTypesAndCaching) {
+  auto html = http_get(port(), "/");
+  EXPECT_EQ(html.result_int(), 200u);
+  EXPECT_EQ(html[http::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(html[http::field::cache_control], "no-cache");
+  EXPECT_EQ(html.body(), "<!doctype html><title>t</title>");
+  EXPECT_EQ(http_get(port(), "/app.js")[http::field::content_type],
+            "text/javascript; charset=utf-8");
+  EXPECT_EQ(http_get(port(), "/p2pcdn-core.wasm")[http::field::content_type], "application/wasm");
+  auto png = http_get(port(), "/img/big.png?v=3");
+  EXPECT_EQ(png[http::field::content_type], "image/png");
+  EXPECT_EQ(png[http::field::cache_control], "public, max-age=600");
+  EXPECT_EQ(png.body(), body_);
+}
+
+TEST_F(StaticFiles, ETagAndIfNoneMatch) {
+  auto first = http_get(port(), "/img/big.png");
+  const std::string etag(first[http::field::etag]);
+  ASSERT_FALSE(etag.empty());
+  auto again = http_get(port(), "/img/big.png", {{http::field::if_none_match, etag}});
+  EXPECT_EQ(again.result_int(), 304u);
+  EXPECT_TRUE(again.body().empty());
+  auto other = http_get(port(), "/img/big.png", {{http::field::if_none_match, "\"other\""}});
+  EXPECT_EQ(other.result_int(), 200u);
+}
+
+TEST_F(StaticFiles, Ranges) {
+  auto mid = http_get(port(), "/img/big.png", {{http::field::range, "bytes=1000-1999"}});
+  EXPECT_EQ(mid.result_int(), 206u);
+  EXPECT_EQ(mid[http::field::content_range], "bytes 1000-1999/100000");
+  EXPECT_EQ(mid.body(), body_.substr(1000, 1000));
+  auto open_end = http_get(port(), "/img/big.png", {{http::field::range, "bytes=99990-"}});
+  EXPECT_EQ(open_end.body(), body_.substr(99990));
+  auto suffix = http_get(port(), "/img/big.png", {{http::field::range, "bytes=-5"}});
+  EXPECT_EQ(suffix[http::field::content_range], "bytes 99995-99999/100000");
+  auto past = http_get(port(), "/img/big.png", {{http::field::range, "bytes=100000-"}});
+  EXPECT_EQ(past.result_int(), 416u);
+  EXPECT_EQ(past[http::field::content_range], "bytes */100000");
+  // Several ranges, junk, or a stale If-Range: the whole body.
+  EXPECT_EQ(http_get(port(), "/img/big.png", {{http::field::range, "bytes=0-1,5-6"}}).result_int(),
+            200u);
+  EXPECT_EQ(http_get(port(), "/img/big.png", {{http::field::range, "pages=1"}}).result_int(), 200u);
+  EXPECT_EQ(http_get(port(), "/img/big.png",
+                     {{http::field::range, "bytes=0-1"}, {http::field::if_range, "\"stale\""}})
+                .result_int(),
+            200u);
+}
+
+TEST_F(StaticFiles, HeadAndErrors) {
+  auto head = http_get(port(), "/img/big.png", {}, http::verb::head);
+  EXPECT_EQ(head.result_int(), 200u);
+  EXPECT_EQ(head[http::field::content_length], "100000");
+  EXPECT_EQ(http_get(port(), "/missing.png").result_int(), 404u);
+  EXPECT_EQ(http_get(port(), "/img").result_int(), 404u);  // a folder
+  EXPECT_EQ(http_get(port(), "/../etc/passwd").result_int(), 400u);
+  EXPECT_EQ(http_get(port(), "/img/%2e%2e/%2e%2e/x").result_int(), 400u);
+  EXPECT_EQ(http_get(port(), "/app.js", {}, http::verb::post).result_int(), 405u);
+}
+
+TEST_F(StaticFiles, HealthAndMetrics) {
+  auto health = http_get(port(), "/healthz");
+  EXPECT_EQ(health.result_int(), 200u);
+  EXPECT_EQ(health.body(), "ok\n");
+  http_get(port(), "/img/big.png");
+  http_get(port(), "/img/big.png", {{http::field::range, "bytes=0-9"}});
+  auto metrics = http_get(port(), "/metrics");
+  EXPECT_EQ(metrics[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line : {"p2pcdn_connections_open ", "p2pcdn_peers 0", "p2pcdn_relays_total 0",
+                           "p2pcdn_rejections_total{reason=\"rate_limited\"} 0",
+                           "p2pcdn_static_bytes_total{path=\"/img/big.png\"} 100010"}) {
+    EXPECT_NE(metrics.body().find(line), std::string::npos) << line;
+  }
+}
+
+TEST(HttpHelpers, RangeParsing) {
+  server::ByteRange r;
+  using server::RangeParse;
+  EXPECT_EQ(server::parse_range("bytes=0-0", 10, r), RangeParse::kSatisfiable);
+  EXPECT_EQ(r.last, 0u);
+  EXPECT_EQ(server::parse_range("bytes=5-100", 10, r), RangeParse::kSatisfiable);
+  EXPECT_EQ(r.last, 9u);
+  EXPECT_EQ(server::parse_range("bytes=-100", 10, r), RangeParse::kSatisfiable);
+  EXPECT_EQ(r.first, 0u);
+  EXPECT_EQ(server::parse_range("bytes=10-", 10, r), RangeParse::kUnsatisfiable);
+  EXPECT_EQ(server::parse_range("bytes=-0", 10, r), RangeParse::kUnsatisfiable);
+  EXPECT_EQ(server::parse_range("bytes=5-4", 10, r), RangeParse::kNone);
+  EXPECT_EQ(server::parse_range("bytes=x-4", 10, r), RangeParse::kNone);
+  EXPECT_EQ(server::parse_range("bytes=99999999999999999999-", 10, r), RangeParse::kNone);
+}
+
+TEST(HttpHelpers, SafePaths) {
+  std::string out;
+  EXPECT_TRUE(server::safe_path("/a/b.png?x=1", out));
+  EXPECT_EQ(out, "/a/b.png");
+  EXPECT_TRUE(server::safe_path("/a%20b", out));
+  EXPECT_EQ(out, "/a b");
+  EXPECT_TRUE(server::safe_path("/..a/b..", out));  // dots inside names are fine
+  for (const char* bad :
+       {"", "a", "/..", "/a/../b", "/%2E%2E/x", "/a%00b", "/a\\b", "/%zz", "/%2"}) {
+    EXPECT_FALSE(server::safe_path(bad, out)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace p2pcdn::testing

@@ -1,0 +1,159 @@
+// Join, heartbeat, announce, lookup and relay against the real server over loopback.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "test_client.hpp"
+
+namespace p2pcdn::testing {
+namespace {
+
+constexpr const char* kSite = "https://site.example";
+
+TEST(Signaling, JoinGivesARandomPeerIdAndHeartbeatsAreEchoed) {
+  RunningServer server(test_config());
+  ASSERT_NE(server.port(), 0);
+  WsClient a, b;
+  ASSERT_TRUE(a.connect(server.port()));
+  ASSERT_TRUE(b.connect(server.port()));
+  a.send(Join{kSite, "", 0});
+  auto welcome = a.read_as<Welcome>();
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->heartbeat_interval_ms, test_config().heartbeat_interval_ms);
+  EXPECT_EQ(welcome->max_announce, test_config().max_announced_per_peer);
+  const PeerId id_b = b.join(kSite);
+  EXPECT_NE(welcome->peer_id, PeerId{});
+  EXPECT_NE(welcome->peer_id, id_b);
+  a.send(Heartbeat{123456});
+  auto ack = a.read_as<HeartbeatAck>();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->sent_at_ms, 123456u);
+}
+
+TEST(Signaling, LookupFindsHoldersButNeverTheAsker) {
+  RunningServer server(test_config());
+  WsClient a, b;
+  ASSERT_TRUE(a.connect(server.port()));
+  ASSERT_TRUE(b.connect(server.port()));
+  const PeerId id_a = a.join(kSite);
+  b.join(kSite);
+  a.send(Announce{{resource(1), resource(2)}});
+  a.sync();
+  b.send(Lookup{7, resource(1), 5});
+  auto peers = b.read_as<Peers>();
+  ASSERT_TRUE(peers);
+  EXPECT_EQ(peers->lookup_id, 7u);
+  EXPECT_EQ(peers->resource, resource(1));
+  EXPECT_EQ(peers->peers, std::vector<PeerId>{id_a});
+  a.send(Lookup{8, resource(1), 5});
+  auto own = a.read_as<Peers>();
+  ASSERT_TRUE(own);
+  EXPECT_TRUE(own->peers.empty());
+  // Withdrawn ids are no longer found.
+  a.send(Withdraw{{resource(1)}});
+  a.sync();
+  b.send(Lookup{9, resource(1), 5});
+  auto after = b.read_as<Peers>();
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->peers.empty());
+}
+
+TEST(Signaling, LookupsSpreadOverAllHolders) {
+  RunningServer server(test_config());
+  std::vector<std::unique_ptr<WsClient>> holders;
+  std::set<PeerId> ids;
+  for (int i = 0; i < 6; ++i) {
+    holders.push_back(std::make_unique<WsClient>());
+    ASSERT_TRUE(holders.back()->connect(server.port()));
+    ids.insert(holders.back()->join(kSite));
+    holders.back()->send(Announce{{resource(3)}});
+    holders.back()->sync();
+  }
+  WsClient asker;
+  ASSERT_TRUE(asker.connect(server.port()));
+  asker.join(kSite);
+  std::map<PeerId, int> seen;
+  for (uint32_t i = 0; i < 6; ++i) {
+    asker.send(Lookup{i, resource(3), 2});
+    auto peers = asker.read_as<Peers>();
+    ASSERT_TRUE(peers);
+    ASSERT_EQ(peers->peers.size(), 2u);
+    for (const auto& p : peers->peers) ++seen[p];
+  }
+  EXPECT_EQ(seen.size(), ids.size());                          // every holder was handed out
+  for (const auto& [peer, count] : seen) EXPECT_EQ(count, 2);  // and equally often
+}
+
+TEST(Signaling, RelayReachesTheTargetWithTheSendersId) {
+  RunningServer server(test_config());
+  WsClient a, b;
+  ASSERT_TRUE(a.connect(server.port()));
+  ASSERT_TRUE(b.connect(server.port()));
+  const PeerId id_a = a.join(kSite);
+  const PeerId id_b = b.join(kSite);
+  const std::string sdp = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n";
+  a.send(Relay{id_b, RelayKind::kOffer, sdp});
+  auto offer = b.read_as<Relay>();
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->peer, id_a);
+  EXPECT_EQ(offer->kind, RelayKind::kOffer);
+  EXPECT_EQ(offer->payload, sdp);
+  b.send(Relay{id_a, RelayKind::kAnswer, "answer"});
+  auto answer = a.read_as<Relay>();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->peer, id_b);
+  EXPECT_EQ(answer->payload, "answer");
+}
+
+TEST(Signaling, SwarmsAreSeparateBySiteAndKey) {
+  RunningServer server(test_config());
+  WsClient a, other_site, other_key;
+  ASSERT_TRUE(a.connect(server.port()));
+  ASSERT_TRUE(other_site.connect(server.port()));
+  ASSERT_TRUE(other_key.connect(server.port()));
+  const PeerId id_a = a.join(kSite);
+  const PeerId id_site = other_site.join("https://other.example");
+  const PeerId id_key = other_key.join(kSite, "course-2");
+  a.send(Announce{{resource(4)}});
+  a.sync();
+  for (WsClient* c : {&other_site, &other_key}) {
+    c->send(Lookup{1, resource(4), 5});
+    auto peers = c->read_as<Peers>();
+    ASSERT_TRUE(peers);
+    EXPECT_TRUE(peers->peers.empty());
+    // Relay across swarms is refused, and nothing reaches a.
+    c->send(Relay{id_a, RelayKind::kOffer, "x"});
+    auto error = c->read_as<SignalError>();
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->code, static_cast<uint16_t>(SignalErrorCode::kUnknownPeer));
+  }
+  a.send(Relay{id_site, RelayKind::kOffer, "x"});
+  EXPECT_TRUE(a.read_as<SignalError>());
+  a.send(Relay{id_key, RelayKind::kOffer, "x"});
+  EXPECT_TRUE(a.read_as<SignalError>());
+  a.send(Relay{id_a, RelayKind::kOffer, "to myself"});
+  EXPECT_TRUE(a.read_as<SignalError>());
+}
+
+TEST(Signaling, LeavingPurgesAnnouncements) {
+  RunningServer server(test_config());
+  WsClient b;
+  ASSERT_TRUE(b.connect(server.port()));
+  b.join(kSite);
+  {
+    WsClient a;
+    ASSERT_TRUE(a.connect(server.port()));
+    a.join(kSite);
+    a.send(Announce{{resource(5)}});
+    a.sync();
+    a.send(Leave{});
+    EXPECT_EQ(a.wait_close(), 1000);
+  }
+  b.send(Lookup{1, resource(5), 5});
+  auto peers = b.read_as<Peers>();
+  ASSERT_TRUE(peers);
+  EXPECT_TRUE(peers->peers.empty());
+}
+
+}  // namespace
+}  // namespace p2pcdn::testing
