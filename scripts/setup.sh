@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libssl-dev
   googletest libgtest-dev libbenchmark-dev
   emscripten
-  iproute2 util-linux
+  iproute2 util-linux ffmpeg
   chromium firefox-esr
 )
 

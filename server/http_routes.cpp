@@ -78,6 +78,10 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
                 config.root.empty() ? "no static files here\n" : "bad path\n");
   }
   if (rel.back() == '/') rel += "index.html";
+  for (const auto& prefix : config.deny_prefixes) {
+    if (rel.rfind(prefix, 0) == 0)
+      return text(x, http::status::forbidden, "denied by --deny-prefix\n");
+  }
   const std::string path = config.root + rel;
   std::error_code fec;
   const auto status = fs::status(path, fec);
@@ -88,9 +92,12 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
 
   const std::string etag = etag_for(size, mtime);
   const std::string_view type = mime_type(rel);
-  const std::string cache = type.rfind("text/html", 0) == 0
-                                ? std::string("no-cache")
-                                : "public, max-age=" + std::to_string(config.cache_max_age_s);
+  std::string cache = type.rfind("text/html", 0) == 0
+                          ? std::string("no-cache")
+                          : "public, max-age=" + std::to_string(config.cache_max_age_s);
+  for (const auto& [prefix, value] : config.cache_control_rules) {
+    if (rel.rfind(prefix, 0) == 0) cache = value;
+  }
   auto headers = [&](auto& res) {
     common_headers(res, x);
     res.set(http::field::content_type, type);

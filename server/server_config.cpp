@@ -7,8 +7,40 @@ namespace p2pcdn::server {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// Why a parsed config cannot run, or nullptr.
+const char* check(const ServerConfig& c) {
+  if (c.cert_file.empty() != c.key_file.empty()) return "--cert and --key go together";
+  if (c.max_connections == 0 || c.max_connections_per_ip == 0)
+    return "connection limits must be at least 1";
+  if (!(c.messages_per_second > 0)) return "--messages-per-second must be positive";
+  if (c.max_message_size < 1024) return "--max-message-size must be at least 1024";
+  if (c.heartbeat_interval_ms == 0 || c.peer_timeout_ms <= c.heartbeat_interval_ms) {
+    return "--peer-timeout-ms must be longer than --heartbeat-interval-ms";
+  }
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+      c.log_level != "error") {
+    return "--log-level must be debug, info, warn or error";
+  }
+  return nullptr;
+}
+
+const char* parse_cache_rules(const std::vector<std::string>& rules, ServerConfig& c) {
+  for (const auto& rule : rules) {
+    const size_t eq = rule.find('=');
+    if (eq == std::string::npos || eq == 0 || rule[0] != '/')
+      return "--cache-control takes /PREFIX=VALUE";
+    c.cache_control_rules.emplace_back(rule.substr(0, eq), rule.substr(eq + 1));
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::optional<ServerConfig> parse_server_config(int argc, const char* const* argv, int& exit_code) {
   ServerConfig c;
+  std::vector<std::string> cache_rules;
   po::options_description options("p2pcdn-server: signaling for p2pcdn, and static files");
   // clang-format off
   options.add_options()
@@ -20,6 +52,8 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("key", po::value(&c.key_file), "TLS private key (PEM)")
     ("allow-origin", po::value(&c.allowed_origins)->composing(),
        "site allowed to join (e.g. https://example.com); repeat for several; default: any")
+    ("deny-prefix", po::value(&c.deny_prefixes)->composing(), "answer 403 for static paths starting with this (repeatable): the origin 'down' for chosen files")
+    ("cache-control", po::value(&cache_rules)->composing(), "PREFIX=VALUE: Cache-Control for static paths starting with PREFIX (repeatable)")
     ("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, warn or error")
     ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "TCP connections at once")
     ("max-connections-per-ip", po::value(&c.max_connections_per_ip)->default_value(c.max_connections_per_ip), "TCP connections per client address")
@@ -48,20 +82,8 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     exit_code = 0;
     return std::nullopt;
   }
-  const char* problem = nullptr;
-  if (c.cert_file.empty() != c.key_file.empty())
-    problem = "--cert and --key go together";
-  else if (c.max_connections == 0 || c.max_connections_per_ip == 0)
-    problem = "connection limits must be at least 1";
-  else if (!(c.messages_per_second > 0))
-    problem = "--messages-per-second must be positive";
-  else if (c.max_message_size < 1024)
-    problem = "--max-message-size must be at least 1024";
-  else if (c.heartbeat_interval_ms == 0 || c.peer_timeout_ms <= c.heartbeat_interval_ms)
-    problem = "--peer-timeout-ms must be longer than --heartbeat-interval-ms";
-  else if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
-           c.log_level != "error")
-    problem = "--log-level must be debug, info, warn or error";
+  const char* problem = parse_cache_rules(cache_rules, c);
+  if (problem == nullptr) problem = check(c);
   if (problem != nullptr) {
     std::cerr << "p2pcdn-server: " << problem << '\n';
     exit_code = 2;

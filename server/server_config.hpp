@@ -18,6 +18,10 @@ struct ServerConfig {
   // match the site it joins in any case, so one site cannot join another's swarm.
   std::vector<std::string> allowed_origins;
   std::string log_level = "info";
+  // Static paths answered 403 (e.g. to show a swarm serving while the origin is down).
+  std::vector<std::string> deny_prefixes;
+  // Cache-Control per path prefix ("PREFIX=VALUE"), overriding the defaults below.
+  std::vector<std::pair<std::string, std::string>> cache_control_rules;
 
   // Limits. Each is enforced with a close code or an ERROR, and counted in /metrics.
   uint32_t max_connections = 20000;         // all TCP connections, HTTP included

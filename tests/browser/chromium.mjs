@@ -3,12 +3,27 @@ import {chromium} from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/lib/chromium/chromium';
 
+// Chromium keeps only the last --disable-features switch, so playwright-core's own list is
+// repeated here with WebRtcHideLocalIpsWithMdns added (raw host candidates, no mDNS names:
+// a test namespace has no mDNS).
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding',
+  'ThirdPartyStoragePartitioning', 'AvoidCorsURLLoaderRestartOnRedirect', 'TcpPortRandomizationWin',
+  'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
+];
+
 // Background networking off: this machine's closed network refuses those connections.
 const BASE_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, 'WebRtcHideLocalIpsWithMdns'].join(',')}`,
 ];
 
-export async function launchChromium(extraArgs = []) {
-  return chromium.launch({executablePath: CHROMIUM_PATH, headless: true, args: [...BASE_ARGS, ...extraArgs]});
+// origin: an http:// origin to treat as secure (service workers, crypto.subtle).
+export async function launchChromium({origin, extraArgs = []} = {}) {
+  const args = [...BASE_ARGS, ...extraArgs];
+  if (origin) args.push(`--unsafely-treat-insecure-origin-as-secure=${origin}`);
+  return chromium.launch({executablePath: CHROMIUM_PATH, headless: true, args});
 }

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Signaling load, p2pcdn-server against bittorrent-tracker's WebSocket tracker, in one run:
+# the same load generator (p2pcdn_signal_load) against each server in turn. Writes
+# bench/results/signal-{p2pcdn,tracker}.json and prints a Markdown table of both with ratios.
+# Assumes scripts/setup.sh has run (it installs bittorrent-tracker from package.json).
+#
+#   CONNECTIONS=10000 RELAY_SECONDS=10 PAIRS=1000 PAYLOAD_BYTES=500 bench/signal_load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-10000}
+RELAY_SECONDS=${RELAY_SECONDS:-10}
+PAIRS=${PAIRS:-1000}
+PAYLOAD_BYTES=${PAYLOAD_BYTES:-500}
+# Connecting 10k clients takes seconds; this only stops a run that hangs.
+MAX_SECONDS=${MAX_SECONDS:-$((180 + ${RELAY_SECONDS%.*}))}
+
+results=bench/results
+load=build/native/bench/p2pcdn_signal_load
+server=build/native/server/p2pcdn-server
+
+if [ ! -d node_modules/bittorrent-tracker ]; then
+  echo "signal_load: node_modules/bittorrent-tracker is missing: run scripts/setup.sh" >&2
+  exit 1
+fi
+scripts/build.sh native >/dev/null
+mkdir -p "$results"
+
+# One descriptor per connection, in the server and in the load generator (separate processes,
+# each under the same limit).
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((CONNECTIONS + 100)) ]; then
+  echo "signal_load: ulimit -n is $(ulimit -n), below $CONNECTIONS connections" >&2
+fi
+
+# Processes this script started, stopped by PID on any exit.
+started=()
+cleanup() {
+  for pid in "${started[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+}
+trap cleanup EXIT
+
+free_port() {
+  node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => {
+    console.log(s.address().port); s.close(); });"
+}
+
+# Polls until `check` succeeds, for at most 10 s.
+wait_until() {
+  for _ in $(seq 100); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+healthy() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
+tracker_listening() { grep -q '^listening' "$1"; }
+
+# Runs the load generator against the server with PID $2; its JSON goes to $3.
+run_load() {
+  local protocol=$1 pid=$2 out=$3 port=$4
+  echo "signal_load: $protocol: $CONNECTIONS connections, $PAIRS pairs, ${RELAY_SECONDS}s of relays" \
+    "(load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  local rc=0
+  "$load" --protocol "$protocol" --port "$port" --connections "$CONNECTIONS" \
+    --relay-seconds "$RELAY_SECONDS" --pairs "$PAIRS" --payload-bytes "$PAYLOAD_BYTES" \
+    --max-seconds "$MAX_SECONDS" --server-pid "$pid" >"$out" || rc=$?
+  if [ "$rc" -ne 0 ]; then echo "signal_load: $protocol: load generator exited $rc" >&2; fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "signal_load: $protocol: the server died during the run" >&2
+    rc=1
+  fi
+  return "$rc"
+}
+
+# Stops the server with PID $1 and reports how it exited.
+stop_server() {
+  local name=$1 pid=$2 rc=0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || rc=$?
+  if [ "$rc" -ne 0 ]; then echo "signal_load: $name exited $rc after SIGTERM" >&2; fi
+}
+
+failed=0
+
+# --- p2pcdn-server
+port=$(free_port)
+"$server" --bind 127.0.0.1 --port "$port" --log-level warn --max-connections 30000 \
+  --max-connections-per-ip 30000 --messages-per-second 100000 \
+  2>"$results/signal-p2pcdn-server.log" &
+pid=$!
+started+=("$pid")
+if ! wait_until healthy "$port"; then
+  echo "signal_load: p2pcdn-server did not answer /healthz" >&2
+  exit 1
+fi
+run_load p2pcdn "$pid" "$results/signal-p2pcdn.json" "$port" || failed=1
+stop_server p2pcdn-server "$pid"
+
+# --- bittorrent-tracker
+port=$(free_port)
+node bench/tracker_server.mjs "$port" >"$results/signal-tracker-server.log" 2>&1 &
+pid=$!
+started+=("$pid")
+if ! wait_until tracker_listening "$results/signal-tracker-server.log"; then
+  echo "signal_load: the tracker did not start:" >&2
+  cat "$results/signal-tracker-server.log" >&2
+  exit 1
+fi
+run_load tracker "$pid" "$results/signal-tracker.json" "$port" || failed=1
+stop_server bittorrent-tracker "$pid"
+
+for log in "$results/signal-p2pcdn-server.log" "$results/signal-tracker-server.log"; do
+  if grep -qv '^listening' "$log"; then
+    echo "signal_load: $log:" >&2
+    grep -v '^listening' "$log" | tail -n 20 >&2
+  fi
+done
+
+node bench/signal_report.mjs "$results/signal-p2pcdn.json" "$results/signal-tracker.json" |
+  tee "$results/signal-table.md"
+exit "$failed"

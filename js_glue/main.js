@@ -1,0 +1,29 @@
+// Entry point of the drop-in <script src="/p2pcdn/p2pcdn.js">: finds its own folder, reads
+// options from data- attributes or window.p2pcdnConfig, and starts at once (from <head>, so
+// signaling and peers come up while the page is still parsing).
+let p2pcdnCorePromise = null;
+
+// One memoized load of the Wasm core; its .wasm sits beside this script.
+function p2pcdnLoadCore(base) {
+  if (!p2pcdnCorePromise) {
+    p2pcdnCorePromise = createP2pcdnCore({locateFile: (file) => new URL(file, base).href});
+  }
+  return p2pcdnCorePromise;
+}
+
+function p2pcdnConfigFromPage() {
+  const script = document.currentScript;
+  const base = script ? new URL('.', script.src).href : new URL('/p2pcdn/', location.href).href;
+  const data = script ? script.dataset : {};
+  const config = {base, manifestUrl: new URL('manifest.json', base).href, ...(self.p2pcdnConfig || {})};
+  if (data.signal) config.signalUrl = data.signal;
+  if (data.manifest) config.manifestUrl = new URL(data.manifest, location.href).href;
+  if (data.swarmKey) config.swarmKey = data.swarmKey;
+  if (data.upload === 'off') config.upload = false;
+  return config;
+}
+
+if (typeof window !== 'undefined' && !window.p2pcdn) {
+  window.p2pcdn = new P2pcdnPage(p2pcdnConfigFromPage());
+  window.p2pcdn.ready.catch((err) => console.warn(`p2pcdn: disabled: ${err.message}`));
+}

@@ -1,0 +1,65 @@
+// Visible state: bytes by source, peers, failures by reason. An object and an EventTarget:
+// 'stats' events carry a snapshot, at most every 250 ms.
+class P2pcdnStats extends EventTarget {
+  constructor() {
+    super();
+    this.bytesFromPeers = 0;
+    this.bytesFromOrigin = 0;
+    this.bytesFromCache = 0;
+    this.bytesToPeers = 0;
+    this.peerBytesReceived = 0;  // DATA bytes accepted, finished transfers or not
+    this.requestsFromPeers = 0;
+    this.requestsFromOrigin = 0;
+    this.requestsFromCache = 0;
+    this.peersConnected = 0;
+    // Why a request did not come from a peer, or why a peer failed.
+    this.failures = {
+      integrity: 0, stalled: 0, closed: 0, notFound: 0, noPeers: 0, connectFailed: 0, busy: 0,
+    };
+    // Why this visitor has no peers, in words (e.g. "signaling unreachable").
+    this.noPeerReason = 'starting';
+    this.history = [];  // {t, peers, origin, cache} samples for the chart
+    this._timer = 0;
+  }
+
+  count(source, bytes) {
+    if (source === 'peer') {
+      this.bytesFromPeers += bytes;
+      this.requestsFromPeers++;
+    } else if (source === 'origin') {
+      this.bytesFromOrigin += bytes;
+      this.requestsFromOrigin++;
+    } else if (source === 'cache') {
+      this.bytesFromCache += bytes;
+      this.requestsFromCache++;
+    }
+    this.changed();
+  }
+
+  fail(reason) {
+    this.failures[reason] = (this.failures[reason] || 0) + 1;
+    this.changed();
+  }
+
+  snapshot() {
+    return {
+      bytesFromPeers: this.bytesFromPeers, bytesFromOrigin: this.bytesFromOrigin,
+      bytesFromCache: this.bytesFromCache, bytesToPeers: this.bytesToPeers,
+      peerBytesReceived: this.peerBytesReceived,
+      requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
+      requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
+      failures: {...this.failures}, noPeerReason: this.noPeerReason,
+    };
+  }
+
+  changed() {
+    if (this._timer) return;
+    this._timer = setTimeout(() => {
+      this._timer = 0;
+      this.history.push({t: Date.now(), peers: this.bytesFromPeers, origin: this.bytesFromOrigin,
+                         cache: this.bytesFromCache});
+      if (this.history.length > 600) this.history.shift();
+      this.dispatchEvent(new CustomEvent('stats', {detail: this.snapshot()}));
+    }, 250);
+  }
+}

@@ -1,0 +1,114 @@
+// p2pcdn-manifest: hashes every file under a web root and writes the manifest the service
+// worker trusts: URL path -> size, SHA-256 (SRI form), content type; plus the manifest's own
+// content hash, which names the deploy (a new deploy makes old cached copies unservable).
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <vector>
+
+#include "http_routes.hpp"
+#include "p2pcdn/sha256.hpp"
+
+namespace fs = std::filesystem;
+using namespace p2pcdn;
+
+namespace {
+
+struct Entry {
+  uint64_t size = 0;
+  std::string integrity;
+};
+
+bool hash_file(const fs::path& path, Entry& entry) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  Sha256 hash;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    hash.update(ByteView(reinterpret_cast<const uint8_t*>(buffer.data()), n));
+    entry.size += n;
+  }
+  if (in.bad()) return false;
+  entry.integrity = to_sri(hash.finish());
+  return true;
+}
+
+bool hidden(const fs::path& rel) {
+  for (const auto& part : rel) {
+    if (!part.empty() && part.string()[0] == '.') return true;
+  }
+  return false;
+}
+
+int usage() {
+  std::cerr << "usage: p2pcdn-manifest ROOT [--out FILE]\n"
+               "  Hashes every file under ROOT (hidden files and FILE excluded) and writes\n"
+               "  the manifest as JSON to FILE (default: stdout).\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help") return argc < 2 ? usage() : (usage(), 0);
+  const fs::path root = argv[1];
+  std::string out_path;
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--out" && i + 1 < argc) {
+      out_path = argv[++i];
+    } else {
+      return usage();
+    }
+  }
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    std::cerr << "p2pcdn-manifest: " << root << " is not a folder\n";
+    return 1;
+  }
+  const fs::path out_abs = out_path.empty() ? fs::path() : fs::weakly_canonical(out_path, ec);
+  std::map<std::string, Entry> entries;  // sorted: the content hash is independent of walk order
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const fs::path rel = fs::relative(it->path(), root);
+    if (hidden(rel) || (!out_abs.empty() && fs::weakly_canonical(it->path()) == out_abs)) continue;
+    Entry entry;
+    if (!hash_file(it->path(), entry)) {
+      std::cerr << "p2pcdn-manifest: cannot read " << it->path() << '\n';
+      return 1;
+    }
+    entries.emplace("/" + rel.generic_string(), entry);
+  }
+  if (ec) {
+    std::cerr << "p2pcdn-manifest: " << ec.message() << '\n';
+    return 1;
+  }
+  Sha256 listing;
+  boost::json::object files;
+  for (const auto& [path, entry] : entries) {
+    const std::string line = path + ' ' + std::to_string(entry.size) + ' ' + entry.integrity + '\n';
+    listing.update(ByteView::of(line));
+    files[path] = {{"size", entry.size},
+                   {"integrity", entry.integrity},
+                   {"type", std::string(server::mime_type(path))}};
+  }
+  const boost::json::object manifest{
+      {"version", 1}, {"contentHash", to_sri(listing.finish())}, {"files", files}};
+  const std::string text = boost::json::serialize(manifest) + "\n";
+  if (out_path.empty()) {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream out(out_path, std::ios::binary);
+  out << text;
+  if (!out) {
+    std::cerr << "p2pcdn-manifest: cannot write " << out_path << '\n';
+    return 1;
+  }
+  std::cerr << "p2pcdn-manifest: " << entries.size() << " files, " << out_path << '\n';
+  return 0;
+}

@@ -1,0 +1,214 @@
+// p2pcdn, service-worker part. In the site's service worker:
+//   importScripts('/p2pcdn/p2pcdn-sw.js');
+//   p2pcdn.configure({shareable: ['/img/', /\.mp4$/]});
+// A shareable GET is answered from Cache Storage, else by a controlled page that fetches it
+// from peers (verified against the manifest's hash), else by the origin. No WebRTC here:
+// a worker has none.
+(() => {
+  const DEFAULTS = {
+    shareable: [],                        // path prefixes (strings) or RegExps on the path
+    manifestUrl: '/p2pcdn/manifest.json',
+    firstByteTimeoutMs: 6000,             // page must start delivering within this
+    progressTimeoutMs: 3000,              // and then keep making progress
+  };
+  const state = {config: {...DEFAULTS}, manifest: null, pages: new Map(), nextId: 0, pending: new Map()};
+
+  function configure(config) {
+    state.config = {...DEFAULTS, ...config};
+  }
+
+  function shareable(request) {
+    // Like a shared HTTP cache (RFC 9111 3.5): a request carrying Authorization is personal.
+    if (request.method !== 'GET' || request.mode === 'navigate' || request.headers.has('authorization')) return false;
+    const url = new URL(request.url);
+    if (url.origin !== self.location.origin) return false;
+    return state.config.shareable.some((p) => (p instanceof RegExp ? p.test(url.pathname) : url.pathname.startsWith(p)));
+  }
+
+  // The manifest names the deploy; caches of other deploys are deleted.
+  function loadManifest() {
+    if (!state.manifest) {
+      state.manifest = fetch(state.config.manifestUrl, {cache: 'no-cache'})
+          .then((res) => {
+            if (!res.ok) throw new Error(`manifest ${res.status}`);
+            return res.json();
+          })
+          .then(async (m) => {
+            const files = new Map();
+            for (const [path, file] of Object.entries(m.files || {})) files.set(new URL(path, self.location.origin).href, file);
+            const cacheName = `p2pcdn-${m.contentHash}`;
+            for (const name of await caches.keys()) {
+              if (name.startsWith('p2pcdn-') && name !== cacheName) await caches.delete(name);
+            }
+            return {files, cacheName};
+          })
+          .catch((err) => {
+            state.manifest = null;  // try again on the next request
+            throw err;
+          });
+    }
+    return state.manifest;
+  }
+
+  // Only public, complete, same-origin answers are kept, and so shared. Cookies are not
+  // visible here: a site that personalises by cookie marks such answers private, as it must
+  // for any shared cache.
+  function cacheable(response) {
+    if (response.status !== 200 || response.type === 'opaque') return false;
+    const cc = (response.headers.get('cache-control') || '').toLowerCase();
+    return !/\b(private|no-store)\b/.test(cc) && !response.headers.has('set-cookie');
+  }
+
+  async function sriOf(buffer) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+    let binary = '';
+    for (const b of digest) binary += String.fromCharCode(b);
+    return `sha256-${btoa(binary)}`;
+  }
+
+  function notify(clientId, message) {
+    const port = state.pages.get(clientId);
+    if (port) port.postMessage(message);
+  }
+
+  function pickPage(clientId) {
+    if (state.pages.has(clientId)) return state.pages.get(clientId);
+    const any = [...state.pages.values()];
+    return any.length ? any[any.length - 1] : null;
+  }
+
+  // Asks a page to fetch from peers. Resolves {body, headers} or null; never rejects.
+  function askPage(port, url, file) {
+    const id = ++state.nextId;
+    return new Promise((resolve) => {
+      const entry = {resolve, timer: 0};
+      const arm = (ms) => {
+        clearTimeout(entry.timer);
+        entry.timer = setTimeout(() => {
+          state.pending.delete(id);
+          port.postMessage({type: 'cancel', id});  // stop the peer transfer: no double traffic
+          resolve(null);
+        }, ms);
+      };
+      entry.arm = arm;
+      state.pending.set(id, entry);
+      arm(state.config.firstByteTimeoutMs);
+      port.postMessage({type: 'fetch', id, url, size: file.size, integrity: file.integrity});
+    });
+  }
+
+  function onPageMessage(m) {
+    const entry = state.pending.get(m.id);
+    if (!entry) return;
+    if (m.type === 'progress') {
+      entry.arm(state.config.progressTimeoutMs);
+      return;
+    }
+    clearTimeout(entry.timer);
+    state.pending.delete(m.id);
+    entry.resolve(m.ok ? {body: m.body, headers: m.headers} : null);
+  }
+
+  function responseFromPeer(result, file) {
+    const headers = new Headers();
+    for (const line of (result.headers || '').split('\n')) {
+      const at = line.indexOf(':');
+      if (at > 0) headers.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
+    }
+    if (!headers.has('content-type') && file.type) headers.set('content-type', file.type);
+    headers.set('content-length', String(result.body.byteLength));
+    headers.set('x-p2pcdn-source', 'peer');
+    return new Response(result.body, {status: 200, headers});
+  }
+
+  async function withRange(request, response) {
+    const range = request.headers.get('range');
+    const m = range && /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+    if (!m || (!m[1] && !m[2])) return response;
+    const body = await response.arrayBuffer();
+    const size = body.byteLength;
+    let first = m[1] ? Number(m[1]) : Math.max(0, size - Number(m[2]));
+    let last = m[1] && m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+    const headers = new Headers(response.headers);
+    if (first >= size || last < first) {
+      headers.set('content-range', `bytes */${size}`);
+      return new Response(null, {status: 416, headers});
+    }
+    headers.set('content-range', `bytes ${first}-${last}/${size}`);
+    headers.set('content-length', String(last - first + 1));
+    headers.set('accept-ranges', 'bytes');
+    return new Response(body.slice(first, last + 1), {status: 206, headers});
+  }
+
+  async function handle(event) {
+    const request = event.request;
+    let manifest;
+    try {
+      manifest = await loadManifest();
+    } catch (_) {
+      return fetch(request);  // no manifest, nothing to verify against: plain fetch
+    }
+    const url = request.url.split('#')[0];
+    const file = manifest.files.get(url);
+    if (!file) return fetch(request);
+    const clientId = event.clientId || event.resultingClientId;
+    const cache = await caches.open(manifest.cacheName);
+    const cached = await cache.match(url);
+    if (cached) {
+      notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
+      return withRange(request, cached);
+    }
+    const port = pickPage(clientId);
+    const result = port && file.size > 0 ? await askPage(port, url, file) : null;
+    if (result) {
+      const response = responseFromPeer(result, file);  // verified by the page's core
+      event.waitUntil(cache.put(url, response.clone()).then(() => {
+        notify(clientId, {type: 'served', url, source: 'peer', bytes: file.size, cached: true});
+      }));
+      return withRange(request, response);
+    }
+    if (request.headers.has('range')) {
+      // A media element asks for a range: fetch the whole body once, keep it, answer the range.
+      const whole = await fetch(new Request(url, {credentials: 'same-origin'}));
+      const body = await whole.clone().arrayBuffer();
+      const kept = await keep(cache, whole, body, file, url);
+      notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
+      return withRange(request, new Response(body, {status: whole.status, headers: whole.headers}));
+    }
+    const response = await fetch(request);
+    event.waitUntil((async () => {
+      const body = await response.clone().arrayBuffer();
+      const kept = await keep(cache, response, body, file, url);
+      notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
+    })());
+    return response;
+  }
+
+  // Caches (and so shares) an origin response only if it is public and is exactly the bytes
+  // the manifest names: a stale deploy or a private answer is never spread.
+  async function keep(cache, response, body, file, url) {
+    if (!cacheable(response)) return false;
+    if (body.byteLength !== file.size || (await sriOf(body)) !== file.integrity) return false;
+    await cache.put(url, new Response(body, {status: 200, headers: response.headers}));
+    return true;
+  }
+
+  self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+  self.addEventListener('message', (event) => {
+    if (!event.data || event.data.type !== 'p2pcdn:page' || !event.ports[0] || !event.source) return;
+    const port = event.ports[0];
+    port.onmessage = (e) => onPageMessage(e.data);
+    state.pages.set(event.source.id, port);
+    // Forget pages that have gone.
+    event.waitUntil(self.clients.matchAll().then((clients) => {
+      const live = new Set(clients.map((c) => c.id));
+      for (const id of state.pages.keys()) if (!live.has(id)) state.pages.delete(id);
+    }));
+  });
+  self.addEventListener('fetch', (event) => {
+    if (shareable(event.request)) event.respondWith(handle(event));
+  });
+
+  self.p2pcdn = {configure, get config() { return state.config; }};
+})();

@@ -1,0 +1,119 @@
+// Pieces for end-to-end tests inside the network namespace of tests/e2e/netns.sh:
+// p2pcdn-server as a child process on 10.99.0.1, and visitors, each its own Chromium.
+import {spawn} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {launchChromium} from '../browser/chromium.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const HOST = '10.99.0.1';
+export const SERVER_BIN = path.join(ROOT, 'build/native/server/p2pcdn-server');
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Polls fn() until it returns a truthy value or `ms` pass; returns the last value.
+export async function waitFor(fn, ms, every = 100) {
+  const deadline = Date.now() + ms;
+  let value;
+  while (Date.now() < deadline) {
+    value = await fn();
+    if (value) return value;
+    await sleep(every);
+  }
+  return value;
+}
+
+export async function startServer({root, port = 8099, args = []}) {
+  const child = spawn(SERVER_BIN, ['--bind', HOST, '--port', String(port), '--root', root,
+                                   '--log-level', 'info', ...args], {stdio: ['ignore', 'ignore', 'pipe']});
+  let log = '';
+  const listening = new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      log += d;
+      if (/event=listening/.test(log)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`p2pcdn-server exited ${code}: ${log}`)));
+  });
+  await Promise.race([listening, sleep(5000).then(() => {
+    throw new Error('p2pcdn-server did not start');
+  })]);
+  const url = `http://${HOST}:${port}`;
+  return {
+    url, port, child, log: () => log,
+    async metrics() {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const values = {};
+      for (const line of text.split('\n')) {
+        const m = /^([a-z0-9_]+(?:\{[^}]*\})?) (\d+)$/.exec(line);
+        if (m) values[m[1]] = Number(m[2]);
+      }
+      return values;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(8000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+// A visitor: its own browser process (like another machine), one page, console errors kept.
+export async function newVisitor(origin, {config} = {}) {
+  const browser = await launchChromium({origin});
+  const context = await browser.newContext();
+  if (config) await context.addInitScript((c) => { window.p2pcdnConfig = c; }, config);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return {browser, page, errors, close: () => browser.close().catch(() => {})};
+}
+
+export function stats(visitor) {
+  return visitor.page.evaluate(() => window.p2pcdn.stats.snapshot());
+}
+
+// Loads the demo and waits until every media element has loaded.
+export async function loadDemo(visitor, url, ms = 30000) {
+  await visitor.page.goto(`${url}/`);
+  return visitor.page.waitForFunction(() => {
+    const media = [...document.querySelectorAll('#media img, #media video')];
+    return media.length === 3 && media.every((m) => (m.tagName === 'IMG' ? m.complete && m.naturalWidth > 0 : m.readyState >= 2));
+  }, null, {timeout: ms, polling: 100});
+}
+
+// SHA-256 (hex) of each URL as this page's fetch (through the service worker) returns it.
+export function pageHashes(visitor, paths) {
+  return visitor.page.evaluate(async (list) => {
+    const out = {};
+    for (const p of list) {
+      const body = await (await fetch(p)).arrayBuffer();
+      out[p] = [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))]
+                   .map((b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    return out;
+  }, paths);
+}
+
+export function fileHash(file) {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+// Waits until the page's worker has cached every path (what it can now serve to peers).
+export function cachedPaths(visitor) {
+  return visitor.page.evaluate(async () => {
+    const names = (await caches.keys()).filter((n) => n.startsWith('p2pcdn-'));
+    const out = [];
+    for (const n of names) for (const r of await (await caches.open(n)).keys()) out.push(new URL(r.url).pathname);
+    return out.sort();
+  });
+}

@@ -1,0 +1,73 @@
+// The demo's live panel, and media that load once the service worker controls the page
+// (on a first visit the worker is installed first; its claim makes this page controlled).
+(function () {
+  const rows = [
+    ['From peers', (s) => bytes(s.bytesFromPeers)],
+    ['From origin', (s) => bytes(s.bytesFromOrigin)],
+    ['From cache', (s) => bytes(s.bytesFromCache)],
+    ['Sent to peers', (s) => bytes(s.bytesToPeers)],
+    ['Peers connected', (s) => String(s.peersConnected)],
+    ['Failures', (s) => Object.entries(s.failures).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'],
+  ];
+  const colors = {peers: '#2a9d8f', origin: '#e76f51', cache: '#8d99ae'};
+
+  function bytes(n) {
+    if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+    if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+    return `${n} B`;
+  }
+
+  function render(s) {
+    document.getElementById('stats').innerHTML =
+        rows.map(([label, f]) => `<tr><th>${label}</th><td>${f(s)}</td></tr>`).join('');
+    document.getElementById('reason').textContent = s.noPeerReason ? `No peers: ${s.noPeerReason}` : '';
+    draw(window.p2pcdn.stats.history);
+  }
+
+  function draw(history) {
+    const canvas = document.getElementById('chart');
+    const g = canvas.getContext('2d');
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    if (history.length < 2) return;
+    const max = Math.max(1, ...history.map((h) => Math.max(h.peers, h.origin, h.cache)));
+    const t0 = history[0].t, t1 = history[history.length - 1].t || t0 + 1;
+    for (const key of ['origin', 'cache', 'peers']) {
+      g.strokeStyle = colors[key];
+      g.lineWidth = 2;
+      g.beginPath();
+      history.forEach((h, i) => {
+        const x = ((h.t - t0) / Math.max(1, t1 - t0)) * (canvas.width - 4) + 2;
+        const y = canvas.height - 2 - (h[key] / max) * (canvas.height - 4);
+        if (i === 0) g.moveTo(x, y);
+        else g.lineTo(x, y);
+      });
+      g.stroke();
+      g.fillStyle = colors[key];
+      g.fillText(key, 6 + ['peers', 'origin', 'cache'].indexOf(key) * 60, 12);
+    }
+  }
+
+  function loadMedia() {
+    for (const slot of document.querySelectorAll('.slot')) {
+      const el = document.createElement(slot.dataset.kind);
+      if (slot.dataset.kind === 'video') {
+        el.controls = true;
+        el.muted = true;
+        el.loop = true;
+        el.autoplay = true;
+      }
+      el.src = slot.dataset.src;
+      slot.replaceWith(el);
+    }
+  }
+
+  window.p2pcdn.stats.addEventListener('stats', (e) => render(e.detail));
+  render(window.p2pcdn.stats.snapshot());
+  if (!navigator.serviceWorker) {
+    loadMedia();
+    return;
+  }
+  navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('service worker:', err));
+  if (navigator.serviceWorker.controller) loadMedia();
+  else navigator.serviceWorker.addEventListener('controllerchange', loadMedia, {once: true});
+})();
