@@ -691,12 +691,16 @@ class Bench : public Listener {
     if (connections_[pair.sender]->send(pair.message)) ++results_.relays_sent;
   }
 
-  void end_relay() {
+  void measure_relay_window() {
     results_.relay_seconds = seconds_since(phase_started_);
     if (options_.server_pid > 0) {
       results_.server_cpu_seconds = read_cpu_seconds(options_.server_pid) - cpu_at_start_.first;
     }
     results_.client_cpu_seconds = own_cpu_seconds() - cpu_at_start_.second;
+  }
+
+  void end_relay() {
+    measure_relay_window();
     phase_ = Phase::kDrain;  // relays still in flight arrive as "late", and start nothing
     if (in_flight_relays() == 0) return close_all();
     after(kDrainTimeout, [this] {
@@ -734,7 +738,7 @@ class Bench : public Listener {
 
   void on_deadline() {
     results_.deadline_passed = true;
-    if (phase_ == Phase::kRelay) end_relay();  // report the relays of the partial window
+    if (phase_ == Phase::kRelay) measure_relay_window();  // report the partial window
     std::cerr << "p2pcdn_signal_load: --max-seconds passed; stopping\n";
     phase_ = Phase::kDone;
     stop_everything();

@@ -50,6 +50,10 @@ class P2pcdnPage extends EventTarget {
     this._connectSignaling();
     await this._scanCache();
     this._tick = setInterval(() => this._onTick(), 250);
+    // Leaving: close links now, so peers fail over at once instead of waiting for a stall.
+    addEventListener('pagehide', () => {
+      for (const link of [...this.links.values()]) link.close('page left');
+    });
   }
 
   async _loadManifest() {

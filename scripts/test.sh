@@ -42,6 +42,8 @@ suite "core tests, ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 
 suite "build wasm" scripts/build.sh wasm
 suite "core tests, Wasm under Node" ctest --test-dir build/wasm --output-on-failure
 suite "JS binding tests, Node" node --test tests/js/
+suite "build demo site" scripts/build-site.sh demo
+suite "end-to-end, Chromium in a network namespace" tests/e2e/netns.sh node --test tests/e2e/
 suite "build fuzz (clang-14)" scripts/build.sh fuzz
 suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz frame_decoder_fuzz
 suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz chunk_assembler_fuzz

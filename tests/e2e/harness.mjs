@@ -16,12 +16,17 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Polls fn() until it returns a truthy value or `ms` pass; returns the last value.
+// Polls fn() until it returns a truthy value or `ms` pass; returns the last value. A poll
+// that throws (a page still navigating) counts as not yet.
 export async function waitFor(fn, ms, every = 100) {
   const deadline = Date.now() + ms;
   let value;
   while (Date.now() < deadline) {
-    value = await fn();
+    try {
+      value = await fn();
+    } catch (_) {
+      value = undefined;
+    }
     if (value) return value;
     await sleep(every);
   }

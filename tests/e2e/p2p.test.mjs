@@ -1,69 +1,151 @@
 // End to end in real Chromium, inside a network namespace (run through tests/e2e/netns.sh):
-// one browser seeds the demo from the origin, the next gets it from the first.
+// one browser seeds the demo from the origin, the next gets it from the first. Each test has
+// its own server on its own port (a separate origin: separate workers and caches) and its
+// own browser processes, so no test sees another's state.
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import {after, before, test} from 'node:test';
+import {test} from 'node:test';
 
 import {cachedPaths, fileHash, loadDemo, newVisitor, pageHashes, ROOT, startServer, stats, waitFor} from './harness.mjs';
 
 const SITE = path.join(ROOT, 'build/site/demo');
 const MEDIA = ['/media/logo.png', '/media/animation.gif', '/media/video.webm'];
-const sizeOf = (p) => fs.statSync(path.join(SITE, p)).size;
-const TOTAL = MEDIA.reduce((n, p) => n + sizeOf(p), 0);
-const visitors = [];
-let server;
+const sizeOf = (root, p) => fs.statSync(path.join(root, p)).size;
+const TOTAL = MEDIA.reduce((n, p) => n + sizeOf(SITE, p), 0);
+let nextPort = 8101;
 
-async function visitor(options) {
-  const v = await newVisitor(server.url, options);
-  visitors.push(v);
-  return v;
+// Runs body(ctx) with a fresh server and closes every browser and the server afterwards.
+async function withSwarm({root = SITE, serverArgs = []} = {}, body) {
+  const ctx = {root, visitors: [], port: nextPort++};
+  ctx.server = await startServer({root, port: ctx.port, args: serverArgs});
+  ctx.visitor = async (options) => {
+    const v = await newVisitor(ctx.server.url, options);
+    ctx.visitors.push(v);
+    return v;
+  };
+  try {
+    await body(ctx);
+  } finally {
+    for (const v of ctx.visitors) await v.close();
+    await ctx.server.stop();
+  }
 }
 
-// A has loaded the demo from the origin, cached every media file and announced them.
-async function seed(options) {
-  const a = await visitor(options);
-  await loadDemo(a, server.url);
+// A visitor that has loaded the demo from the origin, cached every media file and announced them.
+async function seed(ctx, options) {
+  const a = await ctx.visitor(options);
+  await loadDemo(a, ctx.server.url);
   const cached = await waitFor(async () => (await cachedPaths(a)).filter((p) => MEDIA.includes(p)).length === MEDIA.length, 20000);
   assert.ok(cached, 'the seeder cached every media file');
-  const announced = await waitFor(async () => (await server.metrics()).p2pcdn_announcements >= MEDIA.length, 10000);
+  const announced = await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= MEDIA.length, 10000);
   assert.ok(announced, 'the seeder announced them');
   return a;
 }
 
-async function expectBytesIdentical(v) {
-  const hashes = await pageHashes(v, MEDIA);
-  for (const p of MEDIA) assert.equal(hashes[p], fileHash(path.join(SITE, p)), p);
+async function expectBytesIdentical(v, root = SITE, paths = MEDIA) {
+  const hashes = await pageHashes(v, paths);
+  for (const p of paths) assert.equal(hashes[p], fileHash(path.join(root, p)), `bytes of ${p}`);
 }
 
-before(async () => {
-  server = await startServer({root: SITE});
-});
+const originBytes = (metrics, p) => metrics[`p2pcdn_static_bytes_total{path="${p}"}`] || 0;
 
-after(async () => {
-  for (const v of visitors) await v.close();
-  await server.stop();
-});
-
-test('B gets every shareable resource from A, byte-identical', async () => {
-  const a = await seed();
-  const originBefore = await server.metrics();
-  const b = await visitor();
-  await loadDemo(b, server.url);
+async function settled(v, predicate, ms = 20000) {
   const s = await waitFor(async () => {
-    const snapshot = await stats(b);
-    return snapshot.bytesFromPeers >= TOTAL ? snapshot : null;
-  }, 20000);
-  assert.ok(s, `B's stats: ${JSON.stringify(await stats(b))}`);
-  assert.equal(s.bytesFromPeers, TOTAL);
+    const snapshot = await stats(v);
+    return predicate(snapshot) ? snapshot : null;
+  }, ms);
+  return s || stats(v);
+}
+
+test('B gets every shareable resource from A, byte-identical', () => withSwarm({}, async (ctx) => {
+  await seed(ctx);
+  const before = await ctx.server.metrics();
+  const b = await ctx.visitor();
+  await loadDemo(b, ctx.server.url);
+  const s = await settled(b, (x) => x.bytesFromPeers >= TOTAL);
+  assert.equal(s.bytesFromPeers, TOTAL, JSON.stringify(s));
   assert.equal(s.bytesFromOrigin, 0);
   await expectBytesIdentical(b);
-  const originAfter = await server.metrics();
-  for (const p of MEDIA) {
-    const key = `p2pcdn_static_bytes_total{path="${p}"}`;
-    assert.equal(originAfter[key], originBefore[key], `origin served ${p} again`);
-  }
+  const after = await ctx.server.metrics();
+  for (const p of MEDIA) assert.equal(originBytes(after, p), originBytes(before, p), `origin served ${p} again`);
   assert.deepEqual(b.errors, []);
+}));
+
+test('origin down for the media: B still loads them from A', () => withSwarm({}, async (ctx) => {
+  await seed(ctx);
+  // Restart the origin with the media denied; A's page reconnects to signaling by itself.
+  await ctx.server.stop();
+  ctx.server = await startServer({root: SITE, port: ctx.port, args: ['--deny-prefix', '/media/']});
+  const back = await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= MEDIA.length, 15000);
+  assert.ok(back, 'A re-announced after the restart');
+  const b = await ctx.visitor();
+  await loadDemo(b, ctx.server.url);
+  const s = await settled(b, (x) => x.bytesFromPeers >= TOTAL);
+  assert.equal(s.bytesFromPeers, TOTAL, JSON.stringify(s));
+  await expectBytesIdentical(b);
+  const metrics = await ctx.server.metrics();
+  for (const p of MEDIA) assert.equal(originBytes(metrics, p), 0, `origin served ${p}`);
+}));
+
+test('a peer serving corrupted bytes is caught by the hash', () => withSwarm({}, async (ctx) => {
+  await seed(ctx, {config: {test: {corruptUploads: 'animation.gif'}}});
+  const b = await ctx.visitor();
+  await loadDemo(b, ctx.server.url);
+  const s = await settled(b, (x) => x.bytesFromPeers + x.bytesFromOrigin >= TOTAL && x.failures.integrity > 0);
+  assert.equal(s.failures.integrity, 1, JSON.stringify(s));
+  assert.equal(s.bytesFromPeers + s.bytesFromOrigin, TOTAL);
+  await expectBytesIdentical(b);  // the page never saw the wrong bytes
+  const metrics = await ctx.server.metrics();
+  assert.equal(originBytes(metrics, '/media/animation.gif'), 2 * sizeOf(SITE, '/media/animation.gif'));
+  assert.deepEqual(b.errors, []);
+}));
+
+test('A closes mid-transfer: B completes from the origin, in bounded time', () => withSwarm({}, async (ctx) => {
+  const a = await seed(ctx, {config: {maxUploadBytesPerSecond: 1 << 20}});  // slow enough to interrupt
+  const b = await ctx.visitor();
+  const loading = loadDemo(b, ctx.server.url, 40000);
+  const started = await waitFor(async () => (await stats(b)).peerBytesReceived > 256 * 1024, 15000, 50);
+  assert.ok(started, 'B was receiving from A');
+  const closedAt = Date.now();
   await a.close();
-  await b.close();
+  await loading;
+  const s = await settled(b, (x) => x.bytesFromPeers + x.bytesFromOrigin >= TOTAL);
+  const tookMs = Date.now() - closedAt;
+  assert.equal(s.bytesFromPeers + s.bytesFromOrigin, TOTAL, JSON.stringify(s));
+  // Noticed either by the channel closing or by the transfer stalling.
+  assert.ok(s.failures.closed + s.failures.stalled >= 1, JSON.stringify(s.failures));
+  assert.ok(tookMs < 15000, `took ${tookMs} ms after A closed`);
+  await expectBytesIdentical(b);
+}));
+
+test('a non-public response is never served to another peer', async () => {
+  // A copy of the demo with one private file in the manifest.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-private-'));
+  fs.cpSync(SITE, root, {recursive: true});
+  fs.mkdirSync(path.join(root, 'media/private'));
+  fs.writeFileSync(path.join(root, 'media/private/statement.bin'), Buffer.alloc(50000, 7));
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')], {stdio: 'ignore'});
+  const secret = '/media/private/statement.bin';
+  try {
+    await withSwarm({root, serverArgs: ['--cache-control', '/media/private/=private, max-age=60']}, async (ctx) => {
+      const a = await seed(ctx);
+      await pageHashes(a, [secret]);
+      const b = await ctx.visitor();
+      await loadDemo(b, ctx.server.url);
+      await settled(b, (x) => x.bytesFromPeers >= TOTAL);
+      await expectBytesIdentical(b, root, [secret]);
+      assert.ok(!(await cachedPaths(a)).includes(secret), 'A did not keep the private file');
+      assert.ok(!(await cachedPaths(b)).includes(secret), 'B did not keep the private file');
+      const s = await stats(b);
+      assert.equal(s.bytesFromPeers, TOTAL, 'only the public media came from a peer');
+      assert.equal(s.requestsFromPeers, MEDIA.length);
+      const metrics = await ctx.server.metrics();
+      assert.equal(originBytes(metrics, secret), 2 * 50000, 'each visitor got it from the origin');
+    });
+  } finally {
+    fs.rmSync(root, {recursive: true, force: true});
+  }
 });
