@@ -3,8 +3,9 @@
 // idle connection, then relay throughput and latency between pairs of connections, and
 // prints one JSON object. bench/signal_load.sh runs it against both servers.
 //
-// One io_context thread drives every connection with async operations, so the client's own
-// cost per message stays close to the server's and 10k connections need no 10k threads.
+// One io_context thread drives every connection with async operations: 10k connections need
+// no 10k threads, and the load generator takes at most one of the machine's cores, as the
+// server does (both servers run one thread).
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -21,11 +22,13 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "p2pcdn/signal.hpp"
@@ -46,8 +49,9 @@ constexpr uint32_t kSourceCount = 249;         // 127.0.0.2 .. 127.0.0.250
 constexpr auto kIdleSettle = std::chrono::seconds(2);
 // After the relay window, relays still in flight may arrive for this long before the
 // connections close; a slow server's backlog drains instead of failing the close handshakes.
-constexpr auto kDrainTimeout = std::chrono::seconds(60);
+constexpr auto kDrainTimeout = std::chrono::seconds(30);
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
+constexpr uint32_t kHeartbeatTickMs = 100;
 constexpr size_t kMaxLatencySamples = 20'000'000;  // 80 MB at most, far above any real run
 constexpr const char* kSite = "https://bench.example";
 // Each relay payload starts with the send time: "ts:" + 16 digits (microseconds) + ";".
@@ -161,11 +165,12 @@ class Protocol {
   virtual std::string join(size_t index) const = 0;
   // The id a client picks for itself; empty when the server assigns one (in WELCOME).
   virtual std::string own_peer_id(size_t index) const = 0;
+  // Sent once joined (p2pcdn: the ANNOUNCE of one resource).
   virtual std::vector<std::string> after_join(size_t index) const = 0;
-  // A relay from `from` to the peer `to`, carrying `payload`.
+  // A relay from connection `from` (peer from_id) to the peer to_id, carrying `payload`.
   virtual std::string relay(size_t from, const std::string& from_id, const std::string& to_id,
                             const std::string& payload) const = 0;
-  // Sent by every connection once per heartbeat interval; nullopt: none.
+  // What keeps a joined connection alive (sent about twice per interval); nullopt: none.
   virtual std::optional<std::string> heartbeat() const = 0;
   virtual Incoming parse(std::string_view message) const = 0;
 };
@@ -756,7 +761,7 @@ class Bench : public Listener {
   // per interval the server asked for, spread out so the server sees a trickle, not bursts.
   void heartbeat_timer_tick() {
     if (!protocol_->heartbeat()) return;
-    heartbeat_timer_.expires_after(std::chrono::seconds(1));
+    heartbeat_timer_.expires_after(std::chrono::milliseconds(kHeartbeatTickMs));
     heartbeat_timer_.async_wait([this](beast::error_code ec) {
       if (ec) return;
       send_heartbeats();
@@ -764,9 +769,9 @@ class Bench : public Listener {
     });
   }
 
-  // One second's share: each connection's turn comes every heartbeat_ms_ / 2.
+  // One tick's share: each connection's turn comes every heartbeat_ms_ / 2.
   void send_heartbeats() {
-    const uint64_t slices = std::max<uint64_t>(1, heartbeat_ms_ / 2000);
+    const uint64_t slices = std::max<uint64_t>(1, heartbeat_ms_ / 2 / kHeartbeatTickMs);
     for (size_t i = heartbeat_tick_++ % slices; i < connections_.size(); i += slices) {
       if (connections_[i]->state() == Connection::State::kJoined) {
         connections_[i]->send(*protocol_->heartbeat());

@@ -31,6 +31,8 @@ class P2pcdnPage extends EventTarget {
     this.nextLookup = 0;
     this.nextHandle = 0;
     this.workerRequests = new Map();  // worker request id -> {cancel}
+    // The worker may ask for resources before the core has loaded: attach to it first.
+    this._connectWorker();
     this.ready = this._start().catch((err) => {
       this.stats.noPeerReason = `failed to start: ${err.message}`;
       this.stats.changed();
@@ -46,7 +48,6 @@ class P2pcdnPage extends EventTarget {
     this.assembler = new core.ChunkAssembler({maxTotalBytes: 256 << 20, stallTimeoutMs: this.config.stallTimeoutMs});
     this.requests = new PeerRequests(this);
     this.uploads = new PeerUploads(this);
-    this._connectWorker();
     this._connectSignaling();
     await this._scanCache();
     this._tick = setInterval(() => this._onTick(), 250);
@@ -420,8 +421,14 @@ class P2pcdnPage extends EventTarget {
   }
 
   async _answerWorker({id, url}) {
+    const port = this.port;
+    const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
+    try {
+      await this.ready;
+    } catch (err) {
+      return reply({type: 'result', ok: false, reason: 'disabled'});
+    }
     const entry = this.entries.get(url);
-    const reply = (message, transfer) => this.port.postMessage({id, ...message}, transfer || []);
     if (!entry) return reply({type: 'result', ok: false, reason: 'notInManifest'});
     this.workerRequests.set(id, {});
     let lastProgress = 0;

@@ -8,10 +8,12 @@
   const DEFAULTS = {
     shareable: [],                        // path prefixes (strings) or RegExps on the path
     manifestUrl: '/p2pcdn/manifest.json',
+    pageAttachMs: 1000,                   // a new page's port may arrive just after its first requests
     firstByteTimeoutMs: 6000,             // page must start delivering within this
     progressTimeoutMs: 3000,              // and then keep making progress
   };
-  const state = {config: {...DEFAULTS}, manifest: null, pages: new Map(), nextId: 0, pending: new Map()};
+  const state = {config: {...DEFAULTS}, manifest: null, pages: new Map(), nextId: 0, pending: new Map(),
+                 attachWaiters: new Map()};
 
   function configure(config) {
     state.config = {...DEFAULTS, ...config};
@@ -71,7 +73,17 @@
     if (port) port.postMessage(message);
   }
 
-  function pickPage(clientId) {
+  // The requesting page's port, waiting briefly for it if that page has not attached yet;
+  // else any page's port; else null.
+  async function pickPage(clientId) {
+    if (clientId && !state.pages.has(clientId) && (await self.clients.get(clientId))) {
+      await new Promise((resolve) => {
+        const waiters = state.attachWaiters.get(clientId) || [];
+        waiters.push(resolve);
+        state.attachWaiters.set(clientId, waiters);
+        setTimeout(resolve, state.config.pageAttachMs);
+      });
+    }
     if (state.pages.has(clientId)) return state.pages.get(clientId);
     const any = [...state.pages.values()];
     return any.length ? any[any.length - 1] : null;
@@ -158,7 +170,7 @@
       notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
       return withRange(request, cached);
     }
-    const port = pickPage(clientId);
+    const port = await pickPage(clientId);
     const result = port && file.size > 0 ? await askPage(port, url, file) : null;
     if (result) {
       const response = responseFromPeer(result, file);  // verified by the page's core
@@ -200,6 +212,8 @@
     const port = event.ports[0];
     port.onmessage = (e) => onPageMessage(e.data);
     state.pages.set(event.source.id, port);
+    for (const resolve of state.attachWaiters.get(event.source.id) || []) resolve();
+    state.attachWaiters.delete(event.source.id);
     // Forget pages that have gone.
     event.waitUntil(self.clients.matchAll().then((clients) => {
       const live = new Set(clients.map((c) => c.id));
