@@ -364,24 +364,25 @@ class P2pcdnPage extends EventTarget {
   }
 
   // Fetches a manifest entry from peers: {body, headers}, or throws with the reason.
-  async fetchFromPeers(entry, onProgress) {
+  // An aborted signal stops it between attempts and cancels a transfer under way.
+  async fetchFromPeers(entry, {onProgress, signal} = {}) {
     await this.ready;
     if (!entry.size) throw new Error('empty');
     const tried = new Set();
     let reason = 'noPeers';
     for (let attempt = 0; attempt < this.config.maxAttempts; attempt++) {
-      const link = await this._holderFor(entry, tried);
-      if (!link) break;
+      const link = signal && signal.aborted ? null : await this._holderFor(entry, tried);
+      if (!link || (signal && signal.aborted)) break;
       tried.add(link.peerId);
       link.lastUsed = performance.now();
       try {
-        return await this.requests.start(link, entry, onProgress);
+        return await this.requests.start(link, entry, onProgress, signal);
       } catch (err) {
         reason = err.message;
-        this.stats.fail(reason);
+        if (reason !== 'cancelled') this.stats.fail(reason);
       }
     }
-    throw new Error(reason);
+    throw new Error(signal && signal.aborted ? 'cancelled' : reason);
   }
 
   // ---- the service worker ----
@@ -405,8 +406,8 @@ class P2pcdnPage extends EventTarget {
     if (m.type === 'fetch') {
       this._answerWorker(m);
     } else if (m.type === 'cancel') {
-      const r = this.workerRequests.get(m.id);
-      if (r && r.request) this.requests.fail(r.request, 'stalled');
+      const controller = this.workerRequests.get(m.id);
+      if (controller) controller.abort();
     } else if (m.type === 'served') {
       if (m.source !== 'peer') this.stats.count(m.source, m.bytes);
       const entry = this.entries.get(m.url);
@@ -430,18 +431,18 @@ class P2pcdnPage extends EventTarget {
     }
     const entry = this.entries.get(url);
     if (!entry) return reply({type: 'result', ok: false, reason: 'notInManifest'});
-    this.workerRequests.set(id, {});
+    const controller = new AbortController();
+    this.workerRequests.set(id, controller);
     let lastProgress = 0;
+    const onProgress = (received) => {
+      const now = performance.now();
+      if (now - lastProgress > 200) {
+        lastProgress = now;
+        reply({type: 'progress', received});
+      }
+    };
     try {
-      const {body, headers} = await this.fetchFromPeers(entry, (received) => {
-        const now = performance.now();
-        const pending = [...this.requests.open.values()].find((r) => r.entry === entry);
-        if (pending) this.workerRequests.get(id).request = pending.id;
-        if (now - lastProgress > 200) {
-          lastProgress = now;
-          reply({type: 'progress', received});
-        }
-      });
+      const {body, headers} = await this.fetchFromPeers(entry, {onProgress, signal: controller.signal});
       this.stats.count('peer', body.byteLength);
       reply({type: 'result', ok: true, body, headers}, [body]);
     } catch (err) {

@@ -8,7 +8,7 @@ class PeerRequests {
     this.open = new Map();  // requestId -> request
   }
 
-  start(link, entry, onProgress) {
+  start(link, entry, onProgress, signal) {
     const {core, assembler, selector} = this.page;
     const id = (this.nextId = (this.nextId + 1) >>> 0) || (this.nextId = 1);
     const error = assembler.begin(id, 0, entry.size, entry.integrity, performance.now());
@@ -22,6 +22,7 @@ class PeerRequests {
                        started: performance.now()};
       this.open.set(id, request);
       selector.onRequestStart(link.handle);
+      if (signal) signal.addEventListener('abort', () => this.fail(id, 'cancelled'), {once: true});
       if (!link.send(frame)) this.fail(id, 'closed');
     });
   }
@@ -68,7 +69,7 @@ class PeerRequests {
     if (reason === 'integrity') {
       selector.ban(request.link.handle);
       this.page.banned.add(request.link.peerId);
-    } else {
+    } else if (reason !== 'cancelled') {
       selector.onFailure(request.link.handle);
     }
     if (reason !== 'closed') request.link.send(core.encodeFrame({type: 'cancel', requestId: id}));
