@@ -54,7 +54,9 @@ class PeerRequests {
     const handle = request.link.handle;
     selector.onRequestEnd(handle);
     selector.onSuccess(handle);
-    selector.onTransfer(handle, body.byteLength, Math.max(1, performance.now() - request.started));
+    const ms = Math.max(1, performance.now() - request.started);
+    selector.onTransfer(handle, body.byteLength, ms);
+    this.page.stats.lastPeerTransfer = {bytes: body.byteLength, ms};
     request.resolve({body, headers: request.headers});
   }
 

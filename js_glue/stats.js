@@ -8,6 +8,7 @@ class P2pcdnStats extends EventTarget {
     this.bytesFromCache = 0;
     this.bytesToPeers = 0;
     this.peerBytesReceived = 0;  // DATA bytes accepted, finished transfers or not
+    this.lastPeerTransfer = null;  // {bytes, ms}: REQUEST sent to body verified
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
@@ -45,7 +46,7 @@ class P2pcdnStats extends EventTarget {
     return {
       bytesFromPeers: this.bytesFromPeers, bytesFromOrigin: this.bytesFromOrigin,
       bytesFromCache: this.bytesFromCache, bytesToPeers: this.bytesToPeers,
-      peerBytesReceived: this.peerBytesReceived,
+      peerBytesReceived: this.peerBytesReceived, lastPeerTransfer: this.lastPeerTransfer,
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
       requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,

@@ -51,6 +51,8 @@ struct SignalServer::State {
     ConnectionTicket ticket;
     Rejection why{};
     if (limits.admit(ip, ticket, why)) {
+      // Small writes (a response head, a relay) must not wait for Nagle and delayed ACKs.
+      socket.set_option(tcp::no_delay(true), ec);
       start_session(std::move(socket), context, std::move(ticket));
       return;
     }
