@@ -490,6 +490,7 @@ struct Results {
   double connect_seconds = 0;
   long rss_baseline_kib = -1;
   long rss_idle_kib = -1;
+  long rss_after_relay_kib = -1;  // a queue or a leak that grows under load shows here
   size_t pairs = 0;
   double relay_seconds = 0;
   uint64_t relays_sent = 0;
@@ -702,6 +703,7 @@ class Bench : public Listener {
       results_.server_cpu_seconds = read_cpu_seconds(options_.server_pid) - cpu_at_start_.first;
     }
     results_.client_cpu_seconds = own_cpu_seconds() - cpu_at_start_.second;
+    results_.rss_after_relay_kib = read_rss_kib(options_.server_pid);
   }
 
   void end_relay() {
@@ -805,6 +807,7 @@ class Bench : public Listener {
         .number("connect_seconds", r.connect_seconds, 3)
         .integer("rss_baseline_kib", r.rss_baseline_kib)
         .integer("rss_idle_kib", r.rss_idle_kib)
+        .integer("rss_after_relay_kib", r.rss_after_relay_kib)
         .raw("bytes_per_idle_connection",
              have_rss ? std::to_string(grown_bytes / static_cast<long>(r.established)) : "null")
         .integer("pairs", r.pairs)

@@ -35,9 +35,10 @@ fi
 
 # Processes this script started, stopped by PID on any exit.
 started=()
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   for pid in "${started[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
     fi
@@ -50,7 +51,13 @@ free_port() {
     console.log(s.address().port); s.close(); });"
 }
 
-# Polls until `check` succeeds, for at most 10 s.
+# True while the process runs (a dead child stays a zombie until waited for).
+alive() {
+  local state
+  state=$(ps -o stat= -p "$1") && [[ $state != Z* ]]
+}
+
+# Runs the given command every 0.1 s until it succeeds, for at most 10 s.
 wait_until() {
   for _ in $(seq 100); do
     if "$@"; then return 0; fi
@@ -59,10 +66,13 @@ wait_until() {
   return 1
 }
 
+# shellcheck disable=SC2317  # called through wait_until
 healthy() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
+# shellcheck disable=SC2317  # called through wait_until
 tracker_listening() { grep -q '^listening' "$1"; }
 
-# Runs the load generator against the server with PID $2; its JSON goes to $3.
+# Runs the load generator (protocol $1) against the server with PID $2 on port $4; its JSON
+# goes to $3.
 run_load() {
   local protocol=$1 pid=$2 out=$3 port=$4
   echo "signal_load: $protocol: $CONNECTIONS connections, $PAIRS pairs, ${RELAY_SECONDS}s of relays" \
@@ -72,19 +82,20 @@ run_load() {
     --relay-seconds "$RELAY_SECONDS" --pairs "$PAIRS" --payload-bytes "$PAYLOAD_BYTES" \
     --max-seconds "$MAX_SECONDS" --server-pid "$pid" >"$out" || rc=$?
   if [ "$rc" -ne 0 ]; then echo "signal_load: $protocol: load generator exited $rc" >&2; fi
-  if ! kill -0 "$pid" 2>/dev/null; then
+  if ! alive "$pid"; then
     echo "signal_load: $protocol: the server died during the run" >&2
     rc=1
   fi
   return "$rc"
 }
 
-# Stops the server with PID $1 and reports how it exited.
+# Stops server $1 (PID $2) and reports how it exited (a crash shows here as 128 + signal).
 stop_server() {
   local name=$1 pid=$2 rc=0
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" || rc=$?
   if [ "$rc" -ne 0 ]; then echo "signal_load: $name exited $rc after SIGTERM" >&2; fi
+  return "$rc"
 }
 
 failed=0
@@ -101,7 +112,7 @@ if ! wait_until healthy "$port"; then
   exit 1
 fi
 run_load p2pcdn "$pid" "$results/signal-p2pcdn.json" "$port" || failed=1
-stop_server p2pcdn-server "$pid"
+stop_server p2pcdn-server "$pid" || failed=1
 
 # --- bittorrent-tracker
 port=$(free_port)
@@ -114,7 +125,7 @@ if ! wait_until tracker_listening "$results/signal-tracker-server.log"; then
   exit 1
 fi
 run_load tracker "$pid" "$results/signal-tracker.json" "$port" || failed=1
-stop_server bittorrent-tracker "$pid"
+stop_server bittorrent-tracker "$pid" || failed=1
 
 for log in "$results/signal-p2pcdn-server.log" "$results/signal-tracker-server.log"; do
   if grep -qv '^listening' "$log"; then

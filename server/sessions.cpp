@@ -5,7 +5,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <deque>
 #include <memory>
 #include <optional>
 
@@ -21,7 +20,6 @@ namespace net = boost::asio;
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-constexpr size_t kIdleReadBuffer = 4096;  // shrink read buffers back to this after big messages
 constexpr uint32_t kMaxHttpHeader = 8 * 1024;
 constexpr uint32_t kMaxHttpBody = 16 * 1024;  // GET/HEAD only; nothing needs a body
 
@@ -95,24 +93,30 @@ class WebSocketSession : public PeerLink,
       ctx_.hub.receive(id_, ByteView(static_cast<const uint8_t*>(data.data()), data.size()),
                        ctx_.now_ms());
     }
+    // An idle connection holds no read buffer: signaling messages are rare and small, so one
+    // allocation per message costs less than keeping kilobytes for each of 10,000 peers.
     buffer_.consume(buffer_.size());
-    if (buffer_.capacity() > kIdleReadBuffer) buffer_.shrink_to_fit();
+    buffer_.shrink_to_fit();
     do_read();
   }
 
   void do_write() {
     writing_ = true;
     ws_.async_write(
-        net::buffer(*queue_.front()),
+        net::buffer(*queue_[head_]),
         beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, size_t) {
     writing_ = false;
     if (ec) return;  // the read side sees the failure and disconnects
-    queued_bytes_ -= queue_.front()->size();
-    queue_.pop_front();
-    if (!queue_.empty()) {
+    queued_bytes_ -= queue_[head_]->size();
+    queue_[head_++].reset();
+    if (head_ == queue_.size()) {  // drained: start over, keeping no capacity
+      queue_ = {};
+      head_ = 0;
+    }
+    if (head_ < queue_.size()) {
       do_write();
     } else if (closing_) {
       do_close();
@@ -120,7 +124,8 @@ class WebSocketSession : public PeerLink,
   }
 
   void do_close() {
-    queue_.clear();
+    queue_ = {};
+    head_ = 0;
     queued_bytes_ = 0;
     ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
   }
@@ -131,7 +136,9 @@ class WebSocketSession : public PeerLink,
   beast::flat_buffer buffer_;
   std::string origin_;
   PeerId id_{};
-  std::deque<std::shared_ptr<const std::vector<uint8_t>>> queue_;
+  // A vector and a read index, not a deque: an idle session then holds no queue memory.
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> queue_;
+  size_t head_ = 0;
   uint64_t queued_bytes_ = 0;
   websocket::close_reason close_reason_;
   bool writing_ = false;
