@@ -33,20 +33,27 @@ fuzz() {
   return "$status"
 }
 
+# Each suite builds what it runs, chained with &&: suites run inside `if`, where set -e does
+# not apply, and a failed build must never run stale binaries.
+native_tests() { scripts/build.sh native && ctest --test-dir build/native --output-on-failure; }
+asan_tests() {
+  scripts/build.sh asan &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir build/asan --output-on-failure
+}
+wasm_tests() { scripts/build.sh wasm && ctest --test-dir build/wasm --output-on-failure; }
+e2e_tests() { scripts/build-site.sh demo && tests/e2e/netns.sh node --test tests/e2e/; }
+fuzz_frames() { scripts/build.sh fuzz && fuzz frame_decoder_fuzz; }
+fuzz_assembler() { scripts/build.sh fuzz && fuzz chunk_assembler_fuzz; }
+
 suite "format (clang-format)" scripts/check-format.sh
-suite "build native" scripts/build.sh native
-suite "core tests, native" ctest --test-dir build/native --output-on-failure
-suite "build asan+ubsan" scripts/build.sh asan
-suite "core tests, ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --test-dir build/asan --output-on-failure
-suite "build wasm" scripts/build.sh wasm
-suite "core tests, Wasm under Node" ctest --test-dir build/wasm --output-on-failure
+suite "native: core + server tests" native_tests
+suite "ASan+UBSan: core + server tests" asan_tests
+suite "Wasm: core tests under Node" wasm_tests
 suite "JS binding tests, Node" node --test tests/js/
-suite "build demo site" scripts/build-site.sh demo
-suite "end-to-end, Chromium in a network namespace" tests/e2e/netns.sh node --test tests/e2e/
-suite "build fuzz (clang-14)" scripts/build.sh fuzz
-suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz frame_decoder_fuzz
-suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz chunk_assembler_fuzz
+suite "end-to-end, Chromium in a network namespace" e2e_tests
+suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz_frames
+suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz_assembler
 
 echo
 [ "$failed" -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"

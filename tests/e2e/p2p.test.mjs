@@ -72,6 +72,15 @@ test('B gets every shareable resource from A, byte-identical', () => withSwarm({
   const after = await ctx.server.metrics();
   for (const p of MEDIA) assert.equal(originBytes(after, p), originBytes(before, p), `origin served ${p} again`);
   assert.deepEqual(b.errors, []);
+  // A request's own integrity is honoured: the right value is served, a wrong one fails
+  // (and the browser logs that failure, so this comes after the check for errors).
+  const integrity = await b.page.evaluate(async () => {
+    const m = await (await fetch('/p2pcdn/manifest.json')).json();
+    const right = await fetch('/media/logo.png', {integrity: m.files['/media/logo.png'].integrity}).then(() => 'ok', () => 'failed');
+    const wrong = await fetch('/media/logo.png', {integrity: 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='}).then(() => 'ok', () => 'failed');
+    return {right, wrong};
+  });
+  assert.deepEqual(integrity, {right: 'ok', wrong: 'failed'});
 }));
 
 test('origin down for the media: B still loads them from A', () => withSwarm({}, async (ctx) => {
