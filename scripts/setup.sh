@@ -13,7 +13,7 @@ APT_PACKAGES=(
   googletest libgtest-dev libbenchmark-dev
   emscripten
   iproute2 util-linux ffmpeg
-  chromium firefox-esr
+  chromium firefox-esr fonts-dejavu-core
 )
 
 missing=()

@@ -173,6 +173,15 @@
       notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
       return withRange(request, cached);
     }
+    // Already in the browser's HTTP cache (e.g. loaded before this worker controlled the
+    // page)? Then no peer or origin transfer is needed; keep a verified copy to share.
+    const local = await fromHttpCache(url);
+    if (local) {
+      const body = await local.clone().arrayBuffer();
+      const kept = await keep(cache, local, body, file, url);
+      notify(clientId, {type: 'served', url, source: 'cache', bytes: body.byteLength, cached: kept});
+      return withRange(request, new Response(body, {status: 200, headers: local.headers}));
+    }
     const port = await pickPage(clientId);
     const result = port && file.size > 0 ? await askPage(port, url, file) : null;
     if (result) {
@@ -197,6 +206,11 @@
       notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
     })());
     return response;
+  }
+
+  function fromHttpCache(url) {
+    return fetch(new Request(url, {cache: 'only-if-cached', mode: 'same-origin', credentials: 'same-origin'}))
+        .then((res) => (res.ok ? res : null), () => null);
   }
 
   // Caches (and so shares) an origin response only if it is public and is exactly the bytes
