@@ -397,6 +397,9 @@ class P2pcdnPage extends EventTarget {
       this.port = channel.port1;
       this.port.onmessage = (e) => this._onWorkerMessage(e.data);
       worker.postMessage({type: 'p2pcdn:page'}, [channel.port2]);
+      // What this page loaded before the worker controlled it can be shared too.
+      const loaded = performance.getEntriesByType('resource').map((e) => e.name.split('#')[0]);
+      worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(loaded)]});
     };
     attach();
     navigator.serviceWorker.addEventListener('controllerchange', attach);

@@ -42,7 +42,7 @@ asan_tests() {
       ctest --test-dir build/asan --output-on-failure
 }
 wasm_tests() { scripts/build.sh wasm && ctest --test-dir build/wasm --output-on-failure; }
-e2e_tests() { scripts/build-site.sh demo && tests/e2e/netns.sh node --test tests/e2e/; }
+e2e_tests() { scripts/build-site.sh demo && scripts/build-site.sh site && tests/e2e/netns.sh node --test tests/e2e/; }
 fuzz_frames() { scripts/build.sh fuzz && fuzz frame_decoder_fuzz; }
 fuzz_assembler() { scripts/build.sh fuzz && fuzz chunk_assembler_fuzz; }
 

@@ -224,7 +224,26 @@
 
   self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+  // Keeps verified copies of what a page loaded before this worker controlled it (they are in
+  // the HTTP cache), so a first visit's first page becomes shareable too.
+  async function adopt(urls, clientId) {
+    const manifest = await loadManifest();
+    const cache = await caches.open(manifest.cacheName);
+    for (const url of urls) {
+      const file = manifest.files.get(url);
+      if (!file || !shareable(new Request(url)) || (await cache.match(url))) continue;
+      const local = await fromHttpCache(url);
+      if (!local) continue;
+      const body = await local.clone().arrayBuffer();
+      if (await keep(cache, local, body, file, url)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
+    }
+  }
+
   self.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'p2pcdn:adopt' && Array.isArray(event.data.urls) && event.source) {
+      event.waitUntil(adopt(event.data.urls.slice(0, 1000), event.source.id).catch(() => {}));
+      return;
+    }
     if (!event.data || event.data.type !== 'p2pcdn:page' || !event.ports[0] || !event.source) return;
     const port = event.ports[0];
     port.onmessage = (e) => onPageMessage(e.data);

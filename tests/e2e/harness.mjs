@@ -70,9 +70,9 @@ export async function startServer({root, port = 8099, args = []}) {
 }
 
 // A visitor: its own browser process (like another machine), one page, console errors kept.
-export async function newVisitor(origin, {config} = {}) {
+export async function newVisitor(origin, {config, contextOptions} = {}) {
   const browser = await launchChromium({origin});
-  const context = await browser.newContext();
+  const context = await browser.newContext(contextOptions);
   if (config) await context.addInitScript((c) => { window.p2pcdnConfig = c; }, config);
   const page = await context.newPage();
   const errors = [];
@@ -80,7 +80,7 @@ export async function newVisitor(origin, {config} = {}) {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  return {browser, page, errors, close: () => browser.close().catch(() => {})};
+  return {browser, context, page, errors, close: () => browser.close().catch(() => {})};
 }
 
 export function stats(visitor) {

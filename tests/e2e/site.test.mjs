@@ -1,0 +1,109 @@
+// Offload on an ordinary multi-page site (web_app/site): pages whose images, CSS, fonts and
+// backgrounds are requested the moment the HTML is parsed. Origin bytes are counted by the
+// server itself (per path, /metrics); peer bytes by each page's own stats.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {test} from 'node:test';
+
+import {cachedPaths, newVisitor, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
+
+const SITE = path.join(ROOT, 'build/site/site');
+const PAGES = ['/', '/products.html', '/about.html'];
+let nextPort = 8201;
+
+const assetOriginBytes = (m) =>
+  Object.entries(m).filter(([k]) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/')).reduce((n, [, v]) => n + v, 0);
+
+// Loads a page until every image, background and font is in; returns what it cost and where
+// its bytes came from.
+async function visit(server, v, page) {
+  const before = assetOriginBytes(await server.metrics());
+  await v.page.goto(`${server.url}${page}`, {waitUntil: 'load'});
+  await v.page.evaluate(() => document.fonts.ready);
+  const s = await waitFor(async () => {
+    const x = await stats(v);
+    // The worker reports origin and cache answers a moment after the page has them.
+    return x;
+  }, 2000);
+  await sleep(300);
+  const after = assetOriginBytes(await server.metrics());
+  const snapshot = await stats(v);
+  return {page, origin: after - before, peers: snapshot.bytesFromPeers, stats: snapshot, first: s};
+}
+
+async function withSite(body) {
+  const server = await startServer({root: SITE, port: nextPort++});
+  const visitors = [];
+  const visitor = async (options) => {
+    const v = await newVisitor(server.url, options);
+    visitors.push(v);
+    return v;
+  };
+  try {
+    await body(server, visitor);
+  } finally {
+    for (const v of visitors) await v.close();
+    await server.stop();
+  }
+}
+
+// A seeds every page; waits until its worker holds and has announced every asset.
+async function seed(server, visitor) {
+  const a = await visitor();
+  for (const p of PAGES) await visit(server, a, p);
+  const served = Object.keys(await server.metrics())
+                     .filter((k) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/'))
+                     .map((k) => k.slice(k.indexOf('"') + 1, k.lastIndexOf('"')));
+  const missing = async () => {
+    const cached = await cachedPaths(a);
+    return served.filter((p) => !cached.includes(p));
+  };
+  const held = await waitFor(async () => (await missing()).length === 0, 15000);
+  assert.ok(held, `A did not cache ${JSON.stringify(await missing())}`);
+  return a;
+}
+
+const share = (r) => (r.peers + r.origin === 0 ? 1 : r.peers / (r.peers + r.origin));
+
+test('later pages of a first visit, and every page of a returning visitor, come from peers', () => withSite(async (server, visitor) => {
+  await seed(server, visitor);
+  const report = [];
+  for (const name of ['B', 'C']) {
+    const v = await visitor();
+    for (const [i, p] of PAGES.entries()) {
+      const r = await visit(server, v, p);
+      report.push({visitor: name, page: p, peers: r.peers, origin: r.origin});
+      if (i > 0) assert.ok(share(r) >= 0.9, `${name} ${p}: ${r.peers} B from peers, ${r.origin} B from origin`);
+    }
+    assert.deepEqual(v.errors, [], `${name} console`);
+    if (name === 'B') {
+      // Returning visitor: worker installed, every cache emptied (a deploy, an eviction).
+      await v.page.evaluate(async () => {
+        for (const n of await caches.keys()) await caches.delete(n);
+      });
+      const cdp = await v.context.newCDPSession(v.page);
+      await cdp.send('Network.clearBrowserCache');
+      for (const p of PAGES) {
+        const r = await visit(server, v, p);
+        report.push({visitor: 'B returning, caches cleared', page: p, peers: r.peers, origin: r.origin});
+        assert.ok(share(r) >= 0.9, `returning ${p}: ${r.peers} B from peers, ${r.origin} B from origin`);
+      }
+    }
+  }
+  console.log(`# offload: ${JSON.stringify(report)}`);
+}));
+
+test('pages render the same with p2pcdn as without', () => withSite(async (server, visitor) => {
+  await seed(server, visitor);
+  const b = await visitor();
+  await visit(server, b, '/');
+  const plain = await visitor({contextOptions: {serviceWorkers: 'block'}});
+  for (const p of ['/products.html', '/about.html']) {
+    const r = await visit(server, b, p);
+    assert.ok(r.peers > 0, `${p} came from peers`);
+    await visit(server, plain, p);
+    const shot = async (v) => v.page.screenshot({fullPage: true});
+    assert.ok((await shot(b)).equals(await shot(plain)), `${p} renders differently`);
+  }
+  assert.deepEqual(b.errors, []);
+}));
