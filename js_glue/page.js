@@ -7,7 +7,10 @@ const P2PCDN_DEFAULTS = {
   iceServers: [],           // STUN/TURN for visitors behind NATs
   maxPeers: 8,              // open peer connections at once
   lookupPeers: 3,           // peers to connect to per lookup
-  connectTimeoutMs: 4000,   // for a new peer to open and say it has the resource
+  // The hold window: how long a request waits for a peer that holds the resource to come up
+  // (lookup, connect, HELLO/HAVE) before the origin. Only when a lookup found holders; a
+  // resource nobody holds goes to the origin at once. See docs/architecture.md for the figures.
+  connectTimeoutMs: 4000,
   stallTimeoutMs: 4000,     // a transfer with no progress for this long fails
   idleCloseMs: 120000,      // close peer connections unused this long
   upload: true,             // serve other peers
@@ -43,6 +46,7 @@ class P2pcdnPage extends EventTarget {
   async _start() {
     const [core, manifest] = await Promise.all([p2pcdnLoadCore(this.config.base), this._loadManifest()]);
     this.core = core;
+    performance.mark('p2pcdn:core-ready');
     this._indexManifest(manifest);
     this.selector = new core.PeerSelector(Math.floor(Math.random() * 2 ** 32), 0.2);
     this.assembler = new core.ChunkAssembler({maxTotalBytes: 256 << 20, stallTimeoutMs: this.config.stallTimeoutMs});
@@ -130,6 +134,7 @@ class P2pcdnPage extends EventTarget {
 
   _onSignal(m) {
     if (m.type === 'welcome') {
+      performance.mark('p2pcdn:joined');
       this.joined = true;
       this._retryMs = 0;
       this.peerId = m.peerId;
@@ -171,6 +176,7 @@ class P2pcdnPage extends EventTarget {
   async _lookup(resourceId, timeoutMs) {
     const started = performance.now();
     if (!(await this._whenJoined(timeoutMs))) return [];
+    performance.mark('p2pcdn:lookup');
     timeoutMs -= performance.now() - started;
     const lookupId = (this.nextLookup = (this.nextLookup + 1) >>> 0);
     return new Promise((resolve) => {
@@ -213,6 +219,7 @@ class P2pcdnPage extends EventTarget {
   }
 
   _onLinkOpen(link) {
+    performance.mark('p2pcdn:link-open');
     const core = this.core;
     link.send(core.encodeFrame({type: 'hello', maxVersion: core.wireVersion,
                                 maxMessageSize: link.localMaxMessageSize(), capabilities: 1}));
@@ -235,7 +242,13 @@ class P2pcdnPage extends EventTarget {
     if (r.frame) {
       this._onFrame(link, r.frame);
     } else if (r.requestId !== undefined) {
-      if (!r.error) this.stats.peerBytesReceived += r.bytes;
+      if (!r.error) {
+        if (this.stats.firstPeerByteMs === null) {
+          this.stats.firstPeerByteMs = performance.now();
+          performance.mark('p2pcdn:first-peer-byte');
+        }
+        this.stats.peerBytesReceived += r.bytes;
+      }
       this.requests.onData(link, r);
     } else if (r.error) {
       link.send(this.core.encodeFrame({type: 'error', requestId: 0, code: 1, message: r.message}));
@@ -331,6 +344,18 @@ class P2pcdnPage extends EventTarget {
     };
     const now = pick();
     if (now) return now;
+    const heldFrom = performance.now();
+    const holder = await this._waitForHolder(entry, tried, pick);
+    if (holder !== undefined) {
+      tried.held = true;  // this request waited for a peer to come up
+      this.stats.held.totalMs += performance.now() - heldFrom;
+    }
+    return holder || null;
+  }
+
+  // Lookup, then connections to new holders; resolves a link, null, or undefined when
+  // nobody holds the resource (nothing was held).
+  async _waitForHolder(entry, tried, pick) {
     const deadline = performance.now() + this.config.connectTimeoutMs;
     const found = await this._lookup(entry.resourceId, this.config.connectTimeoutMs);
     const fresh = found.filter((p) => !tried.has(p) && !this.banned.has(p) && p !== this.peerId);
@@ -341,7 +366,7 @@ class P2pcdnPage extends EventTarget {
     }
     if (!connecting.length && !pick()) {
       this.stats.fail(found.length ? 'connectFailed' : 'noPeers');
-      return null;
+      return found.length ? null : undefined;
     }
     await new Promise((resolve) => {
       const waiter = {
@@ -370,18 +395,27 @@ class P2pcdnPage extends EventTarget {
     if (!entry.size) throw new Error('empty');
     const tried = new Set();
     let reason = 'noPeers';
+    const outcome = (fromPeer) => {
+      if (!tried.held) return;
+      this.stats.held.count++;
+      if (fromPeer) this.stats.held.fromPeer++;
+      else this.stats.held.toOrigin++;
+    };
     for (let attempt = 0; attempt < this.config.maxAttempts; attempt++) {
       const link = signal && signal.aborted ? null : await this._holderFor(entry, tried);
       if (!link || (signal && signal.aborted)) break;
       tried.add(link.peerId);
       link.lastUsed = performance.now();
       try {
-        return await this.requests.start(link, entry, onProgress, signal);
+        const result = await this.requests.start(link, entry, onProgress, signal);
+        outcome(true);
+        return result;
       } catch (err) {
         reason = err.message;
         if (reason !== 'cancelled') this.stats.fail(reason);
       }
     }
+    outcome(false);
     throw new Error(signal && signal.aborted ? 'cancelled' : reason);
   }
 
@@ -407,6 +441,8 @@ class P2pcdnPage extends EventTarget {
 
   _onWorkerMessage(m) {
     if (m.type === 'fetch') {
+      if (!this._askedOnce) performance.mark('p2pcdn:first-worker-request');
+      this._askedOnce = true;
       this._answerWorker(m);
     } else if (m.type === 'cancel') {
       const controller = this.workerRequests.get(m.id);

@@ -9,6 +9,10 @@ class P2pcdnStats extends EventTarget {
     this.bytesToPeers = 0;
     this.peerBytesReceived = 0;  // DATA bytes accepted, finished transfers or not
     this.lastPeerTransfer = null;  // {bytes, ms}: REQUEST sent to body verified
+    this.firstPeerByteMs = null;   // ms after page start (performance.now) of the first DATA byte
+    // Requests the worker held while this page's peers came up: how many, how long in all,
+    // and how they ended.
+    this.held = {count: 0, totalMs: 0, fromPeer: 0, toOrigin: 0};
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
@@ -47,6 +51,7 @@ class P2pcdnStats extends EventTarget {
       bytesFromPeers: this.bytesFromPeers, bytesFromOrigin: this.bytesFromOrigin,
       bytesFromCache: this.bytesFromCache, bytesToPeers: this.bytesToPeers,
       peerBytesReceived: this.peerBytesReceived, lastPeerTransfer: this.lastPeerTransfer,
+      firstPeerByteMs: this.firstPeerByteMs, held: {...this.held},
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
       requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,

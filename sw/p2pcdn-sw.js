@@ -76,7 +76,8 @@
   // The requesting page's port, waiting briefly for it if that page has not attached yet;
   // else any page's port; else null.
   async function pickPage(clientId) {
-    if (clientId && !state.pages.has(clientId) && (await self.clients.get(clientId))) {
+    // Checked again after the await: the page may attach while clients.get() runs.
+    if (clientId && !state.pages.has(clientId) && (await self.clients.get(clientId)) && !state.pages.has(clientId)) {
       await new Promise((resolve) => {
         const waiters = state.attachWaiters.get(clientId) || [];
         waiters.push(resolve);

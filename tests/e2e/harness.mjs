@@ -33,9 +33,10 @@ export async function waitFor(fn, ms, every = 100) {
   return value;
 }
 
-export async function startServer({root, port = 8099, args = []}) {
-  const child = spawn(SERVER_BIN, ['--bind', HOST, '--port', String(port), '--root', root,
-                                   '--log-level', 'info', ...args], {stdio: ['ignore', 'ignore', 'pipe']});
+// wrap: a command prefix, e.g. ['ip', 'netns', 'exec', 'origin'] to run it in another namespace.
+export async function startServer({root, port = 8099, args = [], host = HOST, wrap = []}) {
+  const argv = [...wrap, SERVER_BIN, '--bind', host, '--port', String(port), '--root', root, '--log-level', 'info', ...args];
+  const child = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe']});
   let log = '';
   const listening = new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => {
@@ -47,7 +48,7 @@ export async function startServer({root, port = 8099, args = []}) {
   await Promise.race([listening, sleep(5000).then(() => {
     throw new Error('p2pcdn-server did not start');
   })]);
-  const url = `http://${HOST}:${port}`;
+  const url = `http://${host}:${port}`;
   return {
     url, port, child, log: () => log,
     async metrics() {
