@@ -61,8 +61,13 @@
     }
   }
 
-  window.p2pcdn.stats.addEventListener('stats', (e) => render(e.detail));
-  render(window.p2pcdn.stats.snapshot());
+  // p2pcdn.js is async: it may run after this script.
+  function attachPanel() {
+    window.p2pcdn.stats.addEventListener('stats', (e) => render(e.detail));
+    render(window.p2pcdn.stats.snapshot());
+  }
+  if (window.p2pcdn) attachPanel();
+  else document.querySelector('script[src$="/p2pcdn.js"]').addEventListener('load', attachPanel);
   if (!navigator.serviceWorker) {
     loadMedia();
     return;
