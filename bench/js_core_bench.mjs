@@ -4,6 +4,8 @@
 // (decode + place + hash as bytes arrive) against copying the same frames in JS and hashing
 // with WebCrypto once the last byte is in. Medians of `runs` runs after one warm-up.
 
+import {dataFrames} from '../tests/js/data_frames.mjs';
+
 const MiB = 1 << 20;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const mibPerS = (bytes, ms) => bytes / MiB / (ms / 1000);
@@ -31,19 +33,6 @@ async function timeMs(fn, runs, now) {
   return median(samples);
 }
 
-function dataFrames(core, body, maxMessageSize) {
-  const capacity = core.payloadCapacity(maxMessageSize);
-  const frames = [];
-  for (let at = 0; at < body.length; at += capacity) {
-    const n = Math.min(capacity, body.length - at);
-    const frame = new Uint8Array(core.dataHeaderSize + n);
-    frame.set(core.dataHeader(1, at, n));
-    frame.set(body.subarray(at, at + n), core.dataHeaderSize);
-    frames.push(frame);
-  }
-  return frames;
-}
-
 async function shaFigures(core, subtle, runs, now) {
   const out = [];
   for (const size of [16 << 10, MiB, 64 * MiB]) {
@@ -66,7 +55,7 @@ async function receiveFigures(core, subtle, runs, now) {
   const sri = core.sha256Sri(body);
   const out = [];
   for (const maxMessageSize of [16 << 10, 256 << 10]) {
-    const frames = dataFrames(core, body, maxMessageSize);
+    const frames = dataFrames(core, 1, body, maxMessageSize);
     const assembler = new core.ChunkAssembler({maxTotalBytes: 64 * MiB});
     let lastFrameMs = 0;
     const wasm = await timeMs(() => {

@@ -33,7 +33,7 @@ class P2pcdnPage extends EventTarget {
     this.holderWaiters = new Set();
     this.nextLookup = 0;
     this.nextHandle = 0;
-    this.workerRequests = new Map();  // worker request id -> {cancel}
+    this.workerRequests = new Map();  // worker request id -> AbortController
     // The worker may ask for resources before the core has loaded: attach to it first.
     this._connectWorker();
     this.ready = this._start().catch((err) => {

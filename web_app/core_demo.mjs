@@ -1,6 +1,7 @@
 // What the Wasm core does today, run under Node: a body fetched from three simulated
 // peers, one of which lies. The liar is caught by the hash and banned; an honest peer
 // completes the body. (The browser demo replaces this with issue 4.)
+import {dataFrames} from '../tests/js/data_frames.mjs';
 import {loadCore} from '../tests/js/load_core.mjs';
 
 const core = await loadCore();
@@ -20,15 +21,7 @@ const assembler = new core.ChunkAssembler({maxTotalBytes: 64 * MiB});
 const maxMessageSize = core.negotiatedMessageSize(256 * 1024, 1 << 30);
 
 function framesFrom(peer, requestId) {
-  const capacity = core.payloadCapacity(maxMessageSize);
-  const frames = [];
-  for (let at = 0; at < body.length; at += capacity) {
-    const n = Math.min(capacity, body.length - at);
-    const frame = new Uint8Array(core.dataHeaderSize + n);
-    frame.set(core.dataHeader(requestId, at, n));
-    frame.set(body.subarray(at, at + n), core.dataHeaderSize);
-    frames.push(frame);
-  }
+  const frames = dataFrames(core, requestId, body, maxMessageSize);
   if (peer.lies) frames[frames.length - 1][core.dataHeaderSize] ^= 0xff;
   return frames.reverse();  // out of order on purpose
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {createHash, randomBytes} from 'node:crypto';
 import {test} from 'node:test';
 
+import {dataFrames} from './data_frames.mjs';
 import {loadCore} from './load_core.mjs';
 
 const core = await loadCore();
@@ -80,24 +81,11 @@ test('bad input comes back as an error value', () => {
   assert.equal(core.decodeFrame(core.encodeFrame({type: 'cancel', requestId: 1}), 1 << 18).requestId, 1);
 });
 
-function dataFrames(requestId, body, maxMessageSize) {
-  const capacity = core.payloadCapacity(maxMessageSize);
-  const frames = [];
-  for (let at = 0; at < body.length; at += capacity) {
-    const n = Math.min(capacity, body.length - at);
-    const frame = new Uint8Array(core.dataHeaderSize + n);
-    frame.set(core.dataHeader(requestId, at, n));
-    frame.set(body.subarray(at, at + n), core.dataHeaderSize);
-    frames.push(frame);
-  }
-  return frames;
-}
-
 test('assembler rebuilds and verifies a body from shuffled frames', () => {
   const body = randomBytes(3 * 1024 * 1024 + 17);
   const assembler = new core.ChunkAssembler({maxTotalBytes: 64 << 20});
   assert.equal(assembler.begin(1, 0, body.length, sri(body), 0), null);
-  const frames = dataFrames(1, body, 262144);
+  const frames = dataFrames(core, 1, body, 262144);
   frames.push(frames.shift());  // out of order
   frames.splice(3, 0, frames[2]);  // a duplicate
   let last;
@@ -120,7 +108,7 @@ test('assembler catches a lying peer and stalled requests', () => {
   const body = randomBytes(100000);
   const assembler = new core.ChunkAssembler({stallTimeoutMs: 1000});
   assert.equal(assembler.begin(2, 0, body.length, hex(body), 0), null);
-  const frames = dataFrames(2, body, 16384);
+  const frames = dataFrames(core, 2, body, 16384);
   frames[frames.length - 1][30] ^= 0xff;  // corrupt the last frame's payload
   let last;
   for (const f of frames) last = assembler.receive(f, 0, 16384);
