@@ -1,7 +1,8 @@
 // Ordinary-site figures for bench/README.md (run through bench/site_bench.sh): on the
 // multi-page demo site, time from page start to the first peer byte on later pages, and
 // page-complete time with p2pcdn against without (service workers blocked), the origin in
-// its own namespace at full speed or shaped (ORIGIN_RATE). A seeder has visited every page.
+// its own namespace (tests/e2e/netns.sh with ORIGIN_NS=1) at full speed or shaped
+// (ORIGIN_RATE). A seeder has visited every page.
 // Fresh visitors for every round; medians of ROUNDS (default 3). Prints one JSON object.
 import path from 'node:path';
 

@@ -8,8 +8,8 @@ scripts/build.sh native >/dev/null
 scripts/build.sh wasm >/dev/null
 scripts/build-site.sh site >/dev/null
 mkdir -p bench/results
-ROUNDS=${ROUNDS:-5} bench/origin_netns.sh node bench/site_bench.mjs >bench/results/site-full.json
-ROUNDS=${ROUNDS:-5} ORIGIN_RATE=20mbit bench/origin_netns.sh node bench/site_bench.mjs >bench/results/site-20mbit.json
+ROUNDS=${ROUNDS:-5} ORIGIN_NS=1 tests/e2e/netns.sh node bench/site_bench.mjs >bench/results/site-full.json
+ROUNDS=${ROUNDS:-5} ORIGIN_NS=1 ORIGIN_RATE=20mbit tests/e2e/netns.sh node bench/site_bench.mjs >bench/results/site-20mbit.json
 node -e '
 for (const f of ["site-full", "site-20mbit"]) {
   const d = require(`./bench/results/${f}.json`);
