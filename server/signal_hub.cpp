@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "p2pcdn/sha256.hpp"
+
 namespace p2pcdn::server {
 namespace {
 
@@ -26,13 +28,7 @@ std::shared_ptr<const std::vector<uint8_t>> shared_bytes(std::vector<uint8_t> by
 }  // namespace
 
 std::string peer_hex(const PeerId& id) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : id) {
-    s.push_back(kDigits[b >> 4]);
-    s.push_back(kDigits[b & 15]);
-  }
-  return s;
+  return to_hex(ByteView(id.data(), id.size()));
 }
 
 SignalHub::SignalHub(const ServerConfig& config, SwarmRegistry& registry, Metrics& metrics,

@@ -1,6 +1,7 @@
 #include "js_values.hpp"
 
 #include "../src/overloaded.hpp"
+#include "p2pcdn/sha256.hpp"
 
 namespace p2pcdn::js {
 namespace {
@@ -53,13 +54,13 @@ std::optional<std::vector<std::array<uint8_t, N>>> id_list(const val& o, const c
 template <size_t N>
 val id_array(const std::vector<std::array<uint8_t, N>>& ids) {
   val list = val::array();
-  for (const auto& id : ids) list.call<void>("push", hex_of(id.data(), N));
+  for (const auto& id : ids) list.call<void>("push", to_hex(ByteView(id.data(), N)));
   return list;
 }
 
 template <size_t N>
 val hex(const std::array<uint8_t, N>& a) {
-  return val(hex_of(a.data(), N));
+  return val(to_hex(ByteView(a.data(), N)));
 }
 
 const char* have_op_name(HaveOp op) {
@@ -201,16 +202,6 @@ std::optional<std::array<uint8_t, N>> hex_bytes(const std::string& hex) {
 }
 template std::optional<std::array<uint8_t, 32>> hex_bytes<32>(const std::string&);
 template std::optional<std::array<uint8_t, 16>> hex_bytes<16>(const std::string&);
-
-std::string hex_of(const uint8_t* data, size_t size) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s(2 * size, '0');
-  for (size_t i = 0; i < size; ++i) {
-    s[2 * i] = kDigits[data[i] >> 4];
-    s[2 * i + 1] = kDigits[data[i] & 15];
-  }
-  return s;
-}
 
 Result<Frame> frame_from_js(const val& o, std::vector<uint8_t>& payload_storage) {
   auto type = string_field(o, "type");

@@ -31,7 +31,6 @@ std::optional<std::string> string_field(const val& object, const char* key);
 
 template <size_t N>
 std::optional<std::array<uint8_t, N>> hex_bytes(const std::string& hex);
-std::string hex_of(const uint8_t* data, size_t size);
 
 Result<Frame> frame_from_js(const val& object, std::vector<uint8_t>& payload_storage);
 val frame_to_js(const Frame& frame);

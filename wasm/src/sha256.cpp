@@ -40,10 +40,10 @@ ResourceId resource_id_for_url(std::string_view canonical_url) {
 
 namespace {
 
-std::string encode_with(CryptoPP::BufferedTransformation* encoder, const Sha256Digest& digest) {
+std::string encode_with(CryptoPP::BufferedTransformation* encoder, ByteView bytes) {
   std::string out;
   encoder->Attach(new CryptoPP::StringSink(out));
-  CryptoPP::StringSource(digest.data(), digest.size(), true, encoder);
+  CryptoPP::StringSource(bytes.data, bytes.size, true, encoder);
   return out;
 }
 
@@ -74,8 +74,8 @@ constexpr std::string_view kSriPrefix = "sha256-";
 
 }  // namespace
 
-std::string to_hex(const Sha256Digest& digest) {
-  return encode_with(new CryptoPP::HexEncoder(nullptr, /*uppercase=*/false), digest);
+std::string to_hex(ByteView bytes) {
+  return encode_with(new CryptoPP::HexEncoder(nullptr, /*uppercase=*/false), bytes);
 }
 
 std::optional<Sha256Digest> digest_from_hex(std::string_view hex) {
@@ -85,7 +85,8 @@ std::optional<Sha256Digest> digest_from_hex(std::string_view hex) {
 
 std::string to_sri(const Sha256Digest& digest) {
   return std::string(kSriPrefix) +
-         encode_with(new CryptoPP::Base64Encoder(nullptr, /*insertLineBreaks=*/false), digest);
+         encode_with(new CryptoPP::Base64Encoder(nullptr, /*insertLineBreaks=*/false),
+                     ByteView(digest.data(), digest.size()));
 }
 
 std::optional<Sha256Digest> digest_from_sri(std::string_view sri) {

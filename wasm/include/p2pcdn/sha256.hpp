@@ -32,7 +32,11 @@ Sha256Digest sha256(ByteView bytes);
 // The resource id of a canonical URL (WHATWG URL `href` without fragment; see protocol.md).
 ResourceId resource_id_for_url(std::string_view canonical_url);
 
-std::string to_hex(const Sha256Digest& digest);
+// Lower-case hex of any bytes (digests, resource ids, peer ids).
+std::string to_hex(ByteView bytes);
+inline std::string to_hex(const Sha256Digest& digest) {
+  return to_hex(ByteView(digest.data(), digest.size()));
+}
 std::optional<Sha256Digest> digest_from_hex(std::string_view hex);
 
 std::string to_sri(const Sha256Digest& digest);
