@@ -1,21 +1,31 @@
 // Ordinary-site figures for bench/README.md (run through bench/site_bench.sh): on the
-// multi-page demo site, time from page start to the first peer byte on later pages, and
-// page-complete time with p2pcdn against without (service workers blocked), the origin in
-// its own namespace (tests/e2e/netns.sh with ORIGIN_NS=1) at full speed or shaped
-// (ORIGIN_RATE). A seeder has visited every page.
-// Fresh visitors for every round; medians of ROUNDS (default 3). Prints one JSON object.
+// multi-page demo site, page-complete time with p2pcdn against without (service workers
+// blocked), the origin in its own namespace (tests/e2e/netns.sh with ORIGIN_NS=1) at full
+// speed or shaped (ORIGIN_RATE). A seeder has visited every page.
+// Each round, three fresh visitors walk the three pages in order, reading each for DWELL_MS:
+//   prefetch  — p2pcdn as shipped (a page prefetches its linked pages' files from peers);
+//   links     — p2pcdn with prefetch off: every page opens its own peer links after
+//               navigation (first peer byte, hold window HOLD_MS);
+//   plain     — no p2pcdn.
+// Asset bytes the origin sent are counted by the server (/metrics) per visit.
+// VARIANTS (comma-separated) runs a subset. Medians of ROUNDS (default 3). Prints one JSON object.
 import path from 'node:path';
 
 import {cachedPaths, newVisitor, ROOT, sleep, startServer, waitFor} from '../tests/e2e/harness.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS || 3);
+const DWELL_MS = Number(process.env.DWELL_MS || 2000);  // a visitor reads before clicking on
+const HOLD_MS = process.env.HOLD_MS ? Number(process.env.HOLD_MS) : null;  // null: the default
 const PAGES = ['/', '/products.html', '/about.html'];
 const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : null);
+const assetOriginBytes = (m) =>
+  Object.entries(m).filter(([k]) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/')).reduce((n, [, v]) => n + v, 0);
 
-async function visit(url, v, page) {
-  await v.page.goto(`${url}${page}`, {waitUntil: 'load', timeout: 60000});
+async function visit(server, v, page) {
+  const before = assetOriginBytes(await server.metrics());
+  await v.page.goto(`${server.url}${page}`, {waitUntil: 'load', timeout: 60000});
   await v.page.evaluate(() => document.fonts.ready);
-  return v.page.evaluate(() => {
+  const r = await v.page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
     const s = window.p2pcdn ? window.p2pcdn.stats.snapshot() : {};
     const marks = {};
@@ -25,45 +35,56 @@ async function visit(url, v, page) {
     return {completeMs: nav.loadEventEnd - nav.startTime, firstPeerByteMs: s.firstPeerByteMs ?? null,
             peers: s.bytesFromPeers ?? 0, held: s.held ?? null, marks};
   });
+  await sleep(DWELL_MS);
+  r.originBytes = assetOriginBytes(await server.metrics()) - before;
+  return r;
+}
+
+async function walk(server, options, out) {
+  const v = await newVisitor(server.url, options);
+  try {
+    for (const p of PAGES) out[p].push(await visit(server, v, p));
+  } finally {
+    await v.close();
+  }
 }
 
 const server = await startServer({root: path.join(ROOT, 'build/site/site'), port: 8700, host: '10.99.0.2',
                                   wrap: ['ip', 'netns', 'exec', 'origin']});
 const visitors = [];
 try {
-  const a = await newVisitor(server.url);
-  visitors.push(a);
-  for (const p of PAGES) await visit(server.url, a, p);
-  await waitFor(async () => (await cachedPaths(a)).filter((p) => p.startsWith('/assets/')).length >= 14, 20000);
+  const seeder = await newVisitor(server.url);
+  visitors.push(seeder);
+  for (const p of PAGES) await visit(server, seeder, p);
+  await waitFor(async () => (await cachedPaths(seeder)).filter((p) => p.startsWith('/assets/')).length >= 14, 20000);
   await sleep(500);
 
-  const samples = {with: {}, without: {}, firstPeerByte: {}, held: []};
-  for (const p of PAGES) {
-    samples.with[p] = [];
-    samples.without[p] = [];
-    samples.firstPeerByte[p] = [];
-  }
+  const all = {
+    prefetch: {},
+    links: {config: {prefetchBytes: 0, ...(HOLD_MS === null ? {} : {connectTimeoutMs: HOLD_MS})}},
+    plain: {contextOptions: {serviceWorkers: 'block'}},
+  };
+  const chosen = (process.env.VARIANTS || Object.keys(all).join(',')).split(',');
+  const variants = Object.fromEntries(Object.entries(all).filter(([name]) => chosen.includes(name)));
+  const samples = {};
+  for (const name of Object.keys(variants)) samples[name] = Object.fromEntries(PAGES.map((p) => [p, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    const w = await newVisitor(server.url);
-    for (const p of PAGES) {
-      const r = await visit(server.url, w, p);
-      samples.with[p].push(r.completeMs);
-      if (r.firstPeerByteMs !== null) samples.firstPeerByte[p].push(r.firstPeerByteMs);
-      if (p !== '/') samples.held.push(r.held);
-      if (p !== '/') (samples.marks = samples.marks || []).push({page: p, ...r.marks, complete: Math.round(r.completeMs)});
-    }
-    await w.close();
-    const plain = await newVisitor(server.url, {contextOptions: {serviceWorkers: 'block'}});
-    for (const p of PAGES) samples.without[p].push((await visit(server.url, plain, p)).completeMs);
-    await plain.close();
+    for (const [name, options] of Object.entries(variants)) await walk(server, options, samples[name]);
   }
+  const pick = (name, p, key) =>
+    samples[name] ? median(samples[name][p].map((r) => r[key]).filter((x) => x !== null)) : null;
   const table = PAGES.map((p) => ({
     page: p,
-    complete_with_ms: median(samples.with[p]),
-    complete_without_ms: median(samples.without[p]),
-    first_peer_byte_ms: median(samples.firstPeerByte[p]),
+    complete_prefetch_ms: pick('prefetch', p, 'completeMs'),
+    complete_links_ms: pick('links', p, 'completeMs'),
+    complete_plain_ms: pick('plain', p, 'completeMs'),
+    first_peer_byte_links_ms: pick('links', p, 'firstPeerByteMs'),
+    origin_bytes_prefetch: pick('prefetch', p, 'originBytes'),
+    origin_bytes_links: pick('links', p, 'originBytes'),
+    origin_bytes_plain: pick('plain', p, 'originBytes'),
   }));
-  console.log(JSON.stringify({origin_rate: process.env.ORIGIN_RATE || 'full speed', rounds: ROUNDS, table, samples}, null, 2));
+  console.log(JSON.stringify({origin_rate: process.env.ORIGIN_RATE || 'full speed', rounds: ROUNDS,
+                              dwell_ms: DWELL_MS, hold_ms: HOLD_MS, table, samples}, null, 2));
 } finally {
   for (const v of visitors) await v.close();
   await server.stop();

@@ -16,6 +16,10 @@ const P2PCDN_DEFAULTS = {
   upload: true,             // serve other peers
   maxUploadBytesPerSecond: 0,  // 0: no limit
   maxAttempts: 3,           // peers tried per resource before the origin
+  // Next-page prefetch (prefetch.js): after load, fetch from peers up to this many bytes of
+  // what the linked pages need; 0 turns it off.
+  prefetchBytes: 4 << 20,
+  prefetchAfterMs: 300,
   test: null,               // {corruptUploads: true | 'url part'}: test-only lying peer
 };
 
@@ -32,8 +36,12 @@ class P2pcdnPage extends EventTarget {
     this.lookups = new Map();   // lookupId -> resolve
     this.holderWaiters = new Set();
     this.nextLookup = 0;
+    this.nextQuestion = 0;
     this.nextHandle = 0;
     this.workerRequests = new Map();  // worker request id -> AbortController
+    this.workerIdleWaiters = [];
+    this.workerReplies = new Map();   // id -> resolve, for questions this page asks the worker
+    this.pages = new Map();           // page path -> paths of the resources it asks for
     // The worker may ask for resources before the core has loaded: attach to it first.
     this._connectWorker();
     this.ready = this._start().catch((err) => {
@@ -44,16 +52,28 @@ class P2pcdnPage extends EventTarget {
   }
 
   async _start() {
-    const [core, manifest] = await Promise.all([p2pcdnLoadCore(this.config.base), this._loadManifest()]);
+    const manifest = this._loadManifest();
+    manifest.catch(() => {});  // handled below, once the core is in
+    const core = await p2pcdnLoadCore(this.config.base);
     this.core = core;
     performance.mark('p2pcdn:core-ready');
-    this._indexManifest(manifest);
+    // Joining needs no manifest: signaling comes up while the manifest is still on its way.
+    this._connectSignaling();
+    try {
+      this._indexManifest(await manifest);
+    } catch (err) {
+      this.socket.delete();
+      this.socket = null;
+      throw err;
+    }
     this.selector = new core.PeerSelector(Math.floor(Math.random() * 2 ** 32), 0.2);
     this.assembler = new core.ChunkAssembler({maxTotalBytes: 256 << 20, stallTimeoutMs: this.config.stallTimeoutMs});
     this.requests = new PeerRequests(this);
     this.uploads = new PeerUploads(this);
-    this._connectSignaling();
-    await this._scanCache();
+    // Requests need not wait for the scan: it only adds what this page can serve.
+    this._scanCache().catch(() => {});
+    this.prefetch = new NextPagePrefetch(this);
+    this.prefetch.start();
     this._tick = setInterval(() => this._onTick(), 250);
     // Leaving: close links now, so peers fail over at once instead of waiting for a stall.
     addEventListener('pagehide', () => {
@@ -69,6 +89,9 @@ class P2pcdnPage extends EventTarget {
 
   _indexManifest(manifest) {
     this.cacheName = `p2pcdn-${manifest.contentHash}`;
+    for (const [path, resources] of Object.entries(manifest.pages || {})) {
+      if (Array.isArray(resources)) this.pages.set(path, resources);
+    }
     for (const [path, file] of Object.entries(manifest.files || {})) {
       const url = new URL(path, location.origin).href;
       const entry = {url, size: file.size, integrity: file.integrity, type: file.type,
@@ -104,6 +127,7 @@ class P2pcdnPage extends EventTarget {
   }
 
   _onSignalEvent(kind, detail) {
+    if (!this.socket) return;
     if (kind === 'open') {
       this._signal({type: 'join', site: location.origin, swarmKey: this.config.swarmKey, capabilities: 0});
     } else if (kind === 'message') {
@@ -243,7 +267,8 @@ class P2pcdnPage extends EventTarget {
       this._onFrame(link, r.frame);
     } else if (r.requestId !== undefined) {
       if (!r.error) {
-        if (this.stats.firstPeerByteMs === null) {
+        const request = this.requests.open.get(r.requestId);
+        if (this.stats.firstPeerByteMs === null && request && !request.background) {
           this.stats.firstPeerByteMs = performance.now();
           performance.mark('p2pcdn:first-peer-byte');
         }
@@ -335,7 +360,7 @@ class P2pcdnPage extends EventTarget {
   }
 
   // A connected peer that has the resource: an existing link, or new ones found by lookup.
-  async _holderFor(entry, tried) {
+  async _holderFor(entry, tried, background) {
     const pick = () => {
       const holders = this._usableHolders(entry.resourceId, tried);
       if (!holders.length) return null;
@@ -345,8 +370,8 @@ class P2pcdnPage extends EventTarget {
     const now = pick();
     if (now) return now;
     const heldFrom = performance.now();
-    const holder = await this._waitForHolder(entry, tried, pick);
-    if (holder !== undefined) {
+    const holder = await this._waitForHolder(entry, tried, pick, background);
+    if (holder !== undefined && !background) {
       tried.held = true;  // this request waited for a peer to come up
       this.stats.held.totalMs += performance.now() - heldFrom;
     }
@@ -355,7 +380,8 @@ class P2pcdnPage extends EventTarget {
 
   // Lookup, then connections to new holders; resolves a link, null, or undefined when
   // nobody holds the resource (nothing was held).
-  async _waitForHolder(entry, tried, pick) {
+  async _waitForHolder(entry, tried, pick, background) {
+    const fail = (reason) => background || this.stats.fail(reason);
     const deadline = performance.now() + this.config.connectTimeoutMs;
     const found = await this._lookup(entry.resourceId, this.config.connectTimeoutMs);
     const fresh = found.filter((p) => !tried.has(p) && !this.banned.has(p) && p !== this.peerId);
@@ -365,7 +391,7 @@ class P2pcdnPage extends EventTarget {
       connecting.push(this.links.get(peerId) || this._link(peerId, true));
     }
     if (!connecting.length && !pick()) {
-      this.stats.fail(found.length ? 'connectFailed' : 'noPeers');
+      fail(found.length ? 'connectFailed' : 'noPeers');
       return found.length ? null : undefined;
     }
     await new Promise((resolve) => {
@@ -384,35 +410,36 @@ class P2pcdnPage extends EventTarget {
       this._wakeHolderWaiters();
     });
     const holder = pick();
-    if (!holder) this.stats.fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
+    if (!holder) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
     return holder;
   }
 
   // Fetches a manifest entry from peers: {body, headers}, or throws with the reason.
-  // An aborted signal stops it between attempts and cancels a transfer under way.
-  async fetchFromPeers(entry, {onProgress, signal} = {}) {
+  // An aborted signal stops it between attempts and cancels a transfer under way. A
+  // background fetch (a prefetch) is left out of the held and failure figures.
+  async fetchFromPeers(entry, {onProgress, signal, background = false} = {}) {
     await this.ready;
     if (!entry.size) throw new Error('empty');
     const tried = new Set();
     let reason = 'noPeers';
     const outcome = (fromPeer) => {
-      if (!tried.held) return;
+      if (!tried.held || background) return;
       this.stats.held.count++;
       if (fromPeer) this.stats.held.fromPeer++;
       else this.stats.held.toOrigin++;
     };
     for (let attempt = 0; attempt < this.config.maxAttempts; attempt++) {
-      const link = signal && signal.aborted ? null : await this._holderFor(entry, tried);
+      const link = signal && signal.aborted ? null : await this._holderFor(entry, tried, background);
       if (!link || (signal && signal.aborted)) break;
       tried.add(link.peerId);
       link.lastUsed = performance.now();
       try {
-        const result = await this.requests.start(link, entry, onProgress, signal);
+        const result = await this.requests.start(link, entry, onProgress, signal, background);
         outcome(true);
         return result;
       } catch (err) {
         reason = err.message;
-        if (reason !== 'cancelled') this.stats.fail(reason);
+        if (reason !== 'cancelled' && !background) this.stats.fail(reason);
       }
     }
     outcome(false);
@@ -447,6 +474,10 @@ class P2pcdnPage extends EventTarget {
     } else if (m.type === 'cancel') {
       const controller = this.workerRequests.get(m.id);
       if (controller) controller.abort();
+    } else if (m.type === 'wanted') {
+      const resolve = this.workerReplies.get(m.id);
+      this.workerReplies.delete(m.id);
+      if (resolve) resolve(m.urls);
     } else if (m.type === 'served') {
       if (m.source !== 'peer') this.stats.count(m.source, m.bytes);
       const entry = this.entries.get(m.url);
@@ -458,6 +489,25 @@ class P2pcdnPage extends EventTarget {
         }
       }
     }
+  }
+
+  // Asks the worker a question over the port; resolves its answer, or null after 5 s.
+  askWorker(message) {
+    if (!this.port) return Promise.resolve(null);
+    const id = `q${++this.nextQuestion}`;
+    return new Promise((resolve) => {
+      this.workerReplies.set(id, resolve);
+      this.port.postMessage({...message, id});
+      setTimeout(() => {
+        if (this.workerReplies.delete(id)) resolve(null);
+      }, 5000);
+    });
+  }
+
+  // Resolves once no request of the worker is open.
+  whenWorkerIdle() {
+    if (this.workerRequests.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.workerIdleWaiters.push(resolve));
   }
 
   async _answerWorker({id, url}) {
@@ -488,6 +538,7 @@ class P2pcdnPage extends EventTarget {
       reply({type: 'result', ok: false, reason: err.message});
     } finally {
       this.workerRequests.delete(id);
+      if (this.workerRequests.size === 0) this.workerIdleWaiters.splice(0).forEach((resolve) => resolve());
     }
   }
 }

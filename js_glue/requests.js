@@ -8,7 +8,8 @@ class PeerRequests {
     this.open = new Map();  // requestId -> request
   }
 
-  start(link, entry, onProgress, signal) {
+  // background: a prefetch, which the page's first-peer-byte figure leaves out.
+  start(link, entry, onProgress, signal, background = false) {
     const {core, assembler, selector} = this.page;
     const id = (this.nextId = (this.nextId + 1) >>> 0) || (this.nextId = 1);
     const error = assembler.begin(id, 0, entry.size, entry.integrity, performance.now());
@@ -19,7 +20,7 @@ class PeerRequests {
     });
     return new Promise((resolve, reject) => {
       const request = {id, link, entry, resolve, reject, onProgress, received: 0, headers: '',
-                       started: performance.now()};
+                       started: performance.now(), background};
       this.open.set(id, request);
       selector.onRequestStart(link.handle);
       if (signal) signal.addEventListener('abort', () => this.fail(id, 'cancelled'), {once: true});

@@ -13,6 +13,8 @@ class P2pcdnStats extends EventTarget {
     // Requests the worker held while this page's peers came up: how many, how long in all,
     // and how they ended.
     this.held = {count: 0, totalMs: 0, fromPeer: 0, toOrigin: 0};
+    // Next-page resources fetched from peers while this page sat idle (see prefetch.js).
+    this.prefetch = {count: 0, bytes: 0};
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
@@ -41,6 +43,12 @@ class P2pcdnStats extends EventTarget {
     this.changed();
   }
 
+  prefetched(bytes) {
+    this.prefetch.count++;
+    this.prefetch.bytes += bytes;
+    this.changed();
+  }
+
   fail(reason) {
     this.failures[reason] = (this.failures[reason] || 0) + 1;
     this.changed();
@@ -51,7 +59,7 @@ class P2pcdnStats extends EventTarget {
       bytesFromPeers: this.bytesFromPeers, bytesFromOrigin: this.bytesFromOrigin,
       bytesFromCache: this.bytesFromCache, bytesToPeers: this.bytesToPeers,
       peerBytesReceived: this.peerBytesReceived, lastPeerTransfer: this.lastPeerTransfer,
-      firstPeerByteMs: this.firstPeerByteMs, held: {...this.held},
+      firstPeerByteMs: this.firstPeerByteMs, held: {...this.held}, prefetch: {...this.prefetch},
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
       requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,

@@ -6,10 +6,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <vector>
 
 #include "http_routes.hpp"
 #include "p2pcdn/sha256.hpp"
+#include "page_references.hpp"
 
 namespace fs = std::filesystem;
 using namespace p2pcdn;
@@ -43,6 +46,56 @@ bool hidden(const fs::path& rel) {
   }
   return false;
 }
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Per HTML page, the manifest files it will ask for: what it names, and what its stylesheets
+// name in turn, in order of first mention. Links to other pages are not resources.
+class PageResources {
+ public:
+  PageResources(const fs::path& root, const std::map<std::string, Entry>& entries)
+      : root_(root), entries_(entries) {}
+
+  boost::json::object pages() {
+    boost::json::object pages;
+    for (const auto& [path, entry] : entries_) {
+      if (!ends_with(path, ".html") || entry.size > kMaxScannedBytes) continue;
+      std::vector<std::string> resources;
+      std::set<std::string> seen{path};
+      collect(path, resources, seen);
+      boost::json::array list;
+      for (const auto& r : resources) list.emplace_back(r);
+      pages[path] = std::move(list);
+    }
+    return pages;
+  }
+
+ private:
+  static constexpr uint64_t kMaxScannedBytes = 4 << 20;
+
+  void collect(const std::string& path, std::vector<std::string>& out,
+               std::set<std::string>& seen) {
+    for (const auto& ref : server::page_references(read_text(root_ / path.substr(1)), path)) {
+      const auto it = entries_.find(ref);
+      if (it == entries_.end() || ends_with(ref, ".html") || !seen.insert(ref).second) continue;
+      out.push_back(ref);
+      if (ends_with(ref, ".css") && it->second.size <= kMaxScannedBytes) collect(ref, out, seen);
+    }
+  }
+
+  const fs::path& root_;
+  const std::map<std::string, Entry>& entries_;
+};
 
 int usage() {
   std::cerr << "usage: p2pcdn-manifest ROOT [--out FILE]\n"
@@ -96,8 +149,10 @@ int main(int argc, char** argv) {
                    {"integrity", entry.integrity},
                    {"type", std::string(server::mime_type(path))}};
   }
-  const boost::json::object manifest{
-      {"version", 1}, {"contentHash", to_sri(listing.finish())}, {"files", files}};
+  const boost::json::object manifest{{"version", 1},
+                                     {"contentHash", to_sri(listing.finish())},
+                                     {"files", files},
+                                     {"pages", PageResources(root, entries).pages()}};
   const std::string text = boost::json::serialize(manifest) + "\n";
   if (out_path.empty()) {
     std::cout << text;

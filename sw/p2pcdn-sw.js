@@ -13,7 +13,7 @@
     progressTimeoutMs: 3000,              // and then keep making progress
   };
   const state = {config: {...DEFAULTS}, manifest: null, pages: new Map(), nextId: 0, pending: new Map(),
-                 attachWaiters: new Map()};
+                 attachWaiters: new Map(), unsent: new Map()};
 
   function configure(config) {
     state.config = {...DEFAULTS, ...config};
@@ -68,9 +68,19 @@
     return `sha256-${btoa(binary)}`;
   }
 
+  // Tells a page what was served for it. A page's first requests are answered before its
+  // script has attached, so those notes wait for it (a few, for a few pages) to keep its
+  // stats whole.
   function notify(clientId, message) {
     const port = state.pages.get(clientId);
-    if (port) port.postMessage(message);
+    if (port) return port.postMessage(message);
+    if (!clientId) return;
+    if (!state.unsent.has(clientId)) {
+      if (state.unsent.size >= 16) state.unsent.delete(state.unsent.keys().next().value);
+      state.unsent.set(clientId, []);
+    }
+    const queue = state.unsent.get(clientId);
+    if (queue.length < 256) queue.push(message);
   }
 
   // The requesting page's port, waiting briefly for it if that page has not attached yet;
@@ -110,7 +120,9 @@
     });
   }
 
-  function onPageMessage(m) {
+  function onPageMessage(m, port) {
+    if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
+    if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
     const entry = state.pending.get(m.id);
     if (!entry) return;
     if (m.type === 'progress') {
@@ -120,6 +132,31 @@
     clearTimeout(entry.timer);
     state.pending.delete(m.id);
     entry.resolve(m.ok ? {body: m.body, headers: m.headers} : null);
+  }
+
+  // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
+  // and does not hold yet.
+  async function answerWanted(m, port) {
+    const manifest = await loadManifest();
+    const cache = await caches.open(manifest.cacheName);
+    const urls = [];
+    for (const url of (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000)) {
+      if (typeof url !== 'string' || !manifest.files.has(url) || !shareable(new Request(url))) continue;
+      if (!(await cache.match(url))) urls.push(url);
+    }
+    port.postMessage({type: 'wanted', id: m.id, urls});
+  }
+
+  // Keeps a prefetched body: fetched from peers and verified by the page's core, like a
+  // peer answer to a request of this worker.
+  async function storePrefetched(m, port) {
+    const manifest = await loadManifest();
+    const file = typeof m.url === 'string' && manifest.files.get(m.url);
+    if (!file || !shareable(new Request(m.url)) || !(m.body instanceof ArrayBuffer) || m.body.byteLength !== file.size) return;
+    const cache = await caches.open(manifest.cacheName);
+    if (await cache.match(m.url)) return;
+    await cache.put(m.url, responseFromPeer({body: m.body, headers: m.headers}, file));
+    port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes: file.size, cached: true});
   }
 
   function responseFromPeer(result, file) {
@@ -247,8 +284,10 @@
     }
     if (!event.data || event.data.type !== 'p2pcdn:page' || !event.ports[0] || !event.source) return;
     const port = event.ports[0];
-    port.onmessage = (e) => onPageMessage(e.data);
+    port.onmessage = (e) => onPageMessage(e.data || {}, port);
     state.pages.set(event.source.id, port);
+    for (const message of state.unsent.get(event.source.id) || []) port.postMessage(message);
+    state.unsent.delete(event.source.id);
     for (const resolve of state.attachWaiters.get(event.source.id) || []) resolve();
     state.attachWaiters.delete(event.source.id);
     // Forget pages that have gone.

@@ -64,12 +64,15 @@ async function seed(server, visitor) {
 }
 
 const share = (r) => (r.peers + r.origin === 0 ? 1 : r.peers / (r.peers + r.origin));
+// The connection path on its own: no next-page prefetch, so every page fetches over links
+// it opens itself after navigation.
+const NO_PREFETCH = {config: {prefetchBytes: 0}};
 
 test('later pages of a first visit, and every page of a returning visitor, come from peers', () => withSite(async (server, visitor) => {
   await seed(server, visitor);
   const report = [];
   for (const name of ['B', 'C']) {
-    const v = await visitor();
+    const v = await visitor(NO_PREFETCH);
     for (const [i, p] of PAGES.entries()) {
       const r = await visit(server, v, p);
       report.push({visitor: name, page: p, peers: r.peers, origin: r.origin});
@@ -95,7 +98,7 @@ test('later pages of a first visit, and every page of a returning visitor, come 
 
 test('pages render the same with p2pcdn as without', () => withSite(async (server, visitor) => {
   await seed(server, visitor);
-  const b = await visitor();
+  const b = await visitor(NO_PREFETCH);
   await visit(server, b, '/');
   const plain = await visitor({contextOptions: {serviceWorkers: 'block'}});
   for (const p of ['/products.html', '/about.html']) {
@@ -104,6 +107,35 @@ test('pages render the same with p2pcdn as without', () => withSite(async (serve
     await visit(server, plain, p);
     const shot = async (v) => v.page.screenshot({fullPage: true});
     assert.ok((await shot(b)).equals(await shot(plain)), `${p} renders differently`);
+  }
+  assert.deepEqual(b.errors, []);
+}));
+
+test('a page prefetches from peers what its linked pages need; they then load from Cache Storage', () => withSite(async (server, visitor) => {
+  await seed(server, visitor);
+  const b = await visitor();
+  await visit(server, b, '/');
+  // What the linked pages need beyond the first page's own resources, from the manifest.
+  const expected = await b.page.evaluate(async () => {
+    const pages = (await (await fetch('/p2pcdn/manifest.json')).json()).pages;
+    const own = new Set(pages['/index.html']);
+    return [...new Set([...pages['/products.html'], ...pages['/about.html']])]
+        .filter((p) => !own.has(p) && p.startsWith('/assets/'));
+  });
+  assert.ok(expected.length > 0, 'the linked pages need something new');
+  const prefetched = await waitFor(async () => {
+    const cached = await cachedPaths(b);
+    return expected.every((p) => cached.includes(p));
+  }, 15000);
+  const cached = await cachedPaths(b);
+  assert.ok(prefetched, `not prefetched: ${JSON.stringify(expected.filter((p) => !cached.includes(p)))}`);
+  const first = await stats(b);
+  assert.ok(first.prefetch.bytes > 0 && first.prefetch.count === expected.length, JSON.stringify(first.prefetch));
+  for (const p of ['/products.html', '/about.html']) {
+    const r = await visit(server, b, p);
+    assert.equal(r.origin, 0, `${p}: ${r.origin} asset bytes from the origin`);
+    assert.equal(r.stats.held.count, 0, `${p}: requests held for peers`);
+    assert.ok(r.stats.bytesFromCache > 0, `${p} loaded from Cache Storage`);
   }
   assert.deepEqual(b.errors, []);
 }));
