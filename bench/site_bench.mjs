@@ -56,7 +56,8 @@ try {
   const seeder = await newVisitor(server.url);
   visitors.push(seeder);
   for (const p of PAGES) await visit(server, seeder, p);
-  await waitFor(async () => (await cachedPaths(seeder)).filter((p) => p.startsWith('/assets/')).length >= 14, 20000);
+  const seeded = await waitFor(async () => (await cachedPaths(seeder)).filter((p) => p.startsWith('/assets/')).length >= 14, 20000);
+  if (!seeded) throw new Error(`the seeder holds only ${JSON.stringify(await cachedPaths(seeder))}`);
   await sleep(500);
 
   const all = {

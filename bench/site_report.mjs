@@ -23,15 +23,14 @@ for (const name of ['full', '20mbit']) {
 const holds = fs.readdirSync(dir).filter((f) => /^site-hold-\d+\.json$/.test(f))
                   .map((f) => load(f.slice(5, -5))).sort((a, b) => a.hold_ms - b.hold_ms);
 if (holds.length) {
-  console.log('\n| hold window | later pages: complete (median) | asset bytes from the origin, later pages | requests held: from a peer / to the origin | longest hold |');
+  console.log('\n| hold window | later pages: complete (median) | asset bytes from the origin, later pages | held requests: from a peer / to the origin | mean hold |');
   console.log('|---|---|---|---|---|');
   for (const d of holds) {
     const later = Object.entries(d.samples.links).filter(([p]) => p !== '/').flatMap(([, rs]) => rs);
     const complete = [...later.map((r) => r.completeMs)].sort((a, b) => a - b)[later.length >> 1];
     const origin = later.reduce((n, r) => n + r.originBytes, 0) / d.rounds;
-    const fromPeer = later.reduce((n, r) => n + (r.held ? r.held.fromPeer : 0), 0);
-    const toOrigin = later.reduce((n, r) => n + (r.held ? r.held.toOrigin : 0), 0);
-    const longest = Math.max(0, ...later.map((r) => (r.held && r.held.count ? r.held.totalMs / r.held.count : 0)));
-    console.log(`| ${d.hold_ms} ms | ${ms(complete)} | ${kb(origin)} per visitor | ${fromPeer} / ${toOrigin} | ${ms(longest)} (mean per request, worst page) |`);
+    const sum = (key) => later.reduce((n, r) => n + (r.held ? r.held[key] : 0), 0);
+    const meanHold = sum('count') ? sum('totalMs') / sum('count') : null;
+    console.log(`| ${d.hold_ms} ms | ${ms(complete)} | ${kb(origin)} per visitor | ${sum('fromPeer')} / ${sum('toOrigin')} | ${ms(meanHold)} |`);
   }
 }

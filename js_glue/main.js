@@ -20,6 +20,7 @@ function p2pcdnConfigFromPage() {
   if (data.manifest) config.manifestUrl = new URL(data.manifest, location.href).href;
   if (data.swarmKey) config.swarmKey = data.swarmKey;
   if (data.upload === 'off') config.upload = false;
+  if (data.prefetch === 'off') config.prefetchBytes = 0;
   return config;
 }
 

@@ -13,12 +13,20 @@ if [ "${P2PCDN_IN_NETNS:-}" != "1" ]; then
   exec unshare "${userns[@]}" --net --pid --fork --mount-proc --mount \
     env P2PCDN_IN_NETNS=1 "$0" "$@"
 fi
+# No IPv6: its link-local addresses finish duplicate-address detection a second or two
+# after the links come up, which Chromium reports as a network change that fails requests
+# under way (ERR_NETWORK_CHANGED) in a browser started just before.
+no_ipv6() {
+  "$@" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+no_ipv6
 ip link set lo up
 if [ "${ORIGIN_NS:-}" = "1" ]; then
   mount -t tmpfs tmpfs /run  # a private /run/netns for `ip netns`
   ip netns add origin
-  ip link add veth0 type veth peer name veth1 netns origin
   far=(ip netns exec origin)
+  no_ipv6 "${far[@]}"
+  ip link add veth0 type veth peer name veth1 netns origin
 else
   ip link add veth0 type veth peer name veth1
   far=()
