@@ -6,7 +6,8 @@
 //   prefetch  — p2pcdn as shipped (a page prefetches its linked pages' files from peers);
 //   links     — p2pcdn with prefetch off: every page opens its own peer links after
 //               navigation (first peer byte, hold window HOLD_MS);
-//   plain     — no p2pcdn.
+//   plain     — no p2pcdn: service workers blocked and the p2pcdn script blocked,
+//               so the page neither loads the core nor joins signaling.
 // Asset bytes the origin sent are counted by the server (/metrics) per visit.
 // VARIANTS (comma-separated) runs a subset. Medians of ROUNDS (default 3). Prints one JSON object.
 import path from 'node:path';
@@ -40,9 +41,14 @@ async function visit(server, v, page) {
   return r;
 }
 
-async function walk(server, options, out) {
+async function walk(server, {withoutScript, ...options}, out) {
   const v = await newVisitor(server.url, options);
   try {
+    if (withoutScript) {  // blocked through CDP: Playwright's routing would turn the HTTP cache off
+      const cdp = await v.context.newCDPSession(v.page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.setBlockedURLs', {urls: ['*/p2pcdn/p2pcdn.js']});
+    }
     for (const p of PAGES) out[p].push(await visit(server, v, p));
   } finally {
     await v.close();
@@ -63,7 +69,7 @@ try {
   const all = {
     prefetch: {},
     links: {config: {prefetchBytes: 0, ...(HOLD_MS === null ? {} : {connectTimeoutMs: HOLD_MS})}},
-    plain: {contextOptions: {serviceWorkers: 'block'}},
+    plain: {contextOptions: {serviceWorkers: 'block'}, withoutScript: true},
   };
   const chosen = (process.env.VARIANTS || Object.keys(all).join(',')).split(',');
   const variants = Object.fromEntries(Object.entries(all).filter(([name]) => chosen.includes(name)));

@@ -16,7 +16,8 @@ run() {  # run NAME [VAR=value...]
 }
 run full
 run 20mbit ORIGIN_RATE=20mbit
-for hold in ${HOLD_SWEEP:-250 500 1000 2000}; do
+rm -f bench/results/site-hold-*.json
+for hold in ${HOLD_SWEEP:-250 500 1000 2000 4000}; do
   run "hold-$hold" ORIGIN_RATE=20mbit HOLD_MS="$hold" VARIANTS=links
 done
 node bench/site_report.mjs bench/results

@@ -9,8 +9,9 @@ const P2PCDN_DEFAULTS = {
   lookupPeers: 3,           // peers to connect to per lookup
   // The hold window: how long a request waits for a peer that holds the resource to come up
   // (lookup, connect, HELLO/HAVE) before the origin. Only when a lookup found holders; a
-  // resource nobody holds goes to the origin at once. See docs/architecture.md for the figures.
-  connectTimeoutMs: 4000,
+  // resource nobody holds goes to the origin at once. It is also the most a page waits when
+  // its holders are unreachable. See docs/architecture.md for how it was chosen.
+  connectTimeoutMs: 1500,
   stallTimeoutMs: 4000,     // a transfer with no progress for this long fails
   idleCloseMs: 120000,      // close peer connections unused this long
   upload: true,             // serve other peers
