@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "close_codes.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "p2pcdn/signal.hpp"
@@ -17,17 +18,6 @@
 #include "token_bucket.hpp"
 
 namespace p2pcdn::server {
-
-// WebSocket close codes the server uses (RFC 6455 section 7.4, 4000+ private).
-namespace close_code {
-inline constexpr uint16_t kNormal = 1000;
-inline constexpr uint16_t kGoingAway = 1001;      // server shutting down
-inline constexpr uint16_t kPolicy = 1008;         // rate limit, slow reader
-inline constexpr uint16_t kTooBig = 1009;         // message over --max-message-size
-inline constexpr uint16_t kTryAgainLater = 1013;  // server or IP connection limit
-inline constexpr uint16_t kHeartbeatTimeout = 4000;
-inline constexpr uint16_t kForbiddenSite = 4003;
-}  // namespace close_code
 
 // What the hub needs from a connection.
 class PeerLink {
