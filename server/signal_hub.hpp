@@ -26,6 +26,9 @@ class PeerLink {
   virtual void send(std::shared_ptr<const std::vector<uint8_t>> message) = 0;
   // Sends what is queued, then a close frame.
   virtual void close(uint16_t code, const std::string& reason) = 0;
+  // Ends the connection without a close handshake: for a peer that never finishes one. The
+  // connection reports its end through SignalHub::disconnect later, never during this call.
+  virtual void drop() = 0;
 };
 
 struct ConnectionInfo {
@@ -43,7 +46,8 @@ class SignalHub {
   void receive_text(const PeerId& peer, uint64_t now_ms);
   // The connection is gone: forget the peer and purge its announcements.
   void disconnect(const PeerId& peer);
-  // Closes peers silent for longer than the peer timeout.
+  // Closes peers silent for longer than the peer timeout, and drops closing peers that have
+  // not finished their close handshake within another timeout.
   void sweep(uint64_t now_ms);
   // Closes every peer with 1001 after what is queued for it.
   void shutdown();
