@@ -1,5 +1,6 @@
 #include "plain_websocket_session.hpp"
 
+#include <array>
 #include <boost/asio/write.hpp>
 #include <memory>
 
@@ -43,16 +44,17 @@ class PlainWebSocketSession final : public PeerLink,
   void fail(uint16_t code);
   bool has_room(uint64_t bytes);
   void queue_close(uint16_t code, std::string_view reason);
-  WsSendQueue& queue();
+  void transmit(std::shared_ptr<const std::vector<uint8_t>> bytes, bool whole_frame);
   void write_next();
   void on_written(error_code ec);
+  void on_drained();
   void finish();
 
   Socket socket_;
   ServerContext& ctx_;
   ConnectionTicket ticket_;
   WsFrameReader reader_;
-  std::unique_ptr<WsSendQueue> queue_;  // only while something is queued or being written
+  std::unique_ptr<WsSendQueue> queue_;  // only while frames wait or are being written
   PeerId id_{};
   bool writing_ = false;
   bool close_queued_ = false;    // our close frame is queued: nothing more goes out
@@ -124,8 +126,7 @@ void PlainWebSocketSession::on_message(bool text, ByteView payload) {
 
 void PlainWebSocketSession::on_ping(ByteView payload) {
   if (close_queued_ || !has_room(payload.size)) return;
-  queue().push_frame(ws_frame(ws_opcode::kPong, payload));
-  if (!writing_) write_next();
+  transmit(std::make_shared<const std::vector<uint8_t>>(ws_frame(ws_opcode::kPong, payload)), true);
 }
 
 void PlainWebSocketSession::on_client_close(uint16_t code, std::string_view reason) {
@@ -147,8 +148,7 @@ void PlainWebSocketSession::fail(uint16_t code) {
 
 void PlainWebSocketSession::send(std::shared_ptr<const std::vector<uint8_t>> message) {
   if (close_queued_ || finished_ || !has_room(message->size())) return;
-  queue().push_message(std::move(message));
-  if (!writing_) write_next();
+  transmit(std::move(message), false);
 }
 
 void PlainWebSocketSession::close(uint16_t code, const std::string& reason) {
@@ -175,13 +175,29 @@ bool PlainWebSocketSession::has_room(uint64_t bytes) {
 
 void PlainWebSocketSession::queue_close(uint16_t code, std::string_view reason) {
   close_queued_ = true;
-  queue().push_frame(ws_close_frame(code, reason));
-  if (!writing_) write_next();
+  transmit(std::make_shared<const std::vector<uint8_t>>(ws_close_frame(code, reason)), true);
 }
 
-WsSendQueue& PlainWebSocketSession::queue() {
-  if (!queue_) queue_ = std::make_unique<WsSendQueue>();
-  return *queue_;
+// Sends a frame: at once when nothing waits, which for a mostly idle peer is nearly always
+// (no queue, no pending operation), else after what is queued.
+void PlainWebSocketSession::transmit(std::shared_ptr<const std::vector<uint8_t>> bytes,
+                                     bool whole_frame) {
+  size_t written = 0;
+  if (!queue_) {
+    uint8_t header[kMaxServerFrameHeader];
+    const size_t header_size =
+        whole_frame ? 0 : write_ws_frame_header(header, ws_opcode::kBinary, bytes->size());
+    const std::array<net::const_buffer, 2> frame{net::buffer(header, header_size),
+                                                 net::buffer(*bytes)};
+    error_code ec;
+    written = socket_.write_some(frame, ec);  // non-blocking: takes what the socket has room for
+    if (ec) written = 0;  // would_block, or an error the queued write will report
+    if (written == header_size + bytes->size()) return on_drained();
+    queue_ = std::make_unique<WsSendQueue>();
+  }
+  queue_->push(std::move(bytes), whole_frame);
+  if (written != 0) queue_->skip_written(written);
+  if (!writing_) write_next();
 }
 
 void PlainWebSocketSession::write_next() {
@@ -197,6 +213,13 @@ void PlainWebSocketSession::on_written(error_code ec) {
   queue_->pop_batch();
   if (!queue_->empty()) return write_next();
   queue_.reset();  // drained: an idle connection keeps no queue
+  on_drained();
+}
+
+// Everything queued is out. Reached from a hub call only for a close the hub asked for, and
+// never finishes the session then: close_received_ implies close_queued_, so the hub's
+// close() returned early. The hub is thus not told of a disconnect while it iterates.
+void PlainWebSocketSession::on_drained() {
   if (!close_queued_) return;
   close_sent_ = true;
   // The server closes TCP first once both close frames have passed (RFC 6455 section 7.1.1).
@@ -204,6 +227,7 @@ void PlainWebSocketSession::on_written(error_code ec) {
   if (reader_.failed()) {
     // No close frame will come back from a broken stream. Our FIN follows the close frame;
     // reading on until the client's FIN keeps unread data from turning our close into a reset.
+    error_code ec;
     socket_.shutdown(Socket::shutdown_send, ec);
   }
   // Otherwise the client's close frame is awaited; the hub's sweep drops a client that

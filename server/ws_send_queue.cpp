@@ -12,14 +12,9 @@ constexpr size_t kMaxBatchItems = 32;
 
 }  // namespace
 
-void WsSendQueue::push_message(std::shared_ptr<const std::vector<uint8_t>> payload) {
-  queued_bytes_ += payload->size();
-  items_.push_back({std::move(payload), false});
-}
-
-void WsSendQueue::push_frame(std::vector<uint8_t> frame) {
-  queued_bytes_ += frame.size();
-  items_.push_back({std::make_shared<const std::vector<uint8_t>>(std::move(frame)), true});
+void WsSendQueue::push(std::shared_ptr<const std::vector<uint8_t>> bytes, bool whole_frame) {
+  queued_bytes_ += bytes->size();
+  items_.push_back({std::move(bytes), whole_frame});
 }
 
 const std::vector<boost::asio::const_buffer>& WsSendQueue::next_batch() {
@@ -35,10 +30,20 @@ const std::vector<boost::asio::const_buffer>& WsSendQueue::next_batch() {
     }
     buffers_.emplace_back(bytes.data(), bytes.size());
   }
+  skip_front_written();
   return buffers_;
 }
 
+void WsSendQueue::skip_front_written() {
+  size_t skip = front_written_;
+  size_t sent = 0;  // buffers entirely sent
+  while (sent < buffers_.size() && buffers_[sent].size() <= skip) skip -= buffers_[sent++].size();
+  buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<long>(sent));
+  if (!buffers_.empty()) buffers_.front() += skip;
+}
+
 void WsSendQueue::pop_batch() {
+  front_written_ = 0;
   for (; batch_items_ > 0; --batch_items_) {
     queued_bytes_ -= items_.front().bytes->size();
     items_.pop_front();

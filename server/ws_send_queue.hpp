@@ -1,5 +1,5 @@
 // What waits to go out on one plain WebSocket, and the batch being written. A session makes
-// one only while it has something to send, so an idle connection holds a null pointer.
+// one only when a frame cannot go out at once, so an idle connection holds a null pointer.
 #pragma once
 #include <boost/asio/buffer.hpp>
 #include <cstdint>
@@ -11,10 +11,11 @@ namespace p2pcdn::server {
 
 class WsSendQueue {
  public:
-  // A binary message; its frame header is made when it is written.
-  void push_message(std::shared_ptr<const std::vector<uint8_t>> payload);
-  // A frame the server built whole (a pong, a close).
-  void push_frame(std::vector<uint8_t> frame);
+  // A binary message, its frame header made when it is written; or (whole_frame) a frame
+  // the server built itself, header included (a pong, a close).
+  void push(std::shared_ptr<const std::vector<uint8_t>> bytes, bool whole_frame);
+  // The first `bytes` of the front frame are already out: a direct write sent part of it.
+  void skip_written(size_t bytes) { front_written_ = bytes; }
 
   bool empty() const { return items_.empty(); }
   uint64_t queued_bytes() const { return queued_bytes_; }
@@ -33,8 +34,11 @@ class WsSendQueue {
     bool whole_frame;  // bytes are a frame already, header included
   };
 
+  void skip_front_written();
+
   std::deque<Item> items_;
   uint64_t queued_bytes_ = 0;
+  size_t front_written_ = 0;      // bytes of the front frame sent before it was queued
   size_t batch_items_ = 0;        // items from the front in the write in flight
   std::vector<uint8_t> headers_;  // their frame headers, kMaxServerFrameHeader bytes each
   std::vector<boost::asio::const_buffer> buffers_;

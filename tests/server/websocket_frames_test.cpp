@@ -188,6 +188,28 @@ TEST(WebSocketFrames, AClientThatNeverAnswersTheCloseIsDropped) {
   EXPECT_TRUE(metric_becomes(server.port(), "p2pcdn_websockets_open 0"));
 }
 
+TEST(WebSocketFrames, RelaysToAPausedReaderArriveWholeAndInOrder) {
+  auto config = test_config();
+  config.max_send_queue_bytes = 8 << 20;
+  config.messages_per_second = 100000;
+  RunningServer server(config);
+  WsClient sender, receiver;
+  ASSERT_TRUE(sender.connect(server.port()));
+  ASSERT_TRUE(receiver.connect(server.port()));
+  sender.join(kSite);
+  const PeerId target = receiver.join(kSite);
+  // While the receiver reads nothing, its socket buffers fill: frames then go out partly at
+  // once and partly from the queue, and must still arrive byte for byte.
+  auto payload = [](int i) { return std::string(50000 + i * 37, static_cast<char>('a' + i % 26)); };
+  for (int i = 0; i < 60; ++i) sender.send(Relay{target, RelayKind::kCandidate, payload(i)});
+  ASSERT_TRUE(sender.sync());
+  for (int i = 0; i < 60; ++i) {
+    auto relay = receiver.read_as<Relay>();
+    ASSERT_TRUE(relay) << i;
+    EXPECT_EQ(relay->payload, payload(i)) << i;
+  }
+}
+
 TEST(WebSocketFrames, RandomBytesNeverHurtTheServer) {
   RunningServer server(test_config());
   std::mt19937 random(42);

@@ -46,23 +46,40 @@ std::vector<uint8_t> flatten(const std::vector<boost::asio::const_buffer>& buffe
   return out;
 }
 
+std::shared_ptr<const std::vector<uint8_t>> shared(std::vector<uint8_t> bytes) {
+  return std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+}
+
 TEST(WsSendQueue, BatchesFramesAndDropsOnlyWhatIsNotBeingWritten) {
   WsSendQueue queue;
-  queue.push_message(std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{1, 2}));
-  queue.push_frame(ws_frame(ws_opcode::kPong, ByteView()));
+  queue.push(shared({1, 2}), false);
+  queue.push(shared(ws_frame(ws_opcode::kPong, ByteView())), true);
   EXPECT_EQ(queue.queued_bytes(), 4u);
   EXPECT_EQ(flatten(queue.next_batch()), (std::vector<uint8_t>{0x82, 2, 1, 2, 0x8A, 0}));
   // Pushed during the write: not in it, and dropped if the connection is failing.
-  queue.push_message(std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{3}));
+  queue.push(shared({3}), false);
   queue.drop_unwritten();
   queue.pop_batch();
   EXPECT_TRUE(queue.empty());
   EXPECT_EQ(queue.queued_bytes(), 0u);
   // At most 32 frames a batch: 64 buffers, what one writev() takes.
-  for (int i = 0; i < 40; ++i) queue.push_frame(ws_frame(ws_opcode::kPong, ByteView()));
+  for (int i = 0; i < 40; ++i) queue.push(shared(ws_frame(ws_opcode::kPong, ByteView())), true);
   EXPECT_EQ(queue.next_batch().size(), 32u);
   queue.pop_batch();
   EXPECT_EQ(queue.next_batch().size(), 8u);
+}
+
+TEST(WsSendQueue, APartlyWrittenFrameResumesWhereItStopped) {
+  for (size_t written : {1, 2, 3, 4}) {
+    WsSendQueue queue;
+    queue.push(shared({1, 2, 3}), false);  // frame: 0x82 3 1 2 3
+    queue.skip_written(written);
+    queue.push(shared({9}), false);
+    const std::vector<uint8_t> frames{0x82, 3, 1, 2, 3, 0x82, 1, 9};
+    EXPECT_EQ(flatten(queue.next_batch()),
+              std::vector<uint8_t>(frames.begin() + static_cast<long>(written), frames.end()))
+        << written;
+  }
 }
 
 }  // namespace
