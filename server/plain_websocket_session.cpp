@@ -57,7 +57,7 @@ class PlainWebSocketSession final : public PeerLink,
   std::unique_ptr<WsSendQueue> queue_;  // only while frames wait or are being written
   PeerId id_{};
   bool writing_ = false;
-  bool close_queued_ = false;    // our close frame is queued: nothing more goes out
+  bool close_queued_ = false;    // our close frame is queued or out: nothing follows it
   bool close_sent_ = false;      // ... and written
   bool close_received_ = false;  // the client's close frame came
   bool finished_ = false;        // the socket is closed and the hub told
