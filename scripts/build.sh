@@ -25,7 +25,8 @@ case "$config" in
   *) echo "unknown configuration: $config" >&2; exit 2 ;;
 esac
 if [ "$config" = fuzz ]; then
-  cmake --build build/fuzz --target frame_decoder_fuzz chunk_assembler_fuzz  # the fuzzers only
+  # the fuzzers only
+  cmake --build build/fuzz --target frame_decoder_fuzz chunk_assembler_fuzz ws_frame_reader_fuzz
 else
   cmake --build "build/$config"
 fi

@@ -45,6 +45,7 @@ wasm_tests() { scripts/build.sh wasm && ctest --test-dir build/wasm --output-on-
 e2e_tests() { scripts/build-site.sh demo && scripts/build-site.sh site && tests/e2e/netns.sh node --test tests/e2e/; }
 fuzz_frames() { scripts/build.sh fuzz && fuzz frame_decoder_fuzz; }
 fuzz_assembler() { scripts/build.sh fuzz && fuzz chunk_assembler_fuzz; }
+fuzz_websocket() { scripts/build.sh fuzz && fuzz ws_frame_reader_fuzz; }
 
 suite "format (clang-format)" scripts/check-format.sh
 suite "native: core + server tests" native_tests
@@ -54,6 +55,7 @@ suite "JS binding tests, Node" node --test tests/js/
 suite "end-to-end, Chromium in a network namespace" e2e_tests
 suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz_frames
 suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz_assembler
+suite "fuzz WebSocket frame reader ${FUZZ_SECONDS}s" fuzz_websocket
 
 echo
 [ "$failed" -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"

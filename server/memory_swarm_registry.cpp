@@ -1,14 +1,14 @@
 #include "memory_swarm_registry.hpp"
 
+#include <algorithm>
+
 namespace p2pcdn::server {
 
 void MemorySwarmRegistry::join(const PeerId& peer, const std::string& swarm) {
   leave(peer);
-  Swarm& s = swarms_[swarm];  // node-based map: the pointer stays valid
-  ++s.members;
-  Peer& p = peers_[peer];
-  p.swarm = &s;
-  p.swarm_name = swarm;
+  SwarmEntry& entry = *swarms_.try_emplace(swarm).first;
+  ++entry.second.members;
+  peers_[peer].swarm = &entry;
 }
 
 void MemorySwarmRegistry::leave(const PeerId& peer) {
@@ -16,7 +16,7 @@ void MemorySwarmRegistry::leave(const PeerId& peer) {
   if (it == peers_.end()) return;
   Peer& p = it->second;
   while (!p.positions.empty()) remove_holder(p, p.positions.begin()->first);
-  if (--p.swarm->members == 0) swarms_.erase(p.swarm_name);
+  if (--p.swarm->second.members == 0) swarms_.erase(swarms_.find(p.swarm->first));
   peers_.erase(it);
 }
 
@@ -26,13 +26,15 @@ AnnounceResult MemorySwarmRegistry::announce(const PeerId& peer, const std::vect
   auto it = peers_.find(peer);
   if (it == peers_.end()) return result;
   Peer& p = it->second;
+  // libstdc++ gives a map 13 buckets on its first insert; most peers hold a few ids.
+  if (p.positions.empty()) p.positions.reserve(std::min(ids.size(), max_per_peer));
   for (const ResourceId& id : ids) {
     if (p.positions.count(id) != 0) continue;
     if (p.positions.size() >= max_per_peer) {
       ++result.refused;
       continue;
     }
-    Holders& h = p.swarm->resources[id];
+    Holders& h = p.swarm->second.resources[id];
     p.positions.emplace(id, static_cast<uint32_t>(h.peers.size()));
     h.peers.push_back(peer);
     ++result.added;
@@ -54,14 +56,15 @@ void MemorySwarmRegistry::remove_holder(Peer& peer, ResourceId resource) {
   const uint32_t pos = pos_it->second;
   peer.positions.erase(pos_it);
   --announcements_;
-  auto res_it = peer.swarm->resources.find(resource);
+  Swarm& swarm = peer.swarm->second;
+  auto res_it = swarm.resources.find(resource);
   std::vector<PeerId>& holders = res_it->second.peers;
   if (pos + 1 != holders.size()) {
     holders[pos] = holders.back();
     peers_.at(holders[pos]).positions.at(resource) = pos;  // the moved holder's new place
   }
   holders.pop_back();
-  if (holders.empty()) peer.swarm->resources.erase(res_it);
+  if (holders.empty()) swarm.resources.erase(res_it);
 }
 
 std::vector<PeerId> MemorySwarmRegistry::lookup(const PeerId& asker, const ResourceId& resource,
@@ -69,8 +72,9 @@ std::vector<PeerId> MemorySwarmRegistry::lookup(const PeerId& asker, const Resou
   std::vector<PeerId> found;
   auto it = peers_.find(asker);
   if (it == peers_.end()) return found;
-  auto res_it = it->second.swarm->resources.find(resource);
-  if (res_it == it->second.swarm->resources.end()) return found;
+  auto& resources = it->second.swarm->second.resources;
+  auto res_it = resources.find(resource);
+  if (res_it == resources.end()) return found;
   Holders& h = res_it->second;
   const size_t n = h.peers.size();
   size_t visited = 0;

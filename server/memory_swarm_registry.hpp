@@ -2,7 +2,9 @@
 // holders are vectors (random access for rotation), removal swaps with the last holder,
 // and each peer remembers its position in every holder list it is in.
 #pragma once
+#include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "swarm_registry.hpp"
 
@@ -31,9 +33,9 @@ class MemorySwarmRegistry : public SwarmRegistry {
     std::unordered_map<ResourceId, Holders, IdHash> resources;
     size_t members = 0;
   };
+  using SwarmEntry = std::pair<const std::string, Swarm>;  // stays put in a node-based map
   struct Peer {
-    Swarm* swarm = nullptr;
-    std::string swarm_name;
+    SwarmEntry* swarm = nullptr;  // its name too, without a copy per peer
     std::unordered_map<ResourceId, uint32_t, IdHash> positions;  // index in Holders::peers
   };
 

@@ -1,5 +1,7 @@
-// The Beast sessions: TLS detection, HTTP, and the signaling WebSocket. Kept in one
-// translation unit because Beast templates are slow to compile.
+// The Beast sessions: TLS detection, HTTP, the WebSocket upgrade, and the signaling
+// WebSocket over TLS. Kept in one translation unit because Beast templates are slow to
+// compile. A plain WebSocket leaves Beast once the upgrade is answered
+// (plain_websocket_session.cpp).
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -9,6 +11,7 @@
 #include <optional>
 
 #include "http_routes.hpp"
+#include "plain_websocket_session.hpp"
 #include "server_context.hpp"
 
 namespace p2pcdn::server {
@@ -17,17 +20,17 @@ namespace {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = beast::basic_stream<net::ip::tcp, net::io_context::executor_type>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 constexpr uint32_t kMaxHttpHeader = 8 * 1024;
 constexpr uint32_t kMaxHttpBody = 16 * 1024;  // GET/HEAD only; nothing needs a body
 
-template <class Stream>
-class WebSocketSession : public PeerLink,
-                         public std::enable_shared_from_this<WebSocketSession<Stream>> {
+// The signaling WebSocket over TLS, on Beast's stream.
+class TlsWebSocketSession : public PeerLink,
+                            public std::enable_shared_from_this<TlsWebSocketSession> {
  public:
-  WebSocketSession(Stream&& stream, ServerContext& ctx, ConnectionTicket ticket)
+  TlsWebSocketSession(TlsStream&& stream, ServerContext& ctx, ConnectionTicket ticket)
       : ws_(std::move(stream)), ctx_(ctx), ticket_(std::move(ticket)) {}
 
   void run(HttpRequest request) {
@@ -40,8 +43,8 @@ class WebSocketSession : public PeerLink,
     ws_.auto_fragment(false);
     ws_.binary(true);
     origin_ = std::string(request[beast::http::field::origin]);
-    ws_.async_accept(
-        request, beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
+    ws_.async_accept(request, beast::bind_front_handler(&TlsWebSocketSession::on_accept,
+                                                        this->shared_from_this()));
   }
 
   void send(std::shared_ptr<const std::vector<uint8_t>> message) override {
@@ -64,6 +67,11 @@ class WebSocketSession : public PeerLink,
     if (!writing_) do_close();
   }
 
+  void drop() override {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);  // the pending read fails: on_read()
+  }
+
  private:
   void on_accept(beast::error_code ec) {
     if (ec) return;  // handshake failed: nothing registered yet
@@ -75,8 +83,8 @@ class WebSocketSession : public PeerLink,
   }
 
   void do_read() {
-    ws_.async_read(buffer_,
-                   beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
+    ws_.async_read(buffer_, beast::bind_front_handler(&TlsWebSocketSession::on_read,
+                                                      this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -104,7 +112,7 @@ class WebSocketSession : public PeerLink,
     writing_ = true;
     ws_.async_write(
         net::buffer(*queue_[head_]),
-        beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
+        beast::bind_front_handler(&TlsWebSocketSession::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, size_t) {
@@ -130,7 +138,7 @@ class WebSocketSession : public PeerLink,
     ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
   }
 
-  websocket::stream<Stream> ws_;
+  websocket::stream<TlsStream> ws_;
   ServerContext& ctx_;
   ConnectionTicket ticket_;
   beast::flat_buffer buffer_;
@@ -144,6 +152,42 @@ class WebSocketSession : public PeerLink,
   bool writing_ = false;
   bool closing_ = false;
   bool connected_ = false;
+};
+
+// Answers a plain upgrade request with Beast, which checks it and computes
+// Sec-WebSocket-Accept, then hands the bare socket to the lean plain WebSocket session.
+// RFC 6455 has the client wait for the 101 before sending frames, so Beast has read none.
+class PlainUpgrade : public std::enable_shared_from_this<PlainUpgrade> {
+ public:
+  PlainUpgrade(PlainStream&& stream, beast::flat_buffer buffer, ServerContext& ctx,
+               ConnectionTicket ticket)
+      : ws_(std::move(stream)), buffer_(std::move(buffer)), ctx_(ctx), ticket_(std::move(ticket)) {}
+
+  void run(HttpRequest request) {
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(beast::http::field::server, "p2pcdn-server");
+    }));
+    origin_ = std::string(request[beast::http::field::origin]);
+    // The 101 is written under the HTTP timeout HttpSession set on the stream.
+    ws_.async_accept(request,
+                     beast::bind_front_handler(&PlainUpgrade::on_accept, shared_from_this()));
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return;  // Beast has answered a bad request with an HTTP error
+    const auto early = buffer_.cdata();
+    const auto* early_data = static_cast<const uint8_t*>(early.data());
+    start_plain_websocket(ws_.next_layer().release_socket(), ctx_, std::move(ticket_),
+                          std::move(origin_),
+                          std::vector<uint8_t>(early_data, early_data + early.size()));
+  }
+
+  websocket::stream<PlainStream> ws_;
+  beast::flat_buffer buffer_;  // what followed the request in the HTTP read, if anything
+  ServerContext& ctx_;
+  ConnectionTicket ticket_;
+  std::string origin_;
 };
 
 template <class Stream>
@@ -192,8 +236,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     HttpRequest request = parser_->release();
     if (websocket::is_upgrade(request)) {
       if (request.target() != "/signal") return;  // nothing else upgrades
-      std::make_shared<WebSocketSession<Stream>>(std::move(stream_), ctx_, std::move(ticket_))
-          ->run(std::move(request));
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        std::make_shared<TlsWebSocketSession>(std::move(stream_), ctx_, std::move(ticket_))
+            ->run(std::move(request));
+      } else {
+        std::make_shared<PlainUpgrade>(std::move(stream_), std::move(buffer_), ctx_,
+                                       std::move(ticket_))
+            ->run(std::move(request));
+      }
       return;
     }
     const bool keep_alive = request.keep_alive() && !ctx_.shutting_down;
@@ -216,7 +266,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
     } else {
       beast::error_code ec;
-      stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+      stream_.socket().shutdown(Socket::shutdown_send, ec);
     }
   }
 
@@ -231,7 +281,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 // HTTP.
 class DetectSession : public std::enable_shared_from_this<DetectSession> {
  public:
-  DetectSession(net::ip::tcp::socket socket, ServerContext& ctx, ConnectionTicket ticket)
+  DetectSession(Socket socket, ServerContext& ctx, ConnectionTicket ticket)
       : stream_(std::move(socket)), ctx_(ctx), ticket_(std::move(ticket)) {}
 
   void run() {
@@ -255,7 +305,7 @@ class DetectSession : public std::enable_shared_from_this<DetectSession> {
         ->run();
   }
 
-  beast::tcp_stream stream_;
+  PlainStream stream_;
   ServerContext& ctx_;
   ConnectionTicket ticket_;
   beast::flat_buffer buffer_;
@@ -263,7 +313,7 @@ class DetectSession : public std::enable_shared_from_this<DetectSession> {
 
 }  // namespace
 
-void start_session(net::ip::tcp::socket socket, ServerContext& context, ConnectionTicket ticket) {
+void start_session(Socket socket, ServerContext& context, ConnectionTicket ticket) {
   std::make_shared<DetectSession>(std::move(socket), context, std::move(ticket))->run();
 }
 

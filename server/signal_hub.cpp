@@ -100,6 +100,7 @@ void SignalHub::receive_text(const PeerId& peer, uint64_t now_ms) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return;
   ++metrics_.messages_received;
+  if (it->second.closing) return;  // as in receive(): a closing peer is no longer answered
   it->second.last_seen_ms = now_ms;
   if (!admit(peer, it->second, now_ms)) return;
   metrics_.reject(Rejection::kMalformed);
@@ -199,11 +200,15 @@ void SignalHub::on_relay(const PeerId& id, ByteView message, const Relay& relay)
 
 void SignalHub::sweep(uint64_t now_ms) {
   for (auto& [id, p] : peers_) {
-    if (!p.closing && now_ms > p.last_seen_ms &&
-        now_ms - p.last_seen_ms > config_.peer_timeout_ms) {
+    const uint64_t silent_ms = now_ms > p.last_seen_ms ? now_ms - p.last_seen_ms : 0;
+    if (!p.closing && silent_ms > config_.peer_timeout_ms) {
       metrics_.reject(Rejection::kHeartbeatTimeout);
       log_.log(LogLevel::kInfo, "peer_timeout", {{"peer", peer_hex(id)}, {"ip", p.info.ip}});
       close(id, p, close_code::kHeartbeatTimeout, "heartbeat timeout");
+    } else if (p.closing && silent_ms > 2 * uint64_t{config_.peer_timeout_ms}) {
+      // A closing peer's last message came before its close, so it has had at least one
+      // timeout to answer the close frame. Sessions keep no timers of their own.
+      if (auto link = p.link.lock()) link->drop();
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "close_codes.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "p2pcdn/signal.hpp"
@@ -18,17 +19,6 @@
 
 namespace p2pcdn::server {
 
-// WebSocket close codes the server uses (RFC 6455 section 7.4, 4000+ private).
-namespace close_code {
-inline constexpr uint16_t kNormal = 1000;
-inline constexpr uint16_t kGoingAway = 1001;      // server shutting down
-inline constexpr uint16_t kPolicy = 1008;         // rate limit, slow reader
-inline constexpr uint16_t kTooBig = 1009;         // message over --max-message-size
-inline constexpr uint16_t kTryAgainLater = 1013;  // server or IP connection limit
-inline constexpr uint16_t kHeartbeatTimeout = 4000;
-inline constexpr uint16_t kForbiddenSite = 4003;
-}  // namespace close_code
-
 // What the hub needs from a connection.
 class PeerLink {
  public:
@@ -36,6 +26,9 @@ class PeerLink {
   virtual void send(std::shared_ptr<const std::vector<uint8_t>> message) = 0;
   // Sends what is queued, then a close frame.
   virtual void close(uint16_t code, const std::string& reason) = 0;
+  // Ends the connection without a close handshake: for a peer that never finishes one. The
+  // connection reports its end through SignalHub::disconnect later, never during this call.
+  virtual void drop() = 0;
 };
 
 struct ConnectionInfo {
@@ -53,7 +46,8 @@ class SignalHub {
   void receive_text(const PeerId& peer, uint64_t now_ms);
   // The connection is gone: forget the peer and purge its announcements.
   void disconnect(const PeerId& peer);
-  // Closes peers silent for longer than the peer timeout.
+  // Closes peers silent for longer than the peer timeout, and drops closing peers that have
+  // not finished their close handshake within another timeout.
   void sweep(uint64_t now_ms);
   // Closes every peer with 1001 after what is queued for it.
   void shutdown();

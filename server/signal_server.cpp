@@ -36,14 +36,14 @@ struct SignalServer::State {
   }
 
   void accept() {
-    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(io.get_executor(), [this](boost::system::error_code ec, Socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) admit(std::move(socket));
       accept();
     });
   }
 
-  void admit(tcp::socket socket) {
+  void admit(Socket socket) {
     boost::system::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     if (ec) return;

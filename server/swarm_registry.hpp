@@ -12,10 +12,11 @@
 
 namespace p2pcdn::server {
 
-// Ids are random or SHA-256 outputs: their first bytes are already a good hash.
+// Ids are random or SHA-256 outputs: their first bytes are already a good hash. noexcept
+// and cheap, so libstdc++ does not store the hash in every map node (8 bytes each).
 struct IdHash {
   template <size_t N>
-  size_t operator()(const std::array<uint8_t, N>& id) const {
+  size_t operator()(const std::array<uint8_t, N>& id) const noexcept {
     size_t h = 0;
     std::memcpy(&h, id.data(), sizeof h < N ? sizeof h : N);
     return h;
