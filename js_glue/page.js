@@ -83,6 +83,10 @@ class P2pcdnPage extends EventTarget {
   }
 
   async _loadManifest() {
+    // The worker holds the manifest and checks it on every navigation: asking it costs the
+    // origin no request and the page no round trip.
+    const answer = this.port && (await this.askWorker({type: 'manifest', url: this.config.manifestUrl}, 1000));
+    if (answer && answer.manifest) return answer.manifest;
     const res = await fetch(this.config.manifestUrl, {cache: 'no-cache'});
     if (!res.ok) throw new Error(`manifest ${res.status}`);
     return res.json();
@@ -475,10 +479,10 @@ class P2pcdnPage extends EventTarget {
     } else if (m.type === 'cancel') {
       const controller = this.workerRequests.get(m.id);
       if (controller) controller.abort();
-    } else if (m.type === 'wanted') {
+    } else if (m.type === 'wanted' || m.type === 'manifest') {
       const resolve = this.workerReplies.get(m.id);
       this.workerReplies.delete(m.id);
-      if (resolve) resolve(m.urls);
+      if (resolve) resolve(m);
     } else if (m.type === 'served') {
       if (m.source !== 'peer') this.stats.count(m.source, m.bytes);
       const entry = this.entries.get(m.url);
@@ -492,8 +496,8 @@ class P2pcdnPage extends EventTarget {
     }
   }
 
-  // Asks the worker a question over the port; resolves its answer, or null after 5 s.
-  askWorker(message) {
+  // Asks the worker a question over the port; resolves its answer, or null after ms.
+  askWorker(message, ms = 5000) {
     if (!this.port) return Promise.resolve(null);
     const id = `q${++this.nextQuestion}`;
     return new Promise((resolve) => {
@@ -501,7 +505,7 @@ class P2pcdnPage extends EventTarget {
       this.port.postMessage({...message, id});
       setTimeout(() => {
         if (this.workerReplies.delete(id)) resolve(null);
-      }, 5000);
+      }, ms);
     });
   }
 

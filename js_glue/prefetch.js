@@ -43,9 +43,9 @@ class NextPagePrefetch {
 
   async _run(budget) {
     const signal = this.stop.signal;
-    const wanted = await this.page.askWorker({type: 'wanted', urls: this.candidates()});
+    const answer = await this.page.askWorker({type: 'wanted', urls: this.candidates()});
     let spent = 0;
-    for (const url of wanted || []) {
+    for (const url of (answer && answer.urls) || []) {
       const entry = this.page.entries.get(url);
       if (!entry || !entry.size || spent + entry.size > budget) continue;
       await this.page.whenWorkerIdle();  // what the page asks for now comes first

@@ -8,11 +8,12 @@
   const DEFAULTS = {
     shareable: [],                        // path prefixes (strings) or RegExps on the path
     manifestUrl: '/p2pcdn/manifest.json',
+    manifestCheckMs: 5000,                // a navigation re-checks the manifest at most this often
     pageAttachMs: 1000,                   // a new page's port may arrive just after its first requests
     firstByteTimeoutMs: 6000,             // page must start delivering within this
     progressTimeoutMs: 3000,              // and then keep making progress
   };
-  const state = {config: {...DEFAULTS}, manifest: null, pages: new Map(), nextId: 0, pending: new Map(),
+  const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
                  attachWaiters: new Map(), unsent: new Map()};
 
   function configure(config) {
@@ -27,29 +28,47 @@
     return state.config.shareable.some((p) => (p instanceof RegExp ? p.test(url.pathname) : url.pathname.startsWith(p)));
   }
 
-  // The manifest names the deploy; caches of other deploys are deleted.
+  // The manifest names the deploy; caches of other deploys are deleted. Loaded once, then
+  // checked again when a page navigates (at most every manifestCheckMs), so the next page
+  // sees a deploy even while this worker stays alive. Pages ask the worker for it instead of
+  // each fetching it from the origin.
   function loadManifest() {
     if (!state.manifest) {
-      state.manifest = fetch(state.config.manifestUrl, {cache: 'no-cache'})
-          .then((res) => {
-            if (!res.ok) throw new Error(`manifest ${res.status}`);
-            return res.json();
-          })
-          .then(async (m) => {
-            const files = new Map();
-            for (const [path, file] of Object.entries(m.files || {})) files.set(new URL(path, self.location.origin).href, file);
-            const cacheName = `p2pcdn-${m.contentHash}`;
-            for (const name of await caches.keys()) {
-              if (name.startsWith('p2pcdn-') && name !== cacheName) await caches.delete(name);
-            }
-            return {files, cacheName};
-          })
-          .catch((err) => {
-            state.manifest = null;  // try again on the next request
-            throw err;
-          });
+      state.manifest = fetchManifest().catch((err) => {
+        state.manifest = null;  // try again on the next request
+        throw err;
+      });
     }
     return state.manifest;
+  }
+
+  async function fetchManifest() {
+    state.manifestCheckedAt = Date.now();
+    const res = await fetch(state.config.manifestUrl, {cache: 'no-cache'});
+    if (!res.ok) throw new Error(`manifest ${res.status}`);
+    const raw = await res.json();
+    const files = new Map();
+    for (const [path, file] of Object.entries(raw.files || {})) files.set(new URL(path, self.location.origin).href, file);
+    const cacheName = `p2pcdn-${raw.contentHash}`;
+    for (const name of await caches.keys()) {
+      if (name.startsWith('p2pcdn-') && name !== cacheName) await caches.delete(name);
+    }
+    return {raw, files, cacheName};
+  }
+
+  function checkManifest() {
+    if (!state.manifest || Date.now() - state.manifestCheckedAt < state.config.manifestCheckMs) return Promise.resolve();
+    state.manifestCheckedAt = Date.now();
+    return fetchManifest().then((m) => {
+      state.manifest = Promise.resolve(m);
+    }, () => {});  // unreachable for now: keep the one we have
+  }
+
+  // A page asks for the manifest this worker holds (if it names the same URL).
+  async function answerManifest(m, port) {
+    const same = typeof m.url === 'string' && new URL(m.url, self.location.origin).href === new URL(state.config.manifestUrl, self.location.origin).href;
+    const manifest = same ? (await loadManifest()).raw : null;
+    port.postMessage({type: 'manifest', id: m.id, manifest});
   }
 
   // Only public, complete, same-origin answers are kept, and so shared. Cookies are not
@@ -121,6 +140,7 @@
   }
 
   function onPageMessage(m, port) {
+    if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
     if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
     if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
     const entry = state.pending.get(m.id);
@@ -213,12 +233,13 @@
     }
     // Already in the browser's HTTP cache (e.g. loaded before this worker controlled the
     // page)? Then no peer or origin transfer is needed; keep a verified copy to share.
+    // Only if they are this deploy's bytes: only-if-cached returns an entry however stale.
     const local = await fromHttpCache(url);
-    if (local) {
-      const body = await local.clone().arrayBuffer();
-      const kept = await keep(cache, local, body, file, url);
-      notify(clientId, {type: 'served', url, source: 'cache', bytes: body.byteLength, cached: kept});
-      return withRange(request, new Response(body, {status: 200, headers: local.headers}));
+    const localBody = local && (await local.clone().arrayBuffer());
+    if (local && (await matches(localBody, file))) {
+      const kept = await keep(cache, local, localBody, file, url, true);
+      notify(clientId, {type: 'served', url, source: 'cache', bytes: localBody.byteLength, cached: kept});
+      return withRange(request, new Response(localBody, {status: 200, headers: local.headers}));
     }
     const port = await pickPage(clientId);
     const result = port && file.size > 0 ? await askPage(port, url, file) : null;
@@ -229,15 +250,17 @@
       }));
       return withRange(request, response);
     }
+    // The HTTP cache holds another deploy's bytes: ask the origin past it.
+    const cacheMode = local ? 'no-cache' : 'default';
     if (request.headers.has('range')) {
       // A media element asks for a range: fetch the whole body once, keep it, answer the range.
-      const whole = await fetch(new Request(url, {credentials: 'same-origin'}));
+      const whole = await fetch(new Request(url, {credentials: 'same-origin', cache: cacheMode}));
       const body = await whole.clone().arrayBuffer();
       const kept = await keep(cache, whole, body, file, url);
       notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
       return withRange(request, new Response(body, {status: whole.status, headers: whole.headers}));
     }
-    const response = await fetch(request);
+    const response = await fetch(local ? new Request(request, {cache: cacheMode}) : request);
     event.waitUntil((async () => {
       const body = await response.clone().arrayBuffer();
       const kept = await keep(cache, response, body, file, url);
@@ -251,11 +274,15 @@
         .then((res) => (res.ok ? res : null), () => null);
   }
 
+  async function matches(body, file) {
+    return body.byteLength === file.size && (await sriOf(body)) === file.integrity;
+  }
+
   // Caches (and so shares) an origin response only if it is public and is exactly the bytes
   // the manifest names: a stale deploy or a private answer is never spread.
-  async function keep(cache, response, body, file, url) {
+  async function keep(cache, response, body, file, url, verified = false) {
     if (!cacheable(response)) return false;
-    if (body.byteLength !== file.size || (await sriOf(body)) !== file.integrity) return false;
+    if (!verified && !(await matches(body, file))) return false;
     await cache.put(url, new Response(body, {status: 200, headers: response.headers}));
     return true;
   }
@@ -297,6 +324,10 @@
     }));
   });
   self.addEventListener('fetch', (event) => {
+    if (event.request.mode === 'navigate') {
+      event.waitUntil(checkManifest());
+      return;
+    }
     if (shareable(event.request)) event.respondWith(handle(event));
   });
 

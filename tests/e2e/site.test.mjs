@@ -2,10 +2,13 @@
 // backgrounds are requested the moment the HTML is parsed. Origin bytes are counted by the
 // server itself (per path, /metrics); peer bytes by each page's own stats.
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {test} from 'node:test';
 
-import {cachedPaths, newVisitor, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
+import {cachedPaths, fileHash, newVisitor, pageHashes, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
 
 const SITE = path.join(ROOT, 'build/site/site');
 const PAGES = ['/', '/products.html', '/about.html'];
@@ -31,8 +34,8 @@ async function visit(server, v, page) {
   return {page, origin: after - before, peers: snapshot.bytesFromPeers, stats: snapshot, first: s};
 }
 
-async function withSite(body) {
-  const server = await startServer({root: SITE, port: nextPort++});
+async function withSite(body, root = SITE) {
+  const server = await startServer({root, port: nextPort++});
   const visitors = [];
   const visitor = async (options) => {
     const v = await newVisitor(server.url, options);
@@ -139,3 +142,35 @@ test('a page prefetches from peers what its linked pages need; they then load fr
   }
   assert.deepEqual(b.errors, []);
 }));
+
+test('a deploy while the worker stays alive: the next pages get the new bytes, old copies are gone', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-deploy-'));
+  fs.cpSync(SITE, root, {recursive: true});
+  const manifestTool = path.join(ROOT, 'build/native/server/p2pcdn-manifest');
+  const manifestPath = path.join(root, 'p2pcdn/manifest.json');
+  try {
+    await withSite(async (server, visitor) => {
+      const v = await visitor();
+      for (const p of PAGES) await visit(server, v, p);
+      const photo = '/assets/img/photo-4.jpg';
+      assert.ok(await waitFor(async () => (await cachedPaths(v)).includes(photo), 10000), 'photo cached before the deploy');
+      const oldCaches = await v.page.evaluate(() => caches.keys());
+      // The deploy: new bytes for one photo, a new manifest.
+      fs.copyFileSync(path.join(root, 'assets/img/photo-5.jpg'), path.join(root, photo.slice(1)));
+      execFileSync(manifestTool, [root, '--out', manifestPath]);
+      await sleep(5500);  // past the worker's manifestCheckMs
+      await visit(server, v, '/');  // a navigation: the worker checks the manifest
+      const fresh = await waitFor(async () => {
+        const names = await v.page.evaluate(() => caches.keys());
+        return names.length > 0 && !names.some((n) => oldCaches.includes(n));
+      }, 10000);
+      assert.ok(fresh, 'the old deploy\'s cache is gone');
+      await visit(server, v, '/products.html');
+      const hashes = await pageHashes(v, [photo]);
+      assert.equal(hashes[photo], fileHash(path.join(root, photo.slice(1))), 'the page got the new bytes');
+      assert.deepEqual(v.errors, []);
+    }, root);
+  } finally {
+    fs.rmSync(root, {recursive: true, force: true});
+  }
+});
