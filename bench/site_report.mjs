@@ -8,13 +8,19 @@ const ms = (x) => (x === null ? '–' : `${Math.round(x)} ms`);
 const kb = (x) => (x === null ? '–' : `${Math.round(x / 1024)} KiB`);
 const ratio = (a, b) => (a === null || b === null ? '–' : `${(a / b).toFixed(2)}x`);
 
-console.log('| origin | page | complete, p2pcdn | without p2pcdn | ratio | prefetch off: complete | ratio | first peer byte | origin asset bytes: p2pcdn / prefetch off / without |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+// Rounds are paired (one visitor of each variant per round): in how many was p2pcdn faster.
+const faster = (d, page) => {
+  const w = d.samples.prefetch[page].map((r) => r.completeMs);
+  const p = d.samples.plain[page].map((r) => r.completeMs);
+  return `${w.filter((x, i) => x < p[i]).length} of ${w.length}`;
+};
+console.log('| origin | page | complete, p2pcdn | without p2pcdn | ratio | rounds p2pcdn faster | prefetch off: complete | ratio | first peer byte | origin asset bytes: p2pcdn / prefetch off / without |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const name of ['full', '20mbit']) {
   const d = load(name);
   for (const r of d.table) {
     console.log(`| ${d.origin_rate} | ${r.page} | ${ms(r.complete_prefetch_ms)} | ${ms(r.complete_plain_ms)} | ` +
-                `${ratio(r.complete_prefetch_ms, r.complete_plain_ms)} | ${ms(r.complete_links_ms)} | ` +
+                `${ratio(r.complete_prefetch_ms, r.complete_plain_ms)} | ${faster(d, r.page)} | ${ms(r.complete_links_ms)} | ` +
                 `${ratio(r.complete_links_ms, r.complete_plain_ms)} | ${ms(r.first_peer_byte_links_ms)} | ` +
                 `${kb(r.origin_bytes_prefetch)} / ${kb(r.origin_bytes_links)} / ${kb(r.origin_bytes_plain)} |`);
   }

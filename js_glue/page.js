@@ -455,6 +455,8 @@ class P2pcdnPage extends EventTarget {
 
   _connectWorker() {
     if (!navigator.serviceWorker) return;
+    // A page the worker controlled from the start loaded everything through it.
+    const startedUncontrolled = !navigator.serviceWorker.controller;
     const attach = () => {
       const worker = navigator.serviceWorker.controller;
       if (!worker || this._workerAttached === worker) return;
@@ -464,6 +466,7 @@ class P2pcdnPage extends EventTarget {
       this.port.onmessage = (e) => this._onWorkerMessage(e.data);
       worker.postMessage({type: 'p2pcdn:page'}, [channel.port2]);
       // What this page loaded before the worker controlled it can be shared too.
+      if (!startedUncontrolled) return;
       const loaded = performance.getEntriesByType('resource').map((e) => e.name.split('#')[0]);
       worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(loaded)]});
     };
