@@ -10,7 +10,7 @@ const MiB = 1 << 20;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const mibPerS = (bytes, ms) => bytes / MiB / (ms / 1000);
 
-function randomBody(size) {
+export function randomBody(size) {
   const bytes = new Uint8Array(size);
   let x = 0x9e3779b9;
   for (let i = 0; i < size; i++) {  // xorshift: fast, and no 64 KiB getRandomValues limit
