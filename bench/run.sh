@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
-scripts/fetch-cryptopp-src.sh  # the Wasm build's Crypto++, also built natively as the ceiling
 scripts/build.sh native >/dev/null
 scripts/build.sh wasm >/dev/null
 mkdir -p bench/results
