@@ -56,7 +56,14 @@ void BM_Sha256Portable(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Sha256Portable)->Arg(16 << 10)->Arg(1 << 20)->Arg(64 << 20);
+// Median of 5: this is the ceiling the Wasm figures are read against, so one noisy run on a
+// shared machine must not move it.
+BENCHMARK(BM_Sha256Portable)
+    ->Arg(16 << 10)
+    ->Arg(1 << 20)
+    ->Arg(64 << 20)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
 
 }  // namespace
 
