@@ -29,8 +29,8 @@ function(add_cryptopp_portable target)
     # 64 straight-line rounds, without the per-round `j ?` branch between the first and the
     # expanded message words, and with the round constants as immediates instead of loads.
     # Debian's clang 14 keeps the loop at the default threshold (300) and at 2000, and
-    # unrolls it at 4000. Measured in bench/README.md ("SHA-256 in Wasm"). The property is
-    # directory-scoped: it applies to the targets of the caller's folder.
+    # unrolls it at 4000. Figures: bench/README.md, "SHA-256 in Wasm: where the ceiling
+    # is". The property is directory-scoped: it applies to the caller folder's targets.
     set_source_files_properties(${CRYPTOPP_SRC_DIR}/sha.cpp PROPERTIES
       COMPILE_OPTIONS "-mllvm;-unroll-threshold=4000")
   endif()
