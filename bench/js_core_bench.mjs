@@ -2,7 +2,7 @@
 // and the browser runner (browser_bench.mjs) so both environments run the same code.
 // SHA-256 of the Wasm core against WebCrypto (crypto.subtle.digest), and the receive path
 // (decode + place + hash as bytes arrive) against copying the same frames in JS and hashing
-// with WebCrypto once the last byte is in. Medians of `runs` runs after one warm-up.
+// with WebCrypto once the last byte is in. Medians of `runs` runs after a warm-up of 0.5 s.
 
 import {dataFrames} from '../tests/js/data_frames.mjs';
 
@@ -10,7 +10,7 @@ const MiB = 1 << 20;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const mibPerS = (bytes, ms) => bytes / MiB / (ms / 1000);
 
-function randomBody(size) {
+export function randomBody(size) {
   const bytes = new Uint8Array(size);
   let x = 0x9e3779b9;
   for (let i = 0; i < size; i++) {  // xorshift: fast, and no 64 KiB getRandomValues limit
@@ -22,8 +22,14 @@ function randomBody(size) {
   return bytes;
 }
 
-async function timeMs(fn, runs, now) {
-  await fn();
+// Warm-up: repeat fn for at least warmupMs. V8 compiles Wasm with Liftoff first and moves a
+// function to TurboFan once it has used its tiering budget: the hash loop gets there within
+// the first 1 MiB, but the small per-call functions (embind glue, malloc, hex) take several
+// thousand calls, ~0.3 s of 16 KiB hashes in Chromium, and a single warm-up run left part
+// of them in Liftoff (JS_FLAGS=--no-liftoff in browser_bench.mjs shows the difference).
+async function timeMs(fn, runs, now, warmupMs = 500) {
+  const warmupStart = now();
+  do await fn(); while (now() - warmupStart < warmupMs);
   const samples = [];
   for (let i = 0; i < runs; i++) {
     const start = now();
