@@ -85,7 +85,7 @@ class PageResources {
 
   void collect(const std::string& path, std::vector<std::string>& out,
                std::set<std::string>& seen) {
-    for (const auto& ref : server::page_references(read_text(root_ / path.substr(1)), path)) {
+    for (const auto& ref : references(path)) {
       const auto it = entries_.find(ref);
       if (it == entries_.end() || ends_with(ref, ".html") || !seen.insert(ref).second) continue;
       out.push_back(ref);
@@ -93,8 +93,20 @@ class PageResources {
     }
   }
 
+  // Read once per file: every page names the same stylesheets.
+  const std::vector<std::string>& references(const std::string& path) {
+    auto it = references_.find(path);
+    if (it == references_.end()) {
+      it = references_
+               .emplace(path, server::page_references(read_text(root_ / path.substr(1)), path))
+               .first;
+    }
+    return it->second;
+  }
+
   const fs::path& root_;
   const std::map<std::string, Entry>& entries_;
+  std::map<std::string, std::vector<std::string>> references_;
 };
 
 int usage() {
