@@ -24,6 +24,21 @@ const P2PCDN_DEFAULTS = {
   test: null,               // {corruptUploads: true | 'url part'}: test-only lying peer
 };
 
+// Tells the worker what this page loaded before the worker controlled it (from `since` on,
+// requests go through the worker). A request begun before that but still loading is listed
+// only when it ends, so later entries are sent as they arrive, for a bounded time.
+function adoptLoadedBefore(worker, since) {
+  const send = (entries) => {
+    const urls = entries.filter((e) => e.startTime < since).map((e) => e.name.split('#')[0]);
+    if (urls.length) worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(urls)]});
+  };
+  send(performance.getEntriesByType('resource'));
+  if (typeof PerformanceObserver === 'undefined') return;
+  const observer = new PerformanceObserver((list) => send(list.getEntries()));
+  observer.observe({type: 'resource'});
+  setTimeout(() => observer.disconnect(), 60000);
+}
+
 class P2pcdnPage extends EventTarget {
   constructor(config) {
     super();
@@ -465,10 +480,9 @@ class P2pcdnPage extends EventTarget {
       this.port = channel.port1;
       this.port.onmessage = (e) => this._onWorkerMessage(e.data);
       worker.postMessage({type: 'p2pcdn:page'}, [channel.port2]);
+      performance.mark('p2pcdn:worker-attached');
       // What this page loaded before the worker controlled it can be shared too.
-      if (!startedUncontrolled) return;
-      const loaded = performance.getEntriesByType('resource').map((e) => e.name.split('#')[0]);
-      worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(loaded)]});
+      if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());
     };
     attach();
     navigator.serviceWorker.addEventListener('controllerchange', attach);

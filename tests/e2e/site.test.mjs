@@ -174,3 +174,25 @@ test('a deploy while the worker stays alive: the next pages get the new bytes, o
     fs.rmSync(root, {recursive: true, force: true});
   }
 });
+
+test('a first page still loading when the worker takes control is shared whole', () => withSite(async (server, visitor) => {
+  const a = await visitor();
+  // A slow link (1 MB/s): the worker installs and claims the page while its photos are still coming.
+  const cdp = await a.context.newCDPSession(a.page);
+  await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 20, downloadThroughput: 1e6, uploadThroughput: -1});
+  await a.page.goto(`${server.url}/`, {waitUntil: 'load', timeout: 60000});
+  const late = await a.page.evaluate(() => {
+    const claimed = performance.getEntriesByName('p2pcdn:worker-attached')[0];
+    return claimed ? performance.getEntriesByType('resource').filter((e) => e.responseEnd > claimed.startTime && e.startTime < claimed.startTime).length : -1;
+  });
+  const own = await a.page.evaluate(async () => (await (await fetch('/p2pcdn/manifest.json')).json()).pages['/index.html']);
+  const expected = own.filter((p) => p.startsWith('/assets/'));
+  const held = await waitFor(async () => {
+    const cached = await cachedPaths(a);
+    return expected.every((p) => cached.includes(p));
+  }, 15000);
+  const cached = await cachedPaths(a);
+  assert.ok(held, `still loading at claim (${late}), not shared: ${JSON.stringify(expected.filter((p) => !cached.includes(p)))}`);
+  assert.ok(late > 0, `the test needs requests that end after the worker claimed the page (${late})`);
+  assert.deepEqual(a.errors, []);
+}));
