@@ -33,10 +33,13 @@ function adoptLoadedBefore(worker, since) {
     if (urls.length) worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(urls)]});
   };
   send(performance.getEntriesByType('resource'));
-  if (typeof PerformanceObserver === 'undefined') return;
-  const observer = new PerformanceObserver((list) => send(list.getEntries()));
-  observer.observe({type: 'resource'});
-  setTimeout(() => observer.disconnect(), 60000);
+  try {
+    const observer = new PerformanceObserver((list) => send(list.getEntries()));
+    observer.observe({type: 'resource'});
+    setTimeout(() => observer.disconnect(), 60000);
+  } catch (_) {
+    // No PerformanceObserver: what was still loading stays unshared on this first page.
+  }
 }
 
 class P2pcdnPage extends EventTarget {
