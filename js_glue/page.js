@@ -473,8 +473,11 @@ class P2pcdnPage extends EventTarget {
 
   _connectWorker() {
     if (!navigator.serviceWorker) return;
-    // A page the worker controlled from the start loaded everything through it.
-    const startedUncontrolled = !navigator.serviceWorker.controller;
+    // A page the worker controlled from the start loaded everything through it. Asked of the
+    // navigation, not of the controller now: on a slow link the worker may claim the page
+    // before this script has even arrived.
+    const navigation = performance.getEntriesByType('navigation')[0];
+    const startedUncontrolled = navigation ? navigation.workerStart === 0 : !navigator.serviceWorker.controller;
     const attach = () => {
       const worker = navigator.serviceWorker.controller;
       if (!worker || this._workerAttached === worker) return;
