@@ -500,8 +500,9 @@ class P2pcdnPage extends EventTarget {
       this._askedOnce = true;
       this._answerWorker(m);
     } else if (m.type === 'cancel') {
+      // The worker gave up waiting for bytes: for this page's figures, the peer stalled.
       const controller = this.workerRequests.get(m.id);
-      if (controller) controller.abort();
+      if (controller) controller.abort(m.reason === 'stalled' ? 'stalled' : undefined);
     } else if (m.type === 'wanted' || m.type === 'manifest') {
       const resolve = this.workerReplies.get(m.id);
       this.workerReplies.delete(m.id);

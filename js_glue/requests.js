@@ -23,7 +23,7 @@ class PeerRequests {
                        started: performance.now(), background};
       this.open.set(id, request);
       selector.onRequestStart(link.handle);
-      if (signal) signal.addEventListener('abort', () => this.fail(id, 'cancelled'), {once: true});
+      if (signal) signal.addEventListener('abort', () => this.fail(id, signal.reason === 'stalled' ? 'stalled' : 'cancelled'), {once: true});
       if (!link.send(frame)) this.fail(id, 'closed');
     });
   }

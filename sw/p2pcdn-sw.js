@@ -128,7 +128,7 @@
         clearTimeout(entry.timer);
         entry.timer = setTimeout(() => {
           state.pending.delete(id);
-          port.postMessage({type: 'cancel', id});  // stop the peer transfer: no double traffic
+          port.postMessage({type: 'cancel', id, reason: 'stalled'});  // stop the peer transfer: no double traffic
           resolve(null);
         }, ms);
       };
