@@ -51,3 +51,6 @@ case "$site" in
 esac
 cp dist/p2pcdn.js dist/p2pcdn-core.wasm dist/p2pcdn-sw.js "$out/p2pcdn/"
 build/native/server/p2pcdn-manifest "$out" --out "$out/p2pcdn/manifest.json"
+# p2pcdn's own files, precompressed: p2pcdn-server sends "x.gz" to clients that take gzip
+# (~280 KB -> ~90 KB on a first visit). Made after the manifest, which lists neither.
+gzip -9 -k -f "$out"/p2pcdn/p2pcdn.js "$out"/p2pcdn/p2pcdn-core.wasm "$out"/p2pcdn/p2pcdn-sw.js "$out"/p2pcdn/manifest.json

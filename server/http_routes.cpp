@@ -48,6 +48,48 @@ bool etag_matches(std::string_view if_none_match, const std::string& etag) {
   return if_none_match.find(etag) != std::string_view::npos;
 }
 
+// One stored form of a file: the file itself, or its precompressed sibling "<file>.gz".
+struct Representation {
+  std::string path;
+  uint64_t size = 0;
+  std::string etag;
+  bool gzip = false;
+};
+
+bool stat_file(const std::string& path, uint64_t& size, fs::file_time_type& mtime) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::status(path, ec)) || ec) return false;
+  size = fs::file_size(path, ec);
+  if (ec) return false;
+  mtime = fs::last_write_time(path, ec);
+  return !ec;
+}
+
+// Whether Accept-Encoding allows gzip: a "gzip" or "*" token whose q is not 0.
+bool accepts_gzip(std::string_view header) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    const size_t semi = item.find(';');
+    std::string_view name = item.substr(0, semi);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name != "gzip" && name != "*") continue;
+    std::string_view params = semi == std::string_view::npos ? "" : item.substr(semi + 1);
+    const size_t q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    const std::string_view value = params.substr(q + 2);
+    // q=0, q=0.0, q=0.00...: refused; anything else is a yes.
+    if (value.empty() || value[0] != '0') return true;
+    for (const char c : value.substr(1)) {
+      if (c >= '1' && c <= '9') return true;
+      if (c != '.' && c != '0') break;
+    }
+  }
+  return false;
+}
+
 bool read_range(const std::string& path, const ByteRange& r, std::string& out) {
   boost::beast::error_code ec;
   boost::beast::file file;
@@ -82,15 +124,24 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
     if (rel.rfind(prefix, 0) == 0)
       return text(x, http::status::forbidden, "denied by --deny-prefix\n");
   }
-  const std::string path = config.root + rel;
-  std::error_code fec;
-  const auto status = fs::status(path, fec);
-  if (fec || !fs::is_regular_file(status)) return text(x, http::status::not_found, "not found\n");
-  const uint64_t size = fs::file_size(path, fec);
-  const auto mtime = fs::last_write_time(path, fec);
-  if (fec) return text(x, http::status::not_found, "not found\n");
-
-  const std::string etag = etag_for(size, mtime);
+  Representation file{config.root + rel};
+  fs::file_time_type mtime;
+  if (!stat_file(file.path, file.size, mtime))
+    return text(x, http::status::not_found, "not found\n");
+  file.etag = etag_for(file.size, mtime);
+  // A precompressed sibling no older than the file is sent to clients that take gzip, for
+  // whole-body answers only (ranges count bytes of the file itself). A stale one is ignored.
+  Representation gz{file.path + ".gz"};
+  fs::file_time_type gz_mtime;
+  const bool has_gz = stat_file(gz.path, gz.size, gz_mtime) && gz_mtime >= mtime;
+  gz.gzip = true;
+  if (has_gz) gz.etag = etag_for(gz.size, gz_mtime).insert(1, "gz-");
+  const bool send_gz = has_gz && req.count(http::field::range) == 0 &&
+                       accepts_gzip(req[http::field::accept_encoding]);
+  const Representation& chosen = send_gz ? gz : file;
+  const std::string& path = chosen.path;
+  const uint64_t size = chosen.size;
+  const std::string& etag = chosen.etag;
   const std::string_view type = mime_type(rel);
   std::string cache = type.rfind("text/html", 0) == 0
                           ? std::string("no-cache")
@@ -104,6 +155,8 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
     res.set(http::field::etag, etag);
     res.set(http::field::cache_control, cache);
     res.set(http::field::accept_ranges, "bytes");
+    if (has_gz) res.set(http::field::vary, "Accept-Encoding");
+    if (chosen.gzip) res.set(http::field::content_encoding, "gzip");
   };
 
   if (etag_matches(req[http::field::if_none_match], etag)) {

@@ -109,10 +109,18 @@ class PageResources {
   std::map<std::string, std::vector<std::string>> references_;
 };
 
+// "x.gz" beside "x" is how p2pcdn-server sends x to clients that take gzip: the same
+// resource, not another one.
+bool precompressed_sibling(const fs::path& path) {
+  std::error_code ec;
+  return path.extension() == ".gz" && fs::is_regular_file(fs::path(path).replace_extension(), ec);
+}
+
 int usage() {
   std::cerr << "usage: p2pcdn-manifest ROOT [--out FILE]\n"
-               "  Hashes every file under ROOT (hidden files and FILE excluded) and writes\n"
-               "  the manifest as JSON to FILE (default: stdout).\n";
+               "  Hashes every file under ROOT and writes the manifest as JSON to FILE\n"
+               "  (default: stdout). Left out: hidden files, FILE, and \"x.gz\" beside \"x\"\n"
+               "  (a precompressed copy p2pcdn-server sends to clients that take gzip).\n";
   return 2;
 }
 
@@ -141,6 +149,7 @@ int main(int argc, char** argv) {
     if (!it->is_regular_file()) continue;
     const fs::path rel = fs::relative(it->path(), root);
     if (hidden(rel) || (!out_abs.empty() && fs::weakly_canonical(it->path()) == out_abs)) continue;
+    if (precompressed_sibling(it->path())) continue;
     Entry entry;
     if (!hash_file(it->path(), entry)) {
       std::cerr << "p2pcdn-manifest: cannot read " << it->path() << '\n';

@@ -1,6 +1,7 @@
 // Static files, health and metrics over real HTTP.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -96,6 +97,46 @@ TEST_F(StaticFiles, HeadAndErrors) {
   EXPECT_EQ(http_get(port(), "/../etc/passwd").result_int(), 400u);
   EXPECT_EQ(http_get(port(), "/img/%2e%2e/%2e%2e/x").result_int(), 400u);
   EXPECT_EQ(http_get(port(), "/app.js", {}, "POST").result_int(), 405u);
+}
+
+// A "<file>.gz" beside a file is sent, as stored, to clients that take gzip.
+TEST_F(StaticFiles, PrecompressedSiblings) {
+  const std::string gz = "not really gzip, but what the server must send as stored";
+  write("app.js.gz", gz);
+  const auto identity = http_get(port(), "/app.js");
+  EXPECT_EQ(identity.body(), "console.log(1)");
+  EXPECT_EQ(identity["vary"], "Accept-Encoding");
+  EXPECT_EQ(identity.headers.count("content-encoding"), 0u);
+
+  const auto packed = http_get(port(), "/app.js", {{"accept-encoding", "br, gzip, deflate"}});
+  EXPECT_EQ(packed.result_int(), 200u);
+  EXPECT_EQ(packed.body(), gz);
+  EXPECT_EQ(packed["content-encoding"], "gzip");
+  EXPECT_EQ(packed["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_EQ(packed["vary"], "Accept-Encoding");
+  EXPECT_NE(packed["etag"], identity["etag"]);
+  const auto revalidated =
+      http_get(port(), "/app.js", {{"accept-encoding", "gzip"}, {"if-none-match", packed["etag"]}});
+  EXPECT_EQ(revalidated.result_int(), 304u);
+  const auto head = http_get(port(), "/app.js", {{"accept-encoding", "gzip"}}, "HEAD");
+  EXPECT_EQ(head["content-length"], std::to_string(gz.size()));
+
+  // Refused by q=0, asked for a range, or older than the file: the file itself.
+  for (const char* refusal : {"gzip;q=0", "gzip; q=0.000, identity", "deflate", "gzipx"}) {
+    EXPECT_EQ(http_get(port(), "/app.js", {{"accept-encoding", refusal}}).body(), "console.log(1)")
+        << refusal;
+  }
+  EXPECT_EQ(http_get(port(), "/app.js", {{"accept-encoding", "*"}}).body(), gz);
+  const auto range =
+      http_get(port(), "/app.js", {{"accept-encoding", "gzip"}, {"range", "bytes=0-6"}});
+  EXPECT_EQ(range.result_int(), 206u);
+  EXPECT_EQ(range.body(), "console");
+  EXPECT_EQ(range.headers.count("content-encoding"), 0u);
+  fs::last_write_time(root_ / "app.js.gz",
+                      fs::last_write_time(root_ / "app.js") - std::chrono::hours(1));
+  const auto stale = http_get(port(), "/app.js", {{"accept-encoding", "gzip"}});
+  EXPECT_EQ(stale.body(), "console.log(1)");
+  EXPECT_EQ(stale.headers.count("vary"), 0u);
 }
 
 TEST_F(StaticFiles, HealthAndMetrics) {
