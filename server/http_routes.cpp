@@ -124,14 +124,16 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
     if (rel.rfind(prefix, 0) == 0)
       return text(x, http::status::forbidden, "denied by --deny-prefix\n");
   }
-  Representation file{config.root + rel};
+  Representation file;
+  file.path = config.root + rel;
   fs::file_time_type mtime;
   if (!stat_file(file.path, file.size, mtime))
     return text(x, http::status::not_found, "not found\n");
   file.etag = etag_for(file.size, mtime);
   // A precompressed sibling no older than the file is sent to clients that take gzip, for
   // whole-body answers only (ranges count bytes of the file itself). A stale one is ignored.
-  Representation gz{file.path + ".gz"};
+  Representation gz;
+  gz.path = file.path + ".gz";
   fs::file_time_type gz_mtime;
   const bool has_gz = stat_file(gz.path, gz.size, gz_mtime) && gz_mtime >= mtime;
   gz.gzip = true;
