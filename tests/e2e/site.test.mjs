@@ -50,6 +50,16 @@ async function withSite(body, root = SITE) {
   }
 }
 
+// Waits up to 15 s until v's worker holds every path; returns the paths it still lacks.
+async function lacking(v, paths) {
+  const missing = async () => {
+    const cached = await cachedPaths(v);
+    return paths.filter((p) => !cached.includes(p));
+  };
+  await waitFor(async () => (await missing()).length === 0, 15000);
+  return missing();
+}
+
 // A seeds every page; waits until its worker holds and has announced every asset.
 async function seed(server, visitor) {
   const a = await visitor();
@@ -57,12 +67,7 @@ async function seed(server, visitor) {
   const served = Object.keys(await server.metrics())
                      .filter((k) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/'))
                      .map((k) => k.slice(k.indexOf('"') + 1, k.lastIndexOf('"')));
-  const missing = async () => {
-    const cached = await cachedPaths(a);
-    return served.filter((p) => !cached.includes(p));
-  };
-  const held = await waitFor(async () => (await missing()).length === 0, 15000);
-  assert.ok(held, `A did not cache ${JSON.stringify(await missing())}`);
+  assert.deepEqual(await lacking(a, served), [], 'A did not cache these');
   return a;
 }
 
@@ -126,12 +131,7 @@ test('a page prefetches from peers what its linked pages need; they then load fr
         .filter((p) => !own.has(p) && p.startsWith('/assets/'));
   });
   assert.ok(expected.length > 0, 'the linked pages need something new');
-  const prefetched = await waitFor(async () => {
-    const cached = await cachedPaths(b);
-    return expected.every((p) => cached.includes(p));
-  }, 15000);
-  const cached = await cachedPaths(b);
-  assert.ok(prefetched, `not prefetched: ${JSON.stringify(expected.filter((p) => !cached.includes(p)))}`);
+  assert.deepEqual(await lacking(b, expected), [], 'not prefetched');
   const first = await stats(b);
   assert.ok(first.prefetch.bytes > 0 && first.prefetch.count === expected.length, JSON.stringify(first.prefetch));
   for (const p of ['/products.html', '/about.html']) {
@@ -183,12 +183,7 @@ async function firstPageShared(server, visitor, slow) {
   await a.page.goto(`${server.url}/`, {waitUntil: 'load', timeout: 60000});
   const own = await a.page.evaluate(async () => (await (await fetch('/p2pcdn/manifest.json')).json()).pages['/index.html']);
   const expected = own.filter((p) => p.startsWith('/assets/'));
-  const held = await waitFor(async () => {
-    const cached = await cachedPaths(a);
-    return expected.every((p) => cached.includes(p));
-  }, 15000);
-  const cached = await cachedPaths(a);
-  assert.ok(held, `not shared: ${JSON.stringify(expected.filter((p) => !cached.includes(p)))}`);
+  assert.deepEqual(await lacking(a, expected), [], 'not shared');
   assert.deepEqual(a.errors, []);
   return a;
 }
