@@ -53,7 +53,6 @@ struct Representation {
   std::string path;
   uint64_t size = 0;
   std::string etag;
-  bool gzip = false;
 };
 
 bool stat_file(const std::string& path, uint64_t& size, fs::file_time_type& mtime) {
@@ -136,7 +135,6 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
   gz.path = file.path + ".gz";
   fs::file_time_type gz_mtime;
   const bool has_gz = stat_file(gz.path, gz.size, gz_mtime) && gz_mtime >= mtime;
-  gz.gzip = true;
   if (has_gz) gz.etag = etag_for(gz.size, gz_mtime).insert(1, "gz-");
   const bool send_gz = has_gz && req.count(http::field::range) == 0 &&
                        accepts_gzip(req[http::field::accept_encoding]);
@@ -158,7 +156,7 @@ http::message_generator static_file(const Exchange& x, const ServerConfig& confi
     res.set(http::field::cache_control, cache);
     res.set(http::field::accept_ranges, "bytes");
     if (has_gz) res.set(http::field::vary, "Accept-Encoding");
-    if (chosen.gzip) res.set(http::field::content_encoding, "gzip");
+    if (send_gz) res.set(http::field::content_encoding, "gzip");
   };
 
   if (etag_matches(req[http::field::if_none_match], etag)) {
