@@ -119,11 +119,11 @@ void reassemble(benchmark::State& state, bool verify) {
   const RequestShape shape{0, kBody, verify ? std::optional(sha256(ByteView(body))) : std::nullopt};
   for (auto _ : state) {
     ChunkAssembler a;
-    a.begin(1, shape, 0);
+    a.begin(1, 1, shape, 0);
     for (const auto& f : frames) {
       auto frame = decode_frame(ByteView(f), max_message);
       const Data& d = std::get<Data>(frame.value());
-      if (!a.add(d.request_id, d.offset, d.payload, 0)) state.SkipWithError("rejected");
+      if (!a.add(1, d.request_id, d.offset, d.payload, 0)) state.SkipWithError("rejected");
     }
     if (!a.body(1)) state.SkipWithError("incomplete");
   }

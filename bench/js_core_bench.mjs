@@ -65,10 +65,10 @@ async function receiveFigures(core, subtle, runs, now) {
     const assembler = new core.ChunkAssembler({maxTotalBytes: 64 * MiB});
     let lastFrameMs = 0;
     const wasm = await timeMs(() => {
-      assembler.begin(1, 0, size, sri, 0);
-      for (let i = 0; i < frames.length - 1; i++) assembler.receive(frames[i], 0, maxMessageSize);
+      assembler.begin(1, 1, 0, size, sri, 0);
+      for (let i = 0; i < frames.length - 1; i++) assembler.receive(frames[i], 0, maxMessageSize, 1);
       const t = now();
-      const r = assembler.receive(frames[frames.length - 1], 0, maxMessageSize);
+      const r = assembler.receive(frames[frames.length - 1], 0, maxMessageSize, 1);
       lastFrameMs = now() - t;  // from the last byte in to verified
       if (r.outcome !== 'complete') throw new Error(`not complete: ${JSON.stringify(r)}`);
       assembler.release(1);

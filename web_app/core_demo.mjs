@@ -35,9 +35,9 @@ for (let attempt = 1; attempt <= peers.length; attempt++) {
   if (handle === undefined) break;
   const peer = peers.find((p) => p.handle === handle);
   requestId++;
-  assembler.begin(requestId, 0, body.length, integrity, 0);
+  assembler.begin(requestId, 1, 0, body.length, integrity, 0);
   let result;
-  for (const frame of framesFrom(peer, requestId)) result = assembler.receive(frame, 0, maxMessageSize);
+  for (const frame of framesFrom(peer, requestId)) result = assembler.receive(frame, 0, maxMessageSize, 1);
   console.log(`attempt ${attempt}: ${peer.name}: ${result.outcome || result.error}`);
   if (result.error === 'hash-mismatch') {
     selector.ban(handle);

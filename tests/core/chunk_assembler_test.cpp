@@ -19,6 +19,9 @@ ByteView slice(const std::vector<uint8_t>& b, size_t from, size_t n) {
   return ByteView(b.data() + from, n);
 }
 
+constexpr PeerHandle kPeer = 7;
+constexpr PeerHandle kOther = 8;
+
 RequestShape whole(const std::vector<uint8_t>& b, bool verify = true) {
   RequestShape s{0, b.size(), std::nullopt};
   if (verify) s.expected_hash = sha256(ByteView(b));
@@ -28,10 +31,10 @@ RequestShape whole(const std::vector<uint8_t>& b, bool verify = true) {
 TEST(ChunkAssembler, InOrderCompletesAndVerifies) {
   const auto b = body_of(100000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
   for (size_t at = 0; at < b.size(); at += 16384) {
     const size_t n = std::min<size_t>(16384, b.size() - at);
-    auto r = a.add(1, at, slice(b, at, n), 1);
+    auto r = a.add(kPeer, 1, at, slice(b, at, n), 1);
     ASSERT_TRUE(r.ok()) << describe(r.error());
     EXPECT_EQ(r.value(), at + n == b.size() ? ChunkOutcome::kComplete : ChunkOutcome::kAccepted);
     EXPECT_EQ(a.progress(1)->hashed_upto, at + n);  // hashed as it arrived
@@ -50,11 +53,11 @@ TEST(ChunkAssembler, OutOfOrderAnyPermutation) {
   for (int round = 0; round < 5; ++round) {
     std::shuffle(order.begin(), order.end(), rng);
     ChunkAssembler a;
-    ASSERT_EQ(a.begin(9, whole(b), 0), Errc::kOk);
+    ASSERT_EQ(a.begin(9, kPeer, whole(b), 0), Errc::kOk);
     Result<ChunkOutcome> last = ChunkOutcome::kAccepted;
     for (size_t i : order) {
       const size_t at = i * chunk;
-      last = a.add(9, at, slice(b, at, std::min(chunk, b.size() - at)), 0);
+      last = a.add(kPeer, 9, at, slice(b, at, std::min(chunk, b.size() - at)), 0);
       ASSERT_TRUE(last.ok()) << describe(last.error());
     }
     EXPECT_EQ(last.value(), ChunkOutcome::kComplete);
@@ -65,88 +68,88 @@ TEST(ChunkAssembler, OutOfOrderAnyPermutation) {
 TEST(ChunkAssembler, DuplicatesAreIgnored) {
   const auto b = body_of(3000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
-  ASSERT_EQ(a.add(1, 1000, slice(b, 1000, 1000), 0).value(), ChunkOutcome::kAccepted);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.add(kPeer, 1, 1000, slice(b, 1000, 1000), 0).value(), ChunkOutcome::kAccepted);
   // Same chunk again, and a sub-range of it, even with different bytes: ignored, not stored.
-  EXPECT_EQ(a.add(1, 1000, slice(b, 1000, 1000), 0).value(), ChunkOutcome::kDuplicate);
+  EXPECT_EQ(a.add(kPeer, 1, 1000, slice(b, 1000, 1000), 0).value(), ChunkOutcome::kDuplicate);
   const std::vector<uint8_t> evil(500, 0xEE);
-  EXPECT_EQ(a.add(1, 1200, ByteView(evil), 0).value(), ChunkOutcome::kDuplicate);
+  EXPECT_EQ(a.add(kPeer, 1, 1200, ByteView(evil), 0).value(), ChunkOutcome::kDuplicate);
   EXPECT_EQ(a.progress(1)->received, 1000u);
-  ASSERT_EQ(a.add(1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kAccepted);
-  ASSERT_EQ(a.add(1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
-  EXPECT_EQ(a.add(1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kDuplicate);
+  ASSERT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kAccepted);
+  ASSERT_EQ(a.add(kPeer, 1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kDuplicate);
   EXPECT_TRUE(std::equal(b.begin(), b.end(), a.body(1)->data));
 }
 
 TEST(ChunkAssembler, OverlapsAreRejectedAndChangeNothing) {
   const auto b = body_of(3000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
-  ASSERT_TRUE(a.add(1, 1000, slice(b, 1000, 1000), 0).ok());
-  EXPECT_EQ(a.add(1, 500, slice(b, 500, 1000), 0).error(), Errc::kOverlap);    // into the start
-  EXPECT_EQ(a.add(1, 1500, slice(b, 1500, 1000), 0).error(), Errc::kOverlap);  // past the end
-  EXPECT_EQ(a.add(1, 0, slice(b, 0, 3000), 0).error(), Errc::kOverlap);        // around it
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 1, 1000, slice(b, 1000, 1000), 0).ok());
+  EXPECT_EQ(a.add(kPeer, 1, 500, slice(b, 500, 1000), 0).error(), Errc::kOverlap);    // into the start
+  EXPECT_EQ(a.add(kPeer, 1, 1500, slice(b, 1500, 1000), 0).error(), Errc::kOverlap);  // past the end
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 3000), 0).error(), Errc::kOverlap);        // around it
   EXPECT_EQ(a.progress(1)->received, 1000u);
-  ASSERT_TRUE(a.add(1, 0, slice(b, 0, 1000), 0).ok());
-  EXPECT_EQ(a.add(1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).ok());
+  EXPECT_EQ(a.add(kPeer, 1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
 }
 
 TEST(ChunkAssembler, OverflowAndUnknownRequest) {
   const auto b = body_of(1000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
-  EXPECT_EQ(a.add(1, 999, slice(b, 0, 2), 0).error(), Errc::kOverflow);
-  EXPECT_EQ(a.add(1, 1000, slice(b, 0, 1), 0).error(), Errc::kOverflow);
-  EXPECT_EQ(a.add(1, ~0ull, slice(b, 0, 1), 0).error(), Errc::kOverflow);
-  EXPECT_EQ(a.add(2, 0, slice(b, 0, 1), 0).error(), Errc::kUnknownRequest);
-  EXPECT_EQ(a.add(1, 0, ByteView(), 0).error(), Errc::kBadField);
-  EXPECT_EQ(a.add(1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kComplete);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  EXPECT_EQ(a.add(kPeer, 1, 999, slice(b, 0, 2), 0).error(), Errc::kOverflow);
+  EXPECT_EQ(a.add(kPeer, 1, 1000, slice(b, 0, 1), 0).error(), Errc::kOverflow);
+  EXPECT_EQ(a.add(kPeer, 1, ~0ull, slice(b, 0, 1), 0).error(), Errc::kOverflow);
+  EXPECT_EQ(a.add(kPeer, 2, 0, slice(b, 0, 1), 0).error(), Errc::kUnknownRequest);
+  EXPECT_EQ(a.add(kPeer, 1, 0, ByteView(), 0).error(), Errc::kBadField);
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kComplete);
 }
 
 TEST(ChunkAssembler, RangeRequestsUseAbsoluteOffsets) {
   const auto b = body_of(10000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(3, RequestShape{4000, 2000, sha256(slice(b, 4000, 2000))}, 0), Errc::kOk);
-  EXPECT_EQ(a.add(3, 3999, slice(b, 3999, 10), 0).error(), Errc::kOverflow);  // before the range
-  ASSERT_EQ(a.add(3, 5000, slice(b, 5000, 1000), 0).value(), ChunkOutcome::kAccepted);
-  ASSERT_EQ(a.add(3, 4000, slice(b, 4000, 1000), 0).value(), ChunkOutcome::kComplete);
+  ASSERT_EQ(a.begin(3, kPeer, RequestShape{4000, 2000, sha256(slice(b, 4000, 2000))}, 0), Errc::kOk);
+  EXPECT_EQ(a.add(kPeer, 3, 3999, slice(b, 3999, 10), 0).error(), Errc::kOverflow);  // before the range
+  ASSERT_EQ(a.add(kPeer, 3, 5000, slice(b, 5000, 1000), 0).value(), ChunkOutcome::kAccepted);
+  ASSERT_EQ(a.add(kPeer, 3, 4000, slice(b, 4000, 1000), 0).value(), ChunkOutcome::kComplete);
   EXPECT_TRUE(std::equal(b.begin() + 4000, b.begin() + 6000, a.body(3)->data));
 }
 
 TEST(ChunkAssembler, HashMismatchClosesTheRequest) {
   auto b = body_of(2000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
-  ASSERT_TRUE(a.add(1, 0, slice(b, 0, 1000), 0).ok());
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).ok());
   b[1500] ^= 1;  // the peer lies in the second half
-  EXPECT_EQ(a.add(1, 1000, slice(b, 1000, 1000), 0).error(), Errc::kHashMismatch);
+  EXPECT_EQ(a.add(kPeer, 1, 1000, slice(b, 1000, 1000), 0).error(), Errc::kHashMismatch);
   EXPECT_EQ(a.open_requests(), 0u);
   EXPECT_EQ(a.bytes_allocated(), 0u);
-  EXPECT_EQ(a.add(1, 0, slice(b, 0, 10), 0).error(), Errc::kUnknownRequest);
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 10), 0).error(), Errc::kUnknownRequest);
 }
 
 TEST(ChunkAssembler, UnverifiedRequestCompletesWithoutHash) {
   const auto b = body_of(500);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b, false), 0), Errc::kOk);
-  EXPECT_EQ(a.add(1, 0, slice(b, 0, 500), 0).value(), ChunkOutcome::kComplete);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b, false), 0), Errc::kOk);
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 500), 0).value(), ChunkOutcome::kComplete);
   EXPECT_EQ(a.progress(1)->hashed_upto, 0u);
 }
 
 TEST(ChunkAssembler, BodyOnlyWhenComplete) {
   const auto b = body_of(500);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
   EXPECT_EQ(a.body(1).error(), Errc::kNotComplete);
   EXPECT_EQ(a.body(2).error(), Errc::kUnknownRequest);
 }
 
 TEST(ChunkAssembler, BeginRejectsBadShapesAndDuplicates) {
   ChunkAssembler a;
-  EXPECT_EQ(a.begin(1, RequestShape{0, 0, std::nullopt}, 0), Errc::kBadField);
-  EXPECT_EQ(a.begin(1, RequestShape{~0ull, 2, std::nullopt}, 0), Errc::kBadField);
-  ASSERT_EQ(a.begin(1, RequestShape{0, 10, std::nullopt}, 0), Errc::kOk);
-  EXPECT_EQ(a.begin(1, RequestShape{0, 10, std::nullopt}, 0), Errc::kDuplicateRequest);
+  EXPECT_EQ(a.begin(1, kPeer, RequestShape{0, 0, std::nullopt}, 0), Errc::kBadField);
+  EXPECT_EQ(a.begin(1, kPeer, RequestShape{~0ull, 2, std::nullopt}, 0), Errc::kBadField);
+  ASSERT_EQ(a.begin(1, kPeer, RequestShape{0, 10, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.begin(1, kPeer, RequestShape{0, 10, std::nullopt}, 0), Errc::kDuplicateRequest);
 }
 
 TEST(ChunkAssembler, MemoryCapAndRequestCap) {
@@ -154,16 +157,16 @@ TEST(ChunkAssembler, MemoryCapAndRequestCap) {
   limits.max_total_bytes = 10000;
   limits.max_requests = 3;
   ChunkAssembler a(limits);
-  ASSERT_EQ(a.begin(1, RequestShape{0, 6000, std::nullopt}, 0), Errc::kOk);
-  EXPECT_EQ(a.begin(2, RequestShape{0, 4001, std::nullopt}, 0), Errc::kMemoryCap);
-  ASSERT_EQ(a.begin(2, RequestShape{0, 4000, std::nullopt}, 0), Errc::kOk);
+  ASSERT_EQ(a.begin(1, kPeer, RequestShape{0, 6000, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.begin(2, kPeer, RequestShape{0, 4001, std::nullopt}, 0), Errc::kMemoryCap);
+  ASSERT_EQ(a.begin(2, kPeer, RequestShape{0, 4000, std::nullopt}, 0), Errc::kOk);
   EXPECT_EQ(a.bytes_allocated(), 10000u);
-  EXPECT_EQ(a.begin(3, RequestShape{0, ~0ull >> 1, std::nullopt}, 0), Errc::kMemoryCap);
+  EXPECT_EQ(a.begin(3, kPeer, RequestShape{0, ~0ull >> 1, std::nullopt}, 0), Errc::kMemoryCap);
   a.release(1);
   EXPECT_EQ(a.bytes_allocated(), 4000u);
-  ASSERT_EQ(a.begin(3, RequestShape{0, 1, std::nullopt}, 0), Errc::kOk);
-  ASSERT_EQ(a.begin(4, RequestShape{0, 1, std::nullopt}, 0), Errc::kOk);
-  EXPECT_EQ(a.begin(5, RequestShape{0, 1, std::nullopt}, 0), Errc::kTooManyRequests);
+  ASSERT_EQ(a.begin(3, kPeer, RequestShape{0, 1, std::nullopt}, 0), Errc::kOk);
+  ASSERT_EQ(a.begin(4, kPeer, RequestShape{0, 1, std::nullopt}, 0), Errc::kOk);
+  EXPECT_EQ(a.begin(5, kPeer, RequestShape{0, 1, std::nullopt}, 0), Errc::kTooManyRequests);
 }
 
 TEST(ChunkAssembler, FragmentCapStopsADrippingPeer) {
@@ -171,30 +174,111 @@ TEST(ChunkAssembler, FragmentCapStopsADrippingPeer) {
   limits.max_fragments = 4;
   ChunkAssembler a(limits);
   const auto b = body_of(100);
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
-  for (size_t at = 0; at < 8; at += 2) ASSERT_TRUE(a.add(1, at, slice(b, at, 1), 0).ok());
-  EXPECT_EQ(a.add(1, 20, slice(b, 20, 1), 0).error(), Errc::kTooFragmented);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  for (size_t at = 0; at < 8; at += 2) ASSERT_TRUE(a.add(kPeer, 1, at, slice(b, at, 1), 0).ok());
+  EXPECT_EQ(a.add(kPeer, 1, 20, slice(b, 20, 1), 0).error(), Errc::kTooFragmented);
   // Filling a hole still works: it merges pieces instead of adding one.
-  EXPECT_EQ(a.add(1, 1, slice(b, 1, 1), 0).value(), ChunkOutcome::kAccepted);
-  EXPECT_EQ(a.add(1, 8, slice(b, 8, 92), 0).value(), ChunkOutcome::kAccepted);
+  EXPECT_EQ(a.add(kPeer, 1, 1, slice(b, 1, 1), 0).value(), ChunkOutcome::kAccepted);
+  EXPECT_EQ(a.add(kPeer, 1, 8, slice(b, 8, 92), 0).value(), ChunkOutcome::kAccepted);
 }
 
-TEST(ChunkAssembler, ExpiresOnlyStalledRequests) {
+TEST(ChunkAssembler, OnlyTheOwnerWritesIntoARequest) {
+  const auto b = body_of(3000);
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).value(), ChunkOutcome::kAccepted);
+  // Another peer's bytes, right or wrong, change nothing: not a byte, not the progress.
+  std::vector<uint8_t> evil(1000, 0xEE);
+  EXPECT_EQ(a.add(kOther, 1, 1000, ByteView(evil), 0).error(), Errc::kForeignRequest);
+  EXPECT_EQ(a.add(kOther, 1, 1000, slice(b, 1000, 1000), 0).error(), Errc::kForeignRequest);
+  EXPECT_EQ(a.progress(1)->received, 1000u);
+  EXPECT_EQ(a.progress(1)->owner, kPeer);
+  ASSERT_EQ(a.add(kPeer, 1, 1000, slice(b, 1000, 2000), 0).value(), ChunkOutcome::kComplete);
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), a.body(1)->data));
+}
+
+AssemblerLimits timing() {
   AssemblerLimits limits;
-  limits.stall_timeout_ms = 1000;
-  ChunkAssembler a(limits);
+  limits.first_byte_timeout_ms = 1000;
+  limits.min_bytes_per_second = 100'000;
+  limits.rate_window_ms = 1000;
+  return limits;
+}
+
+std::vector<uint32_t> ids_of(const std::vector<Expired>& expired) {
+  std::vector<uint32_t> ids;
+  for (const auto& e : expired) ids.push_back(e.request_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TEST(ChunkAssembler, NoFirstByteInTimeExpires) {
+  ChunkAssembler a(timing());
   const auto b = body_of(100);
-  ASSERT_EQ(a.begin(1, whole(b), 0), Errc::kOk);
-  ASSERT_EQ(a.begin(2, whole(b), 0), Errc::kOk);
-  ASSERT_EQ(a.begin(3, whole(b), 0), Errc::kOk);
-  ASSERT_TRUE(a.add(2, 0, slice(b, 0, 10), 900).ok());  // progress keeps 2 alive
-  ASSERT_TRUE(a.add(3, 0, slice(b, 0, 100), 0).ok());   // complete: never expires
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(3, kOther, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kOther, 3, 0, slice(b, 0, 100), 0).ok());  // complete: never expires
   EXPECT_TRUE(a.expire(1000).empty());
-  EXPECT_EQ(a.expire(1001), std::vector<uint32_t>{1});
   EXPECT_TRUE(a.expire(500).empty());  // a clock stepping back expires nothing
-  EXPECT_EQ(a.expire(1901), std::vector<uint32_t>{2});
-  EXPECT_EQ(a.open_requests(), 1u);
-  EXPECT_EQ(a.add(1, 10, slice(b, 10, 10), 2000).error(), Errc::kUnknownRequest);
+  auto expired = a.expire(1001);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].request_id, 1u);
+  EXPECT_EQ(expired[0].owner, kPeer);
+  EXPECT_EQ(expired[0].reason, Errc::kNoFirstByte);
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 10), 1002).error(), Errc::kUnknownRequest);
+}
+
+// The attack that hung pages: answer at once, then a few bytes every so often. Each drop
+// resets a "no progress" timer; the rate window cuts it within one window.
+TEST(ChunkAssembler, ADripIsCutAsFastAsSilence) {
+  ChunkAssembler a(timing());
+  const auto b = body_of(1'000'000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 16), 10).ok());
+  EXPECT_TRUE(a.expire(500).empty());
+  ASSERT_TRUE(a.add(kPeer, 1, 16, slice(b, 16, 16), 900).ok());
+  auto expired = a.expire(1010);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].reason, Errc::kTooSlow);
+  EXPECT_EQ(a.open_requests(), 0u);
+  EXPECT_EQ(a.bytes_allocated(), 0u);
+}
+
+TEST(ChunkAssembler, RateIsJudgedPerOwnerOverAllItsRequests) {
+  ChunkAssembler a(timing());
+  const auto b = body_of(400'000);
+  // Four requests to one peer share its link: 30 kB/s each is 120 kB/s for the peer.
+  for (uint32_t id = 1; id <= 4; ++id) ASSERT_EQ(a.begin(id, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(9, kOther, whole(b), 0), Errc::kOk);
+  for (uint32_t id = 1; id <= 4; ++id) {
+    ASSERT_TRUE(a.add(kPeer, id, 0, slice(b, 0, 30'000), 10).ok());
+  }
+  ASSERT_TRUE(a.add(kOther, 9, 0, slice(b, 0, 30'000), 10).ok());
+  // The other peer sent 30 kB/s: too slow. This one's four requests together are not.
+  auto expired = a.expire(1010);
+  EXPECT_EQ(ids_of(expired), std::vector<uint32_t>{9});
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].reason, Errc::kTooSlow);
+  EXPECT_EQ(expired[0].owner, kOther);
+  EXPECT_EQ(a.open_requests(), 4u);
+}
+
+TEST(ChunkAssembler, TheLastBytesNeedNotFillAWindow) {
+  ChunkAssembler a(timing());
+  const auto b = body_of(150'000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 120'000), 0).ok());
+  EXPECT_TRUE(a.expire(1000).empty());
+  // 30 kB were all that was left: sent in the next window, they are enough.
+  ASSERT_EQ(a.add(kPeer, 1, 120'000, slice(b, 120'000, 30'000), 1500).value(),
+            ChunkOutcome::kComplete);
+  EXPECT_TRUE(a.expire(2000).empty());
+  EXPECT_TRUE(a.body(1).ok());
+  // But silence is too slow, even with one byte missing.
+  ASSERT_EQ(a.begin(2, kOther, whole(b), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kOther, 2, 0, slice(b, 0, 149'999), 0).ok());
+  EXPECT_TRUE(a.expire(1000).empty());
+  EXPECT_EQ(ids_of(a.expire(2000)), std::vector<uint32_t>{2});
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ TEST(DataChunker, FramesNeverExceedTheMessageSize) {
   for (uint32_t max : {kMinMessageSize, 64u * 1024, 256u * 1024}) {
     DataChunker chunker(7, 0, body.size(), max);
     ChunkAssembler assembler;
-    ASSERT_EQ(assembler.begin(7, RequestShape{0, body.size(), sha256(ByteView(body))}, 0),
+    ASSERT_EQ(assembler.begin(7, 1, RequestShape{0, body.size(), sha256(ByteView(body))}, 0),
               Errc::kOk);
     size_t frames = 0;
     Result<ChunkOutcome> last = ChunkOutcome::kAccepted;
@@ -24,7 +24,7 @@ TEST(DataChunker, FramesNeverExceedTheMessageSize) {
       auto decoded = decode_frame(frame, max);
       ASSERT_TRUE(decoded.ok());
       const Data& d = std::get<Data>(decoded.value());
-      last = assembler.add(d.request_id, d.offset, d.payload, 0);
+      last = assembler.add(1, d.request_id, d.offset, d.payload, 0);
       ASSERT_TRUE(last.ok());
       ++frames;
     }

@@ -84,13 +84,13 @@ test('bad input comes back as an error value', () => {
 test('assembler rebuilds and verifies a body from shuffled frames', () => {
   const body = randomBytes(3 * 1024 * 1024 + 17);
   const assembler = new core.ChunkAssembler({maxTotalBytes: 64 << 20});
-  assert.equal(assembler.begin(1, 0, body.length, sri(body), 0), null);
+  assert.equal(assembler.begin(1, 5, 0, body.length, sri(body), 0), null);
   const frames = dataFrames(core, 1, body, 262144);
   frames.push(frames.shift());  // out of order
   frames.splice(3, 0, frames[2]);  // a duplicate
   let last;
   for (const f of frames) {
-    last = assembler.receive(f, 1, 262144);
+    last = assembler.receive(f, 1, 262144, 5);
     assert.equal(last.error, undefined, JSON.stringify(last));
     assert.equal(last.requestId, 1);
   }
@@ -99,26 +99,32 @@ test('assembler rebuilds and verifies a body from shuffled frames', () => {
   assembler.release(1);
   assert.equal(assembler.bytesAllocated(), 0);
   // A control frame comes back decoded.
-  const ping = assembler.receive(core.encodeFrame({type: 'ping', nonce: 1, sentAtMs: 2}), 0, 262144);
+  const ping = assembler.receive(core.encodeFrame({type: 'ping', nonce: 1, sentAtMs: 2}), 0, 262144, 5);
   assert.equal(ping.frame.type, 'ping');
   assembler.delete();
 });
 
 test('assembler catches a lying peer and stalled requests', () => {
   const body = randomBytes(100000);
-  const assembler = new core.ChunkAssembler({stallTimeoutMs: 1000});
-  assert.equal(assembler.begin(2, 0, body.length, hex(body), 0), null);
+  const assembler = new core.ChunkAssembler({firstByteTimeoutMs: 1000});
+  assert.equal(assembler.begin(2, 5, 0, body.length, hex(body), 0), null);
   const frames = dataFrames(core, 2, body, 16384);
   frames[frames.length - 1][30] ^= 0xff;  // corrupt the last frame's payload
   let last;
-  for (const f of frames) last = assembler.receive(f, 0, 16384);
+  for (const f of frames) last = assembler.receive(f, 0, 16384, 5);
   assert.equal(last.error, 'hash-mismatch');
   assert.equal(assembler.openRequests(), 0);
-  assert.equal(assembler.receive(frames[0], 0, 16384).error, 'unknown-request');
-  assert.equal(assembler.begin(3, 0, 10, 'not-a-hash', 0).error, 'bad-field');
-  assert.equal(assembler.begin(3, 0, 10, '', 0), null);
-  assert.equal(assembler.begin(3, 0, 10, '', 0).error, 'duplicate-request');
-  assert.deepEqual(assembler.expire(5000), [3]);
+  assert.equal(assembler.receive(frames[0], 0, 16384, 5).error, 'unknown-request');
+  assert.equal(assembler.begin(3, 5, 0, 10, 'not-a-hash', 0).error, 'bad-field');
+  assert.equal(assembler.begin(3, 5, 0, 10, '', 0), null);
+  assert.equal(assembler.begin(3, 5, 0, 10, '', 0).error, 'duplicate-request');
+  // Bytes from any peer but the one asked are refused and change nothing.
+  assert.equal(assembler.begin(4, 5, 0, 10, '', 0), null);
+  const data = core.encodeFrame({type: 'data', requestId: 4, offset: 0, payload: new Uint8Array(10)});
+  assert.equal(assembler.receive(data, 0, 16384, 6).error, 'foreign-request');
+  assert.equal(assembler.progress(4).received, 0);
+  assert.deepEqual(assembler.expire(5000).sort((x, y) => x.requestId - y.requestId), [
+    {requestId: 3, owner: 5, reason: 'no-first-byte'}, {requestId: 4, owner: 5, reason: 'no-first-byte'}]);
   assembler.delete();
 });
 

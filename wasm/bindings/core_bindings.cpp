@@ -132,8 +132,12 @@ AssemblerLimits limits_from(const val& o) {
     l.max_fragments = static_cast<size_t>(*v);
   if (auto v = number_field(o, "maxRequests"); v && *v > 0)
     l.max_requests = static_cast<size_t>(*v);
-  if (auto v = number_field(o, "stallTimeoutMs"); v && *v > 0)
-    l.stall_timeout_ms = static_cast<uint64_t>(*v);
+  if (auto v = number_field(o, "firstByteTimeoutMs"); v && *v > 0)
+    l.first_byte_timeout_ms = static_cast<uint64_t>(*v);
+  if (auto v = number_field(o, "minBytesPerSecond"); v && *v >= 0)
+    l.min_bytes_per_second = static_cast<uint64_t>(*v);
+  if (auto v = number_field(o, "rateWindowMs"); v && *v > 0)
+    l.rate_window_ms = static_cast<uint64_t>(*v);
   return l;
 }
 
@@ -141,21 +145,23 @@ class JsChunkAssembler {
  public:
   explicit JsChunkAssembler(val limits) : assembler_(limits_from(limits)) {}
 
+  // owner: the handle of the peer the request goes to; only its DATA is accepted.
   // expected: "sha256-<base64>", 64 hex digits, or "" for no verification.
-  val begin(uint32_t request_id, double offset, double length, std::string expected, double now) {
+  val begin(uint32_t request_id, uint32_t owner, double offset, double length,
+            std::string expected, double now) {
     RequestShape shape{static_cast<uint64_t>(offset), static_cast<uint64_t>(length), std::nullopt};
     if (!(offset >= 0) || !(length > 0)) return error_value(Errc::kBadField);
     if (!expected.empty()) {
       shape.expected_hash = digest_from_text(expected);
       if (!shape.expected_hash) return error_value(Errc::kBadField);
     }
-    const Errc e = assembler_.begin(request_id, shape, static_cast<uint64_t>(now));
+    const Errc e = assembler_.begin(request_id, owner, shape, static_cast<uint64_t>(now));
     return e == Errc::kOk ? val::null() : error_value(e);
   }
 
-  // One data-channel message: DATA goes into its request's buffer; any other frame comes
-  // back decoded as {frame}. One boundary crossing per message either way.
-  val receive(val bytes, double now, double max_message_size) {
+  // One data-channel message from peer `from`: DATA goes into its request's buffer; any
+  // other frame comes back decoded as {frame}. One boundary crossing per message either way.
+  val receive(val bytes, double now, double max_message_size, uint32_t from) {
     bool ok = false;
     const ByteView in = copy_in(bytes, ok);
     if (!ok) return invalid_bytes();
@@ -168,7 +174,7 @@ class JsChunkAssembler {
       return o;
     }
     auto r =
-        assembler_.add(data->request_id, data->offset, data->payload, static_cast<uint64_t>(now));
+        assembler_.add(from, data->request_id, data->offset, data->payload, static_cast<uint64_t>(now));
     if (!r)
       o = error_value(r.error());
     else
@@ -200,7 +206,13 @@ class JsChunkAssembler {
 
   val expire(double now) {
     val list = val::array();
-    for (uint32_t id : assembler_.expire(static_cast<uint64_t>(now))) list.call<void>("push", id);
+    for (const Expired& e : assembler_.expire(static_cast<uint64_t>(now))) {
+      val o = val::object();
+      o.set("requestId", e.request_id);
+      o.set("owner", e.owner);
+      o.set("reason", error_name(e.reason));
+      list.call<void>("push", o);
+    }
     return list;
   }
 

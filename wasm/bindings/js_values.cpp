@@ -143,6 +143,12 @@ const char* error_name(Errc code) {
       return "too-many-requests";
     case Errc::kNotComplete:
       return "not-complete";
+    case Errc::kForeignRequest:
+      return "foreign-request";
+    case Errc::kNoFirstByte:
+      return "no-first-byte";
+    case Errc::kTooSlow:
+      return "too-slow";
   }
   return "unknown";
 }

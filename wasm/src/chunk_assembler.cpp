@@ -1,5 +1,6 @@
 #include "p2pcdn/chunk_assembler.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <limits>
@@ -8,7 +9,8 @@ namespace p2pcdn {
 
 ChunkAssembler::ChunkAssembler(AssemblerLimits limits) : limits_(limits) {}
 
-Errc ChunkAssembler::begin(uint32_t request_id, const RequestShape& shape, uint64_t now_ms) {
+Errc ChunkAssembler::begin(uint32_t request_id, PeerHandle owner, const RequestShape& shape,
+                           uint64_t now_ms) {
   if (requests_.count(request_id) != 0) return Errc::kDuplicateRequest;
   if (shape.length == 0 || shape.offset + shape.length < shape.offset) return Errc::kBadField;
   if (requests_.size() >= limits_.max_requests) return Errc::kTooManyRequests;
@@ -20,17 +22,21 @@ Errc ChunkAssembler::begin(uint32_t request_id, const RequestShape& shape, uint6
   p.shape = shape;
   p.buffer.reset(new (std::nothrow) uint8_t[static_cast<size_t>(shape.length)]);
   if (!p.buffer) return Errc::kMemoryCap;
+  p.owner = owner;
+  p.begun_ms = now_ms;
   p.last_progress_ms = now_ms;
   bytes_allocated_ += shape.length;
   requests_.emplace(request_id, std::move(p));
   return Errc::kOk;
 }
 
-Result<ChunkOutcome> ChunkAssembler::add(uint32_t request_id, uint64_t offset, ByteView payload,
-                                         uint64_t now_ms) {
+Result<ChunkOutcome> ChunkAssembler::add(PeerHandle from, uint32_t request_id, uint64_t offset,
+                                         ByteView payload, uint64_t now_ms) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return Errc::kUnknownRequest;
   Pending& p = it->second;
+  // Checked before anything else: a stranger learns nothing and changes nothing.
+  if (p.owner != from) return Errc::kForeignRequest;
   if (payload.size == 0) return Errc::kBadField;
   if (offset < p.shape.offset) return Errc::kOverflow;
   const uint64_t start = offset - p.shape.offset;
@@ -78,6 +84,11 @@ Result<ChunkOutcome> ChunkAssembler::store(Pending& p, uint64_t start, ByteView 
   }
   p.received += payload.size;
   p.last_progress_ms = now_ms;
+  // The owner's rate window opens with its first byte, so connection set-up and the first
+  // byte's deadline are not counted twice.
+  auto [flow, fresh] = flows_.try_emplace(p.owner);
+  if (fresh) flow->second.window_start_ms = now_ms;
+  flow->second.window_bytes += payload.size;
   hash_new_prefix(p);
 
   if (p.received < p.shape.length) return ChunkOutcome::kAccepted;
@@ -107,26 +118,57 @@ std::optional<RequestProgress> ChunkAssembler::progress(uint32_t request_id) con
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return std::nullopt;
   const Pending& p = it->second;
-  return RequestProgress{p.received, p.hashed_upto, p.shape.length, p.last_progress_ms};
+  return RequestProgress{p.received, p.hashed_upto, p.shape.length, p.last_progress_ms, p.owner};
 }
 
 void ChunkAssembler::release(uint32_t request_id) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
+  const PeerHandle owner = it->second.owner;
   bytes_allocated_ -= it->second.shape.length;
   requests_.erase(it);
+  // An owner with nothing left open starts a fresh window with its next first byte.
+  const bool still_open = std::any_of(requests_.begin(), requests_.end(), [owner](const auto& r) {
+    return r.second.owner == owner && !r.second.complete;
+  });
+  if (!still_open) flows_.erase(owner);
 }
 
-std::vector<uint32_t> ChunkAssembler::expire(uint64_t now_ms) {
-  std::vector<uint32_t> expired;
+// Whether `owner` delivered too little in the window that has just closed; opens the next.
+bool ChunkAssembler::below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) const {
+  if (now_ms < flow.window_start_ms + limits_.rate_window_ms) return false;
+  uint64_t lacking = 0;
   for (const auto& [id, p] : requests_) {
-    // A clock that steps back never expires anything.
-    if (!p.complete && now_ms > p.last_progress_ms &&
-        now_ms - p.last_progress_ms > limits_.stall_timeout_ms) {
-      expired.push_back(id);
+    if (p.owner == owner && !p.complete) lacking += p.shape.length - p.received;
+  }
+  const uint64_t elapsed = now_ms - flow.window_start_ms;
+  const uint64_t wanted = limits_.min_bytes_per_second * elapsed / 1000;
+  // Bytes of this window count towards what was lacking when it opened.
+  const uint64_t required = std::min(wanted, lacking + flow.window_bytes);
+  const bool slow = flow.window_bytes < required;
+  flow.window_start_ms = now_ms;
+  flow.window_bytes = 0;
+  return slow;
+}
+
+std::vector<Expired> ChunkAssembler::expire(uint64_t now_ms) {
+  std::vector<Expired> expired;
+  for (auto& [owner, flow] : flows_) {
+    if (!below_rate(owner, flow, now_ms)) continue;
+    for (const auto& [id, p] : requests_) {
+      if (p.owner == owner && !p.complete) expired.push_back({id, owner, Errc::kTooSlow});
     }
   }
-  for (uint32_t id : expired) release(id);
+  for (const auto& [id, p] : requests_) {
+    // A clock that steps back never expires anything.
+    if (!p.complete && p.received == 0 && now_ms > p.begun_ms &&
+        now_ms - p.begun_ms > limits_.first_byte_timeout_ms &&
+        std::none_of(expired.begin(), expired.end(),
+                     [id = id](const Expired& e) { return e.request_id == id; })) {
+      expired.push_back({id, p.owner, Errc::kNoFirstByte});
+    }
+  }
+  for (const Expired& e : expired) release(e.request_id);
   return expired;
 }
 

@@ -36,6 +36,12 @@ const char* describe(Errc code) {
       return "too many open requests";
     case Errc::kNotComplete:
       return "body is not complete";
+    case Errc::kForeignRequest:
+      return "chunk for a request sent to another peer";
+    case Errc::kNoFirstByte:
+      return "no first byte in time";
+    case Errc::kTooSlow:
+      return "transfer below the minimum rate";
   }
   return "unknown error";
 }

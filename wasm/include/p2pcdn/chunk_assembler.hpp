@@ -1,6 +1,10 @@
 // Reassembles a body from DATA chunks that may arrive out of order, from a peer that may
 // lie. Chunks are copied once, straight into one preallocated buffer per request; the
 // contiguous prefix is hashed as it grows, so verification needs no second pass.
+// A request belongs to the peer it was sent to (its owner): bytes from any other peer are
+// refused before anything is written, so one peer cannot spoil another's transfer. Time is
+// judged by progress: a first byte within a deadline, then a minimum rate per owner over a
+// window, so a peer that drips a few bytes is cut as fast as a silent one.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -10,6 +14,7 @@
 #include <vector>
 
 #include "p2pcdn/bytes.hpp"
+#include "p2pcdn/peer_handle.hpp"
 #include "p2pcdn/result.hpp"
 #include "p2pcdn/sha256.hpp"
 
@@ -22,8 +27,22 @@ struct AssemblerLimits {
   size_t max_fragments = 1024;
   // Open requests at once.
   size_t max_requests = 256;
-  // A request that makes no progress for this long is expired (progress, not a deadline).
-  uint64_t stall_timeout_ms = 4000;
+  // A request whose owner has sent none of its bytes this long after begin() is expired
+  // (kNoFirstByte). A seeder answers from its own storage: seconds mean it will not answer.
+  uint64_t first_byte_timeout_ms = 2000;
+  // Once an owner has sent a first byte, it must deliver min_bytes_per_second (summed over
+  // all of its open requests, or what they still lack if that is less) in every window of
+  // rate_window_ms, else all its open requests expire (kTooSlow). A bare data channel moves
+  // 4-20 MiB/s on this project's machines; a peer below 256 KiB/s is slower than most origins.
+  uint64_t min_bytes_per_second = 256 * 1024;
+  uint64_t rate_window_ms = 1000;
+};
+
+// Why a request expired, and whose it was.
+struct Expired {
+  uint32_t request_id;
+  PeerHandle owner;
+  Errc reason;  // kNoFirstByte or kTooSlow
 };
 
 struct RequestShape {
@@ -44,19 +63,22 @@ struct RequestProgress {
   uint64_t hashed_upto = 0;  // contiguous bytes from the range start already hashed
   uint64_t length = 0;
   uint64_t last_progress_ms = 0;
+  PeerHandle owner = 0;
 };
 
 class ChunkAssembler {
  public:
   explicit ChunkAssembler(AssemblerLimits limits = {});
 
-  // Opens a request and allocates its buffer. kDuplicateRequest, kMemoryCap,
-  // kTooManyRequests or kBadField (zero length, range wraps) on failure.
-  Errc begin(uint32_t request_id, const RequestShape& shape, uint64_t now_ms);
+  // Opens a request sent to `owner` and allocates its buffer. kDuplicateRequest,
+  // kMemoryCap, kTooManyRequests or kBadField (zero length, range wraps) on failure.
+  Errc begin(uint32_t request_id, PeerHandle owner, const RequestShape& shape, uint64_t now_ms);
 
-  // Stores one chunk. On kHashMismatch the request is closed; on other errors it stays
-  // open and unchanged, so the caller decides whether to drop the peer.
-  Result<ChunkOutcome> add(uint32_t request_id, uint64_t offset, ByteView payload, uint64_t now_ms);
+  // Stores one chunk that arrived from peer `from`. kForeignRequest when the request was sent
+  // to another peer. On kHashMismatch the request is closed; on other errors it stays open
+  // and unchanged, so the caller decides whether to drop the peer.
+  Result<ChunkOutcome> add(PeerHandle from, uint32_t request_id, uint64_t offset,
+                           ByteView payload, uint64_t now_ms);
 
   // The complete body, valid until release(); kNotComplete otherwise.
   Result<ByteView> body(uint32_t request_id) const;
@@ -65,8 +87,9 @@ class ChunkAssembler {
   // Closes the request and frees its buffer. Unknown ids are ignored.
   void release(uint32_t request_id);
 
-  // Closes every request idle for longer than stall_timeout_ms; returns their ids.
-  std::vector<uint32_t> expire(uint64_t now_ms);
+  // Closes every request whose owner missed the first-byte deadline or the minimum rate;
+  // returns them with the reason.
+  std::vector<Expired> expire(uint64_t now_ms);
 
   uint64_t bytes_allocated() const { return bytes_allocated_; }
   size_t open_requests() const { return requests_.size(); }
@@ -74,6 +97,8 @@ class ChunkAssembler {
  private:
   struct Pending {
     RequestShape shape;
+    PeerHandle owner = 0;
+    uint64_t begun_ms = 0;
     std::unique_ptr<uint8_t[]> buffer;    // uninitialised: no pass to zero it
     std::map<uint64_t, uint64_t> pieces;  // start -> end, relative, merged, disjoint
     uint64_t received = 0;
@@ -83,11 +108,19 @@ class ChunkAssembler {
     bool complete = false;
   };
 
+  // An owner's delivery in the current rate window, from its first byte on.
+  struct Flow {
+    uint64_t window_start_ms = 0;
+    uint64_t window_bytes = 0;
+  };
+
   Result<ChunkOutcome> store(Pending& p, uint64_t start, ByteView payload, uint64_t now_ms);
   void hash_new_prefix(Pending& p);
+  bool below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) const;
 
   AssemblerLimits limits_;
   std::unordered_map<uint32_t, Pending> requests_;
+  std::unordered_map<PeerHandle, Flow> flows_;
   uint64_t bytes_allocated_ = 0;
 };
 

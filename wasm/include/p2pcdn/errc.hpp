@@ -23,6 +23,9 @@ enum class Errc : uint16_t {
   kHashMismatch = 26,      // complete body does not match the origin's hash
   kTooManyRequests = 27,   // request table full
   kNotComplete = 28,       // body asked for before every byte arrived
+  kForeignRequest = 29,    // DATA from a peer for a request that was sent to another peer
+  kNoFirstByte = 30,       // the peer sent nothing for a request in time
+  kTooSlow = 31,           // the peer delivered below the minimum rate (a drip)
 };
 
 // Static text for logs and JS errors ("frame truncated", ...). Never null.

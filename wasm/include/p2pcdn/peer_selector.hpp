@@ -6,12 +6,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "p2pcdn/peer_handle.hpp"
 #include "p2pcdn/peer_score.hpp"
 
 namespace p2pcdn {
 
-// The JS glue keeps RTCPeerConnections in a table; the core sees only their handles.
-using PeerHandle = uint32_t;
 
 class PeerSelector {
  public:
