@@ -86,9 +86,11 @@ TEST(ChunkAssembler, OverlapsAreRejectedAndChangeNothing) {
   ChunkAssembler a;
   ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
   ASSERT_TRUE(a.add(kPeer, 1, 1000, slice(b, 1000, 1000), 0).ok());
-  EXPECT_EQ(a.add(kPeer, 1, 500, slice(b, 500, 1000), 0).error(), Errc::kOverlap);    // into the start
-  EXPECT_EQ(a.add(kPeer, 1, 1500, slice(b, 1500, 1000), 0).error(), Errc::kOverlap);  // past the end
-  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 3000), 0).error(), Errc::kOverlap);        // around it
+  EXPECT_EQ(a.add(kPeer, 1, 500, slice(b, 500, 1000), 0).error(),
+            Errc::kOverlap);  // into the start
+  EXPECT_EQ(a.add(kPeer, 1, 1500, slice(b, 1500, 1000), 0).error(),
+            Errc::kOverlap);                                                    // past the end
+  EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 3000), 0).error(), Errc::kOverlap);  // around it
   EXPECT_EQ(a.progress(1)->received, 1000u);
   ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 1000), 0).ok());
   EXPECT_EQ(a.add(kPeer, 1, 2000, slice(b, 2000, 1000), 0).value(), ChunkOutcome::kComplete);
@@ -109,8 +111,10 @@ TEST(ChunkAssembler, OverflowAndUnknownRequest) {
 TEST(ChunkAssembler, RangeRequestsUseAbsoluteOffsets) {
   const auto b = body_of(10000);
   ChunkAssembler a;
-  ASSERT_EQ(a.begin(3, kPeer, RequestShape{4000, 2000, sha256(slice(b, 4000, 2000))}, 0), Errc::kOk);
-  EXPECT_EQ(a.add(kPeer, 3, 3999, slice(b, 3999, 10), 0).error(), Errc::kOverflow);  // before the range
+  ASSERT_EQ(a.begin(3, kPeer, RequestShape{4000, 2000, sha256(slice(b, 4000, 2000))}, 0),
+            Errc::kOk);
+  EXPECT_EQ(a.add(kPeer, 3, 3999, slice(b, 3999, 10), 0).error(),
+            Errc::kOverflow);  // before the range
   ASSERT_EQ(a.add(kPeer, 3, 5000, slice(b, 5000, 1000), 0).value(), ChunkOutcome::kAccepted);
   ASSERT_EQ(a.add(kPeer, 3, 4000, slice(b, 4000, 1000), 0).value(), ChunkOutcome::kComplete);
   EXPECT_TRUE(std::equal(b.begin() + 4000, b.begin() + 6000, a.body(3)->data));

@@ -141,3 +141,22 @@ test('peer selector prefers fast peers and skips banned ones', () => {
   assert.deepEqual(sel.pick('junk', 10, 2), []);
   sel.delete();
 });
+
+test('reputation remembers offenses across a save and load, and ranks holders', () => {
+  const a = 'a'.repeat(32);
+  const b = 'b'.repeat(32);
+  const c = 'c'.repeat(32);
+  const rep = new core.PeerReputation();
+  assert.equal(rep.onOffense(a, 'injected', 1000), true);
+  assert.equal(rep.onOffense(b, 'stalled', 1000), false);
+  rep.onDelivered(c, 5000, 1000);
+  assert.equal(rep.onOffense(c, 'no-such-offense', 1000).error, 'bad-field');
+  assert.deepEqual(rep.rank([a, b, c, 'd'.repeat(32)]), [c, 'd'.repeat(32), b]);
+  const next = new core.PeerReputation();
+  next.load(rep.save(), 2000);
+  assert.equal(next.banned(a), true);
+  assert.deepEqual(next.record(a), {deliveredBytes: 0, strikes: 0, connectFailures: 0, bannedFor: 'injected'});
+  assert.deepEqual(next.record(c), {deliveredBytes: 5000, strikes: 0, connectFailures: 0, bannedFor: null});
+  rep.delete();
+  next.delete();
+});

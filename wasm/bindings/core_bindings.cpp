@@ -6,6 +6,7 @@
 #include "js_values.hpp"
 #include "p2pcdn/chunk_assembler.hpp"
 #include "p2pcdn/data_chunker.hpp"
+#include "p2pcdn/peer_reputation.hpp"
 #include "p2pcdn/peer_selector.hpp"
 #include "p2pcdn/sha256.hpp"
 
@@ -147,8 +148,8 @@ class JsChunkAssembler {
 
   // owner: the handle of the peer the request goes to; only its DATA is accepted.
   // expected: "sha256-<base64>", 64 hex digits, or "" for no verification.
-  val begin(uint32_t request_id, uint32_t owner, double offset, double length,
-            std::string expected, double now) {
+  val begin(uint32_t request_id, uint32_t owner, double offset, double length, std::string expected,
+            double now) {
     RequestShape shape{static_cast<uint64_t>(offset), static_cast<uint64_t>(length), std::nullopt};
     if (!(offset >= 0) || !(length > 0)) return error_value(Errc::kBadField);
     if (!expected.empty()) {
@@ -173,8 +174,8 @@ class JsChunkAssembler {
       o.set("frame", frame_to_js(frame.value()));
       return o;
     }
-    auto r =
-        assembler_.add(from, data->request_id, data->offset, data->payload, static_cast<uint64_t>(now));
+    auto r = assembler_.add(from, data->request_id, data->offset, data->payload,
+                            static_cast<uint64_t>(now));
     if (!r)
       o = error_value(r.error());
     else
@@ -269,6 +270,60 @@ class JsPeerSelector {
   PeerSelector selector_;
 };
 
+std::optional<PeerOffense> offense_from(const std::string& name) {
+  for (uint8_t i = 1; i <= static_cast<uint8_t>(PeerOffense::kConnectFailed); ++i) {
+    const auto o = static_cast<PeerOffense>(i);
+    if (name == offense_name(o)) return o;
+  }
+  return std::nullopt;
+}
+
+class JsPeerReputation {
+ public:
+  void on_delivered(std::string peer, double bytes, double now) {
+    if (bytes > 0)
+      rep_.on_delivered(peer, static_cast<uint64_t>(bytes), static_cast<uint64_t>(now));
+  }
+  // An unknown offense name is a bug in the caller: {error} rather than a silent no-op.
+  val on_offense(std::string peer, std::string offense, double now) {
+    const auto o = offense_from(offense);
+    if (!o) return error_value(Errc::kBadField);
+    return val(rep_.on_offense(peer, *o, static_cast<uint64_t>(now)));
+  }
+  bool banned(std::string peer) const { return rep_.banned(peer); }
+  bool usable(std::string peer) const { return rep_.usable(peer); }
+  val record(std::string peer) const {
+    const PeerRecord* r = rep_.find(peer);
+    if (r == nullptr) return val::null();
+    val o = val::object();
+    o.set("deliveredBytes", static_cast<double>(r->delivered_bytes));
+    o.set("strikes", r->strikes);
+    o.set("connectFailures", r->connect_failures);
+    o.set("bannedFor",
+          r->banned_for == PeerOffense::kNone ? val::null() : val(offense_name(r->banned_for)));
+    return o;
+  }
+  val rank(val peers) const {
+    std::vector<std::string> list;
+    if (peers.isArray()) {
+      const auto n = peers["length"].as<unsigned>();
+      for (unsigned i = 0; i < n; ++i) {
+        val p = peers[i];
+        if (p.isString()) list.push_back(p.as<std::string>());
+      }
+    }
+    val out = val::array();
+    for (const std::string& p : rep_.rank(list)) out.call<void>("push", p);
+    return out;
+  }
+  std::string save() const { return rep_.save(); }
+  void load(std::string text, double now) { rep_.load(text, static_cast<uint64_t>(now)); }
+  double size() const { return static_cast<double>(rep_.size()); }
+
+ private:
+  PeerReputation rep_;
+};
+
 }  // namespace
 }  // namespace p2pcdn::js
 
@@ -308,6 +363,18 @@ EMSCRIPTEN_BINDINGS(p2pcdn_core) {
       .function("expire", &JsChunkAssembler::expire)
       .function("bytesAllocated", &JsChunkAssembler::bytes_allocated)
       .function("openRequests", &JsChunkAssembler::open_requests);
+
+  class_<JsPeerReputation>("PeerReputation")
+      .constructor<>()
+      .function("onDelivered", &JsPeerReputation::on_delivered)
+      .function("onOffense", &JsPeerReputation::on_offense)
+      .function("banned", &JsPeerReputation::banned)
+      .function("usable", &JsPeerReputation::usable)
+      .function("record", &JsPeerReputation::record)
+      .function("rank", &JsPeerReputation::rank)
+      .function("save", &JsPeerReputation::save)
+      .function("load", &JsPeerReputation::load)
+      .function("size", &JsPeerReputation::size);
 
   class_<JsPeerSelector>("PeerSelector")
       .constructor<double, double>()

@@ -77,8 +77,8 @@ class ChunkAssembler {
   // Stores one chunk that arrived from peer `from`. kForeignRequest when the request was sent
   // to another peer. On kHashMismatch the request is closed; on other errors it stays open
   // and unchanged, so the caller decides whether to drop the peer.
-  Result<ChunkOutcome> add(PeerHandle from, uint32_t request_id, uint64_t offset,
-                           ByteView payload, uint64_t now_ms);
+  Result<ChunkOutcome> add(PeerHandle from, uint32_t request_id, uint64_t offset, ByteView payload,
+                           uint64_t now_ms);
 
   // The complete body, valid until release(); kNotComplete otherwise.
   Result<ByteView> body(uint32_t request_id) const;

@@ -11,7 +11,6 @@
 
 namespace p2pcdn {
 
-
 class PeerSelector {
  public:
   // jitter: each cost is multiplied by a random factor in [1, 1 + jitter).
