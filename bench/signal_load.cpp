@@ -383,6 +383,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
     beast::get_lowest_layer(ws_).expires_never();  // the WebSocket has its own timeouts
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    // As a page of the site it joins would: p2pcdn-server refuses a JOIN without Origin.
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::request_type& req) { req.set(beast::http::field::origin, kSite); }));
     ws_.read_message_max(p2pcdn::kDefaultMaxSignalMessage);
     ws_.binary(protocol_.binary());
     ws_.async_handshake(host, protocol_.target(),

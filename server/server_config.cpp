@@ -52,6 +52,8 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("key", po::value(&c.key_file), "TLS private key (PEM)")
     ("allow-origin", po::value(&c.allowed_origins)->composing(),
        "site allowed to join (e.g. https://example.com); repeat for several; default: any")
+    ("allow-no-origin", po::bool_switch(&c.allow_no_origin),
+       "let clients without an Origin header (not browsers) join any allowed site")
     ("deny-prefix", po::value(&c.deny_prefixes)->composing(), "answer 403 for static paths starting with this (repeatable): the origin 'down' for chosen files")
     ("cache-control", po::value(&cache_rules)->composing(), "PREFIX=VALUE: Cache-Control for static paths starting with PREFIX (repeatable)")
     ("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, warn or error")

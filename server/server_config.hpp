@@ -17,6 +17,9 @@ struct ServerConfig {
   // Sites (page origins) allowed to join; empty: any. A browser's Origin header must
   // match the site it joins in any case, so one site cannot join another's swarm.
   std::vector<std::string> allowed_origins;
+  // A browser always sends Origin: without one, a client could join any allowed site's
+  // swarm, so such a JOIN is refused unless the operator wants non-browser clients.
+  bool allow_no_origin = false;
   std::string log_level = "info";
   // Static paths answered 403 (e.g. to show a swarm serving while the origin is down).
   std::vector<std::string> deny_prefixes;

@@ -163,15 +163,23 @@ void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
   const auto& allowed = config_.allowed_origins;
   const bool listed =
       allowed.empty() || std::find(allowed.begin(), allowed.end(), join.site) != allowed.end();
-  // A browser cannot lie about its Origin: a page may only join its own site's swarm.
-  const bool own_site = p.info.origin.empty() || p.info.origin == join.site;
+  // A browser cannot lie about its Origin: a page may only join its own site's swarm. A
+  // client without one is no browser, and could claim any site: refused unless allowed.
+  const bool no_origin = p.info.origin.empty();
+  const bool own_site = no_origin ? config_.allow_no_origin : p.info.origin == join.site;
   if (!listed || !own_site) {
+    const char* reason = !listed ? "site_not_allowed" : no_origin ? "no_origin" : "origin_mismatch";
     metrics_.reject(Rejection::kForbiddenSite);
     log_.log(LogLevel::kInfo, "join_refused",
-             {{"peer", peer_hex(id)}, {"site", join.site}, {"origin", p.info.origin}});
-    send_error(
-        p, SignalErrorCode::kForbiddenSite, SignalType::kJoin,
-        !listed ? "site not allowed on this server" : "site does not match the page's origin");
+             {{"peer", peer_hex(id)},
+              {"ip", p.info.ip},
+              {"site", join.site},
+              {"origin", p.info.origin},
+              {"reason", reason}});
+    send_error(p, SignalErrorCode::kForbiddenSite, SignalType::kJoin,
+               !listed     ? "site not allowed on this server"
+               : no_origin ? "no Origin header: this server takes browsers only"
+                           : "site does not match the page's origin");
     close(id, p, close_code::kForbiddenSite, "forbidden site");
     return;
   }

@@ -13,10 +13,11 @@
 namespace p2pcdn::testing {
 namespace {
 
-// RFC 6455 section 1.3's example key, and the accept value it must produce.
+// The upgrade request's head but for Origin and the empty line: RFC 6455 section 1.3's
+// example key, and the accept value it must produce.
 constexpr std::string_view kUpgradeRequest =
     "GET /signal HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 constexpr std::string_view kExpectedAccept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 }  // namespace
@@ -25,7 +26,8 @@ RawWsClient::~RawWsClient() {
   close();
 }
 
-bool RawWsClient::connect(uint16_t port, const std::vector<uint8_t>& early) {
+bool RawWsClient::connect(uint16_t port, const std::vector<uint8_t>& early,
+                          const std::string& origin) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) return false;
   const int one = 1;
@@ -35,7 +37,10 @@ bool RawWsClient::connect(uint16_t port, const std::vector<uint8_t>& early) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
-  std::vector<uint8_t> request(kUpgradeRequest.begin(), kUpgradeRequest.end());
+  std::string upgrade(kUpgradeRequest);
+  if (!origin.empty()) upgrade += "Origin: " + origin + "\r\n";
+  upgrade += "\r\n";
+  std::vector<uint8_t> request(upgrade.begin(), upgrade.end());
   request.insert(request.end(), early.begin(), early.end());
   send(request);
   // The response head ends with an empty line; frames may follow it in the same read.

@@ -17,10 +17,11 @@ class RawWsClient {
   RawWsClient(const RawWsClient&) = delete;
   RawWsClient& operator=(const RawWsClient&) = delete;
 
-  // Sends the RFC 6455 example upgrade request to /signal, followed at once by `early` (as a
-  // client should not), and reads the response head. True on a 101 with the right
-  // Sec-WebSocket-Accept.
-  bool connect(uint16_t port, const std::vector<uint8_t>& early = {});
+  // Sends the RFC 6455 example upgrade request to /signal with this Origin header (none if
+  // empty), followed at once by `early` (as a client should not), and reads the response
+  // head. True on a 101 with the right Sec-WebSocket-Accept.
+  bool connect(uint16_t port, const std::vector<uint8_t>& early = {},
+               const std::string& origin = kTestOrigin);
   void send(const std::vector<uint8_t>& bytes);
 
   struct Frame {

@@ -109,7 +109,7 @@ TEST(Signaling, SwarmsAreSeparateBySiteAndKey) {
   RunningServer server(test_config());
   WsClient a, other_site, other_key;
   ASSERT_TRUE(a.connect(server.port()));
-  ASSERT_TRUE(other_site.connect(server.port()));
+  ASSERT_TRUE(other_site.connect(server.port(), "https://other.example"));
   ASSERT_TRUE(other_key.connect(server.port()));
   const PeerId id_a = a.join(kSite);
   const PeerId id_site = other_site.join("https://other.example");

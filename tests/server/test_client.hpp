@@ -17,6 +17,9 @@
 namespace p2pcdn::testing {
 
 inline constexpr int kWaitMs = 3000;  // the longest any single step may take
+// The Origin test clients send unless told otherwise: the site most tests join. A browser
+// always sends its page's origin, and the server refuses a JOIN without one by default.
+inline constexpr const char* kTestOrigin = "https://site.example";
 
 class WsClient {
  public:
@@ -26,8 +29,9 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
-  // Opens a WebSocket to `target`. False if refused; http_status() then tells why.
-  bool connect(uint16_t port, const std::string& origin = "",
+  // Opens a WebSocket to `target`, with this Origin header (none if empty). False if
+  // refused; http_status() then tells why.
+  bool connect(uint16_t port, const std::string& origin = kTestOrigin,
                const std::string& target = "/signal");
   void send(const SignalMessage& message);
   void send_raw(const std::vector<uint8_t>& bytes, bool text = false);
