@@ -4,6 +4,11 @@
 
 namespace p2pcdn::server {
 
+MemorySwarmRegistry::MemorySwarmRegistry()
+    : MemorySwarmRegistry(uint64_t{std::random_device{}()} << 32 | std::random_device{}()) {}
+
+MemorySwarmRegistry::MemorySwarmRegistry(uint64_t seed) : random_(seed) {}
+
 void MemorySwarmRegistry::join(const PeerId& peer, const std::string& swarm) {
   leave(peer);
   SwarmEntry& entry = *swarms_.try_emplace(swarm).first;
@@ -75,15 +80,30 @@ std::vector<PeerId> MemorySwarmRegistry::lookup(const PeerId& asker, const Resou
   auto& resources = it->second.swarm->second.resources;
   auto res_it = resources.find(resource);
   if (res_it == resources.end()) return found;
-  Holders& h = res_it->second;
-  const size_t n = h.peers.size();
-  size_t visited = 0;
-  for (; visited < n && found.size() < k; ++visited) {
-    const PeerId& candidate = h.peers[(h.cursor + visited) % n];
-    if (candidate != asker) found.push_back(candidate);
+  std::vector<PeerId>& holders = res_it->second.peers;
+  // The asker, if it holds the resource, goes last and is left out of the draw.
+  size_t candidates = holders.size();
+  auto own = it->second.positions.find(resource);
+  if (own != it->second.positions.end()) swap_holders(holders, resource, own->second, --candidates);
+  // Partial Fisher-Yates: place i gets a uniform pick among places i..candidates-1, so the
+  // first k places are a uniform sample in random order, whatever order the list was in.
+  k = std::min(k, candidates);
+  found.reserve(k);
+  for (size_t i = 0; i < k; ++i) {
+    std::uniform_int_distribution<size_t> pick(i, candidates - 1);
+    swap_holders(holders, resource, i, pick(random_));
+    found.push_back(holders[i]);
   }
-  h.cursor = (h.cursor + visited) % n;
   return found;
+}
+
+// Swaps two places in a holder list, keeping each holder's remembered position right.
+void MemorySwarmRegistry::swap_holders(std::vector<PeerId>& holders, const ResourceId& resource,
+                                       size_t a, size_t b) {
+  if (a == b) return;
+  std::swap(holders[a], holders[b]);
+  peers_.at(holders[a]).positions.at(resource) = static_cast<uint32_t>(a);
+  peers_.at(holders[b]).positions.at(resource) = static_cast<uint32_t>(b);
 }
 
 bool MemorySwarmRegistry::same_swarm(const PeerId& a, const PeerId& b) const {

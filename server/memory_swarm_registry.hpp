@@ -1,7 +1,10 @@
 // SwarmRegistry for one server process. Every operation is O(1) per id on average:
-// holders are vectors (random access for rotation), removal swaps with the last holder,
-// and each peer remembers its position in every holder list it is in.
+// holders are vectors (random access for sampling), removal swaps with the last holder,
+// and each peer remembers its position in every holder list it is in. A lookup is O(k): a
+// partial Fisher-Yates shuffle of the holder list in place, its first k places the answer.
 #pragma once
+#include <cstdint>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -12,6 +15,9 @@ namespace p2pcdn::server {
 
 class MemorySwarmRegistry : public SwarmRegistry {
  public:
+  MemorySwarmRegistry();                        // seeded from the OS's random source
+  explicit MemorySwarmRegistry(uint64_t seed);  // for tests that must repeat
+
   void join(const PeerId& peer, const std::string& swarm) override;
   void leave(const PeerId& peer) override;
   AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
@@ -26,8 +32,7 @@ class MemorySwarmRegistry : public SwarmRegistry {
 
  private:
   struct Holders {
-    std::vector<PeerId> peers;
-    size_t cursor = 0;  // where the next lookup starts
+    std::vector<PeerId> peers;  // in no meaningful order: lookups shuffle it
   };
   struct Swarm {
     std::unordered_map<ResourceId, Holders, IdHash> resources;
@@ -40,7 +45,11 @@ class MemorySwarmRegistry : public SwarmRegistry {
   };
 
   void remove_holder(Peer& peer, ResourceId resource);  // by value: callers pass keys it erases
+  void swap_holders(std::vector<PeerId>& holders, const ResourceId& resource, size_t a, size_t b);
 
+  // Unpredictable to clients (seeded by the OS), so no peer can time its announce to be
+  // handed out first.
+  std::mt19937_64 random_;
   std::unordered_map<std::string, Swarm> swarms_;
   std::unordered_map<PeerId, Peer, IdHash> peers_;
   size_t announcements_ = 0;

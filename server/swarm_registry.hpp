@@ -39,8 +39,9 @@ class SwarmRegistry {
   virtual AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
                                   size_t max_per_peer) = 0;
   virtual void withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) = 0;
-  // Up to k holders of `resource` in the asker's swarm, never the asker, rotating through
-  // the holders so repeated lookups spread over all of them.
+  // Up to k holders of `resource` in the asker's swarm, never the asker: a uniformly random
+  // sample in random order, so neither a place in the list nor how often a holder is handed
+  // out depends on when it announced.
   virtual std::vector<PeerId> lookup(const PeerId& asker, const ResourceId& resource, size_t k) = 0;
   virtual bool same_swarm(const PeerId& a, const PeerId& b) const = 0;
 
