@@ -1,46 +1,41 @@
-// The page side of p2pcdn: signaling (through the core's SignalSocket), peer links,
-// lookups, serving peers from Cache Storage, and answering the service worker.
+// The page side of p2pcdn: owns the peer links and routes their frames; signaling
+// (signaling.js), finding holders (holder_search.js), requests to peers (requests.js),
+// serving peers (uploads.js), who may link to us (link_admission.js), what we remember of
+// peers (reputation_store.js) and the worker bridge (worker_bridge.js) each live in their
+// own file. Every peer is a stranger: a frame it sends can close its link and ban it, never
+// reach another peer's transfer, and never earn a reply per bad frame.
 const P2PCDN_DEFAULTS = {
   signalUrl: null,          // default: ws(s)://<this origin>/signal
   manifestUrl: null,        // default: <script folder>/manifest.json
   swarmKey: '',
   iceServers: [],           // STUN/TURN for visitors behind NATs
   maxPeers: 8,              // open peer connections at once
-  lookupPeers: 3,           // peers to connect to per lookup
+  lookupPeers: 3,           // peers to connect to at once per lookup
   // The hold window: how long a request waits for a peer that holds the resource to come up
   // (lookup, connect, HELLO/HAVE) before the origin. Only when a lookup found holders; a
   // resource nobody holds goes to the origin at once. It is also the most a page waits when
   // its holders are unreachable. See docs/architecture.md for how it was chosen.
   connectTimeoutMs: 1500,
-  stallTimeoutMs: 4000,     // a transfer with no progress for this long fails
+  // Deadlines a peer must meet, judged by the core (ChunkAssembler): a first byte within
+  // firstByteTimeoutMs, then minPeerBytesPerSecond over every second.
+  firstByteTimeoutMs: 2000,
+  minPeerBytesPerSecond: 256 * 1024,
+  // Time a page may lose to peers that fail it, all requests together; once spent, only peers
+  // that already delivered in this visit are asked (see README "Security model").
+  hostileDelayBudgetMs: 2000,
   idleCloseMs: 120000,      // close peer connections unused this long
   upload: true,             // serve other peers
-  maxUploadBytesPerSecond: 0,  // 0: no limit
+  maxUploadBytesPerSecond: 0,  // 0: no limit, all peers together
+  maxUploadBytesPerSecondPerPeer: 0,  // 0: no limit
   maxAttempts: 3,           // peers tried per resource before the origin
   // Next-page prefetch (prefetch.js): after load, fetch from peers up to this many bytes of
   // what the linked pages need; 0 turns it off.
   prefetchBytes: 4 << 20,
   prefetchAfterMs: 300,
-  test: null,               // {corruptUploads: true | 'url part'}: test-only lying peer
+  // Test-only: makes this page a hostile peer for the end-to-end tests (hostile_test_peer.js,
+  // uploads.js). Never set on a real site.
+  test: null,
 };
-
-// Tells the worker what this page loaded before the worker controlled it (from `since` on,
-// requests go through the worker). A request begun before that but still loading is listed
-// only when it ends, so later entries are sent as they arrive, for a bounded time.
-function adoptLoadedBefore(worker, since) {
-  const send = (entries) => {
-    const urls = entries.filter((e) => e.startTime < since).map((e) => e.name.split('#')[0]);
-    if (urls.length) worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(urls)]});
-  };
-  send(performance.getEntriesByType('resource'));
-  try {
-    const observer = new PerformanceObserver((list) => send(list.getEntries()));
-    observer.observe({type: 'resource'});
-    setTimeout(() => observer.disconnect(), 60000);
-  } catch (_) {
-    // No PerformanceObserver: what was still loading stays unshared on this first page.
-  }
-}
 
 class P2pcdnPage extends EventTarget {
   constructor(config) {
@@ -48,21 +43,17 @@ class P2pcdnPage extends EventTarget {
     this.config = {...P2PCDN_DEFAULTS, ...config};
     this.stats = new P2pcdnStats();
     this.links = new Map();     // peerId -> PeerLink
-    this.banned = new Set();    // peer ids that served bad bytes
     this.entries = new Map();   // absolute URL -> manifest entry
     this.byResource = new Map();  // resource id -> manifest entry
     this.cachedIds = new Set();   // resource ids this page can serve
-    this.lookups = new Map();   // lookupId -> resolve
-    this.holderWaiters = new Set();
-    this.nextLookup = 0;
-    this.nextQuestion = 0;
     this.nextHandle = 0;
-    this.workerRequests = new Map();  // worker request id -> AbortController
-    this.workerIdleWaiters = [];
-    this.workerReplies = new Map();   // id -> resolve, for questions this page asks the worker
     this.pages = new Map();           // page path -> paths of the resources it asks for
+    this.signaling = new PageSignaling(this);
+    this.holders = new HolderSearch(this);
+    this.admission = new LinkAdmission(this);
     // The worker may ask for resources before the core has loaded: attach to it first.
-    this._connectWorker();
+    this.bridge = new WorkerBridge(this);
+    this.bridge.connect();
     this.ready = this._start().catch((err) => {
       this.stats.noPeerReason = `failed to start: ${err.message}`;
       this.stats.changed();
@@ -76,19 +67,23 @@ class P2pcdnPage extends EventTarget {
     const core = await p2pcdnLoadCore(this.config.base);
     this.core = core;
     performance.mark('p2pcdn:core-ready');
+    this.reputation = new PeerReputationStore(core, this.stats);
     // Joining needs no manifest: signaling comes up while the manifest is still on its way.
-    this._connectSignaling();
+    this.signaling.connect();
     try {
       this._indexManifest(await manifest);
     } catch (err) {
-      this.socket.delete();
-      this.socket = null;
+      this.signaling.close();
       throw err;
     }
     this.selector = new core.PeerSelector(Math.floor(Math.random() * 2 ** 32), 0.2);
-    this.assembler = new core.ChunkAssembler({maxTotalBytes: 256 << 20, stallTimeoutMs: this.config.stallTimeoutMs});
+    this.assembler = new core.ChunkAssembler({
+      maxTotalBytes: 256 << 20, firstByteTimeoutMs: this.config.firstByteTimeoutMs,
+      minBytesPerSecond: this.config.minPeerBytesPerSecond, rateWindowMs: 1000,
+    });
     this.requests = new PeerRequests(this);
     this.uploads = new PeerUploads(this);
+    if (this.config.test) this.hostile = new HostileTestPeer(this);
     // Requests need not wait for the scan: it only adds what this page can serve.
     this._scanCache().catch(() => {});
     this.prefetch = new NextPagePrefetch(this);
@@ -103,7 +98,7 @@ class P2pcdnPage extends EventTarget {
   async _loadManifest() {
     // The worker holds the manifest and checks it on every navigation: asking it costs the
     // origin no request and the page no round trip.
-    const answer = this.port && (await this.askWorker({type: 'manifest', url: this.config.manifestUrl}, 1000));
+    const answer = await this.bridge.ask({type: 'manifest', url: this.config.manifestUrl}, 1000);
     if (answer && answer.manifest) return answer.manifest;
     const res = await fetch(this.config.manifestUrl, {cache: 'no-cache'});
     if (!res.ok) throw new Error(`manifest ${res.status}`);
@@ -137,111 +132,35 @@ class P2pcdnPage extends EventTarget {
       const entry = this.entries.get(request.url);
       if (entry) this.cachedIds.add(entry.resourceId);
     }
-    this._announce([...this.cachedIds]);
+    this.signaling.announce([...this.cachedIds]);
   }
 
-  // ---- signaling ----
-
-  _connectSignaling() {
-    const url = this.config.signalUrl || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`;
-    this.socket = new this.core.SignalSocket(url, (kind, detail) => this._onSignalEvent(kind, detail));
-    this.joined = false;
-    this.socket.open();
-  }
-
-  _onSignalEvent(kind, detail) {
-    if (!this.socket) return;
-    if (kind === 'open') {
-      this._signal({type: 'join', site: location.origin, swarmKey: this.config.swarmKey, capabilities: 0});
-    } else if (kind === 'message') {
-      this._onSignal(detail);
-    } else if (kind === 'close' || kind === 'error') {
-      if (!this.joined || kind === 'close') {
-        this.stats.noPeerReason = kind === 'close' ? `signaling closed (${detail.code})` : 'signaling unreachable';
-        this.stats.changed();
+  // The worker served a request of this page: count it, and share what it now holds.
+  onServed(m) {
+    if (m.source !== 'peer') this.stats.count(m.source, m.bytes);
+    const entry = this.entries.get(m.url);
+    if (entry && m.cached && !this.cachedIds.has(entry.resourceId)) {
+      this.cachedIds.add(entry.resourceId);
+      this.signaling.announce([entry.resourceId]);
+      for (const link of this.links.values()) {
+        if (link.opened) this._sendHave(link, 'add', [entry.resourceId]);
       }
-      if (kind === 'close') this._reconnectSignaling();
     }
-  }
-
-  _reconnectSignaling() {
-    this.joined = false;
-    clearInterval(this._heartbeat);
-    this._retryMs = Math.min(30000, (this._retryMs || 500) * 2);
-    setTimeout(() => {
-      if (this.socket) this.socket.delete();
-      this._connectSignaling();
-    }, this._retryMs);
-  }
-
-  _signal(message) {
-    const error = this.socket && this.socket.send(message);
-    return !error;
-  }
-
-  _onSignal(m) {
-    if (m.type === 'welcome') {
-      performance.mark('p2pcdn:joined');
-      this.joined = true;
-      this._retryMs = 0;
-      this.peerId = m.peerId;
-      if (this.stats.noPeerReason.startsWith('signaling') || this.stats.noPeerReason === 'starting') {
-        this.stats.noPeerReason = 'no peer holds what this page needed yet';
-      }
-      this._heartbeat = setInterval(() => this._signal({type: 'heartbeat', sentAtMs: Date.now()}),
-                                    Math.max(1000, m.heartbeatIntervalMs));
-      this._announce([...this.cachedIds]);
-      this.dispatchEvent(new Event('joined'));
-    } else if (m.type === 'peers') {
-      const resolve = this.lookups.get(m.lookupId);
-      this.lookups.delete(m.lookupId);
-      if (resolve) resolve(m.peers);
-    } else if (m.type === 'relay') {
-      this._onRelay(m.peer, m.kind, m.payload);
-    } else if (m.type === 'error') {
-      console.warn(`p2pcdn: signaling error ${m.code}: ${m.message}`);
-    }
-  }
-
-  _announce(ids) {
-    if (!this.joined || ids.length === 0) return;
-    for (let i = 0; i < ids.length; i += 1000) this._signal({type: 'announce', ids: ids.slice(i, i + 1000)});
-  }
-
-  // Resolves when signaling has welcomed this page, or after ms (false).
-  _whenJoined(ms) {
-    if (this.joined) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      this.addEventListener('joined', () => {
-        clearTimeout(timer);
-        resolve(true);
-      }, {once: true});
-    });
-  }
-
-  async _lookup(resourceId, timeoutMs) {
-    const started = performance.now();
-    if (!(await this._whenJoined(timeoutMs))) return [];
-    performance.mark('p2pcdn:lookup');
-    timeoutMs -= performance.now() - started;
-    const lookupId = (this.nextLookup = (this.nextLookup + 1) >>> 0);
-    return new Promise((resolve) => {
-      this.lookups.set(lookupId, resolve);
-      this._signal({type: 'lookup', lookupId, resource: resourceId, maxPeers: this.config.lookupPeers + 2});
-      setTimeout(() => {
-        if (this.lookups.delete(lookupId)) resolve([]);
-      }, timeoutMs);
-    });
   }
 
   // ---- peer links ----
 
-  _link(peerId, initiator) {
-    if (this.links.size >= this.config.maxPeers) this._closeIdlest();
+  // A link this page opens because it needs a holder; may evict the idlest link. Null when
+  // every place holds a working link.
+  dial(peerId) {
+    if (this.links.size >= this.config.maxPeers && !this.admission.evictIdle({inbound: false})) return null;
+    return this._newLink(peerId, true);
+  }
+
+  _newLink(peerId, initiator) {
     const link = new PeerLink({
       peerId, initiator, handle: ++this.nextHandle, iceServers: this.config.iceServers,
-      signal: (kind, payload) => this._signal({type: 'relay', peer: peerId, kind, payload}),
+      signal: (kind, payload) => this.signaling.send({type: 'relay', peer: peerId, kind, payload}),
       onOpen: (l) => this._onLinkOpen(l),
       onMessage: (l, data) => this._onLinkMessage(l, data),
       onClose: (l, reason) => this._onLinkClose(l, reason),
@@ -251,7 +170,7 @@ class P2pcdnPage extends EventTarget {
     return link;
   }
 
-  _onRelay(peerId, kind, payload) {
+  onRelay(peerId, kind, payload) {
     let link = this.links.get(peerId);
     if (kind === 'offer' && link && link.initiator && !link.opened) {
       // Both sides offered at once: the smaller peer id keeps its offer.
@@ -261,7 +180,7 @@ class P2pcdnPage extends EventTarget {
       this.links.delete(peerId);
       link = null;
     }
-    if (!link && kind === 'offer' && !this.banned.has(peerId)) link = this._link(peerId, false);
+    if (!link && kind === 'offer' && this.reputation && this.admission.admitOffer(peerId)) link = this._newLink(peerId, false);
     if (link) link.onSignal(kind, payload);
   }
 
@@ -271,8 +190,13 @@ class P2pcdnPage extends EventTarget {
     link.send(core.encodeFrame({type: 'hello', maxVersion: core.wireVersion,
                                 maxMessageSize: link.localMaxMessageSize(), capabilities: 1}));
     this._sendHave(link, 'replace', [...this.cachedIds]);
-    this.stats.peersConnected = [...this.links.values()].filter((l) => l.opened).length;
+    this._linksChanged();
     this.stats.noPeerReason = '';
+    if (this.hostile) this.hostile.onLinkOpen(link);
+  }
+
+  _linksChanged() {
+    this.stats.peersConnected = [...this.links.values()].filter((l) => l.opened && !l.closed).length;
     this.stats.changed();
   }
 
@@ -284,8 +208,9 @@ class P2pcdnPage extends EventTarget {
   }
 
   _onLinkMessage(link, data) {
+    if (!this.assembler) return;  // not started: a peer cannot have been asked anything
     link.lastUsed = performance.now();
-    const r = this.assembler.receive(data, performance.now(), link.localMaxMessageSize());
+    const r = this.assembler.receive(data, performance.now(), link.localMaxMessageSize(), link.handle);
     if (r.frame) {
       this._onFrame(link, r.frame);
     } else if (r.requestId !== undefined) {
@@ -297,9 +222,10 @@ class P2pcdnPage extends EventTarget {
         }
         this.stats.peerBytesReceived += r.bytes;
       }
-      this.requests.onData(link, r);
+      if (r.error !== 'unknown-request') this.requests.onData(link, r);
     } else if (r.error) {
-      link.send(this.core.encodeFrame({type: 'error', requestId: 0, code: 1, message: r.message}));
+      // No reply: an answer per bad frame would let a peer use us as a reflector.
+      this.punish(link, 'malformed', `${r.error}: ${r.message}`);
     }
   }
 
@@ -310,23 +236,19 @@ class P2pcdnPage extends EventTarget {
         link.maxMessageSize = this.core.negotiatedMessageSize(link.localMaxMessageSize(), f.maxMessageSize);
         break;
       case 'have':
-        link.haveSeen = true;
-        if (f.op === 'replace') link.have = new Set(f.ids);
-        if (f.op === 'remove') f.ids.forEach((id) => link.have.delete(id));
-        else f.ids.forEach((id) => link.have.add(id));
-        this._wakeHolderWaiters();
+        this._onHave(link, f);
         break;
       case 'request':
         this.uploads.serve(link, f);
         break;
       case 'response-head':
-        this.requests.onHead(f);
+        this.requests.onHead(link, f);
         break;
       case 'not-found':
-        this.requests.fail(f.requestId, 'notFound');
+        this.requests.onRefusal(link, f.requestId, 'notFound');
         break;
       case 'error':
-        if (f.requestId) this.requests.fail(f.requestId, f.code === 2 ? 'busy' : 'notFound');
+        if (f.requestId) this.requests.onRefusal(link, f.requestId, f.code === 2 ? 'busy' : 'notFound');
         break;
       case 'cancel':
         this.uploads.cancel(link, f.requestId);
@@ -340,106 +262,58 @@ class P2pcdnPage extends EventTarget {
     }
   }
 
+  // A peer's HAVE is kept only for resources of this manifest: made-up ids cost nothing.
+  _onHave(link, f) {
+    link.haveSeen = true;
+    const known = f.ids.filter((id) => this.byResource.has(id));
+    if (f.op === 'replace') link.have = new Set(known);
+    else if (f.op === 'remove') known.forEach((id) => link.have.delete(id));
+    else known.forEach((id) => link.have.add(id));
+    link.unknownHave = (link.unknownHave || 0) + (f.ids.length - known.length);
+    if (link.unknownHave > 100000) this.punish(link, 'flooded', `${link.unknownHave} ids in HAVE that are not in the manifest`);
+    this.holders.wake();
+  }
+
   _onLinkClose(link, reason) {
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
-    this.requests.failLink(link, 'closed');
+    if (this.requests) this.requests.failLink(link, 'closed');
+    if (this.uploads) this.uploads.closeLink(link);
     link.uploads = [];
-    this.selector.forget(link.handle);
-    this.stats.peersConnected = [...this.links.values()].filter((l) => l.opened).length;
-    this.stats.changed();
-    this._wakeHolderWaiters();
+    if (this.selector) this.selector.forget(link.handle);
+    // A holder we dialled that never came up: remembered, so it is not dialled again.
+    if (link.initiator && !link.opened && this.reputation && !/collision|page left|making room/.test(reason || '')) {
+      this.reputation.offense(link.peerId, 'connect-failed', reason);
+    }
+    this._linksChanged();
+    this.holders.wake();
     if (reason && !reason.startsWith('offer collision')) console.debug(`p2pcdn: peer closed: ${reason}`);
   }
 
-  _closeIdlest() {
-    let idlest = null;
-    for (const l of this.links.values()) {
-      if (!idlest || l.lastUsed < idlest.lastUsed) idlest = l;
-    }
-    if (idlest) idlest.close('too many peers');
+  // What a peer did, judged: recorded for the visit; a banned peer loses its requests at once
+  // (they go to another peer or the origin) and its link.
+  punish(link, offense, detail) {
+    if (!this.reputation.offense(link.peerId, offense, detail)) return;
+    this.selector.ban(link.handle);
+    this.requests.failLink(link, 'banned');
+    link.close(`banned: ${offense}`);
   }
 
   _onTick() {
     const now = performance.now();
     this.requests.expire(now);
+    this.admission.sweep(now);
     for (const link of [...this.links.values()]) {
-      const busy = (link.uploads && link.uploads.length) || [...this.requests.open.values()].some((r) => r.link === link);
-      if (!busy && now - link.lastUsed > this.config.idleCloseMs) link.close('idle');
+      if (!this.admission.working(link) && now - link.lastUsed > this.config.idleCloseMs) link.close('idle');
       if (!link.opened && now - link.lastUsed > this.config.connectTimeoutMs * 2) link.close('connect timeout');
     }
   }
 
   // ---- fetching from peers ----
 
-  _usableHolders(resourceId, tried) {
-    return [...this.links.values()].filter((l) => l.opened && l.remoteHello && l.have.has(resourceId) &&
-                                                  !tried.has(l.peerId) && !this.banned.has(l.peerId));
-  }
-
-  _wakeHolderWaiters() {
-    for (const w of [...this.holderWaiters]) {
-      if (this._usableHolders(w.resourceId, w.tried).length || w.pending() === 0) w.done();
-    }
-  }
-
-  // A connected peer that has the resource: an existing link, or new ones found by lookup.
-  async _holderFor(entry, tried, background) {
-    const pick = () => {
-      const holders = this._usableHolders(entry.resourceId, tried);
-      if (!holders.length) return null;
-      const [handle] = this.selector.pick(holders.map((l) => l.handle), entry.size, 1);
-      return holders.find((l) => l.handle === handle) || null;
-    };
-    const now = pick();
-    if (now) return now;
-    const heldFrom = performance.now();
-    const holder = await this._waitForHolder(entry, tried, pick, background);
-    if (holder !== undefined && !background) {
-      tried.held = true;  // this request waited for a peer to come up
-      this.stats.held.totalMs += performance.now() - heldFrom;
-    }
-    return holder || null;
-  }
-
-  // Lookup, then connections to new holders; resolves a link, null, or undefined when
-  // nobody holds the resource (nothing was held).
-  async _waitForHolder(entry, tried, pick, background) {
-    const fail = (reason) => background || this.stats.fail(reason);
-    const deadline = performance.now() + this.config.connectTimeoutMs;
-    const found = await this._lookup(entry.resourceId, this.config.connectTimeoutMs);
-    const fresh = found.filter((p) => !tried.has(p) && !this.banned.has(p) && p !== this.peerId);
-    const connecting = [];
-    for (const peerId of fresh) {
-      if (connecting.length >= this.config.lookupPeers) break;
-      connecting.push(this.links.get(peerId) || this._link(peerId, true));
-    }
-    if (!connecting.length && !pick()) {
-      fail(found.length ? 'connectFailed' : 'noPeers');
-      return found.length ? null : undefined;
-    }
-    await new Promise((resolve) => {
-      const waiter = {
-        resourceId: entry.resourceId, tried,
-        // Links still coming up, or up but not yet saying what they have.
-        pending: () => connecting.filter((l) => !l.closed && !l.haveSeen).length,
-        done: () => {
-          this.holderWaiters.delete(waiter);
-          clearTimeout(waiter.timer);
-          resolve();
-        },
-      };
-      waiter.timer = setTimeout(waiter.done, Math.max(0, deadline - performance.now()));
-      this.holderWaiters.add(waiter);
-      this._wakeHolderWaiters();
-    });
-    const holder = pick();
-    if (!holder) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
-    return holder;
-  }
-
   // Fetches a manifest entry from peers: {body, headers}, or throws with the reason.
   // An aborted signal stops it between attempts and cancels a transfer under way. A
-  // background fetch (a prefetch) is left out of the held and failure figures.
+  // background fetch (a prefetch) is left out of the held and failure figures and of the
+  // page's delay budget.
   async fetchFromPeers(entry, {onProgress, signal, background = false} = {}) {
     await this.ready;
     if (!entry.size) throw new Error('empty');
@@ -452,122 +326,25 @@ class P2pcdnPage extends EventTarget {
       else this.stats.held.toOrigin++;
     };
     for (let attempt = 0; attempt < this.config.maxAttempts; attempt++) {
-      const link = signal && signal.aborted ? null : await this._holderFor(entry, tried, background);
+      const link = signal && signal.aborted ? null : await this.holders.find(entry, tried, background);
       if (!link || (signal && signal.aborted)) break;
       tried.add(link.peerId);
       link.lastUsed = performance.now();
+      const started = performance.now();
       try {
+        if (!(await this.requests.whenSlotFree(link, this.config.connectTimeoutMs))) throw new Error('busy');
         const result = await this.requests.start(link, entry, onProgress, signal, background);
         outcome(true);
         return result;
       } catch (err) {
         reason = err.message;
-        if (reason !== 'cancelled' && !background) this.stats.fail(reason);
+        if (reason !== 'cancelled' && !background) {
+          this.holders.lostMs += performance.now() - started;
+          this.stats.fail(P2pcdnStats.failureKey(reason));
+        }
       }
     }
     outcome(false);
     throw new Error(signal && signal.aborted ? 'cancelled' : reason);
-  }
-
-  // ---- the service worker ----
-
-  _connectWorker() {
-    if (!navigator.serviceWorker) return;
-    // A page the worker controlled from the start loaded everything through it. Asked of the
-    // navigation, not of the controller now: on a slow link the worker may claim the page
-    // before this script has even arrived.
-    const navigation = performance.getEntriesByType('navigation')[0];
-    const startedUncontrolled = navigation ? navigation.workerStart === 0 : !navigator.serviceWorker.controller;
-    const attach = () => {
-      const worker = navigator.serviceWorker.controller;
-      if (!worker || this._workerAttached === worker) return;
-      this._workerAttached = worker;
-      const channel = new MessageChannel();
-      this.port = channel.port1;
-      this.port.onmessage = (e) => this._onWorkerMessage(e.data);
-      worker.postMessage({type: 'p2pcdn:page'}, [channel.port2]);
-      performance.mark('p2pcdn:worker-attached');
-      // What this page loaded before the worker controlled it can be shared too.
-      if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());
-    };
-    attach();
-    navigator.serviceWorker.addEventListener('controllerchange', attach);
-  }
-
-  _onWorkerMessage(m) {
-    if (m.type === 'fetch') {
-      if (!this._askedOnce) performance.mark('p2pcdn:first-worker-request');
-      this._askedOnce = true;
-      this._answerWorker(m);
-    } else if (m.type === 'cancel') {
-      // The worker gave up waiting for bytes: for this page's figures, the peer stalled.
-      const controller = this.workerRequests.get(m.id);
-      if (controller) controller.abort(m.reason === 'stalled' ? 'stalled' : undefined);
-    } else if (m.type === 'wanted' || m.type === 'manifest') {
-      const resolve = this.workerReplies.get(m.id);
-      this.workerReplies.delete(m.id);
-      if (resolve) resolve(m);
-    } else if (m.type === 'served') {
-      if (m.source !== 'peer') this.stats.count(m.source, m.bytes);
-      const entry = this.entries.get(m.url);
-      if (entry && m.cached && !this.cachedIds.has(entry.resourceId)) {
-        this.cachedIds.add(entry.resourceId);
-        this._announce([entry.resourceId]);
-        for (const link of this.links.values()) {
-          if (link.opened) this._sendHave(link, 'add', [entry.resourceId]);
-        }
-      }
-    }
-  }
-
-  // Asks the worker a question over the port; resolves its answer, or null after ms.
-  askWorker(message, ms = 5000) {
-    if (!this.port) return Promise.resolve(null);
-    const id = `q${++this.nextQuestion}`;
-    return new Promise((resolve) => {
-      this.workerReplies.set(id, resolve);
-      this.port.postMessage({...message, id});
-      setTimeout(() => {
-        if (this.workerReplies.delete(id)) resolve(null);
-      }, ms);
-    });
-  }
-
-  // Resolves once no request of the worker is open.
-  whenWorkerIdle() {
-    if (this.workerRequests.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.workerIdleWaiters.push(resolve));
-  }
-
-  async _answerWorker({id, url}) {
-    const port = this.port;
-    const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
-    try {
-      await this.ready;
-    } catch (err) {
-      return reply({type: 'result', ok: false, reason: 'disabled'});
-    }
-    const entry = this.entries.get(url);
-    if (!entry) return reply({type: 'result', ok: false, reason: 'notInManifest'});
-    const controller = new AbortController();
-    this.workerRequests.set(id, controller);
-    let lastProgress = 0;
-    const onProgress = (received) => {
-      const now = performance.now();
-      if (now - lastProgress > 200) {
-        lastProgress = now;
-        reply({type: 'progress', received});
-      }
-    };
-    try {
-      const {body, headers} = await this.fetchFromPeers(entry, {onProgress, signal: controller.signal});
-      this.stats.count('peer', body.byteLength);
-      reply({type: 'result', ok: true, body, headers}, [body]);
-    } catch (err) {
-      reply({type: 'result', ok: false, reason: err.message});
-    } finally {
-      this.workerRequests.delete(id);
-      if (this.workerRequests.size === 0) this.workerIdleWaiters.splice(0).forEach((resolve) => resolve());
-    }
   }
 }

@@ -43,18 +43,18 @@ class NextPagePrefetch {
 
   async _run(budget) {
     const signal = this.stop.signal;
-    const answer = await this.page.askWorker({type: 'wanted', urls: this.candidates()});
+    const answer = await this.page.bridge.ask({type: 'wanted', urls: this.candidates()});
     let spent = 0;
     for (const url of (answer && answer.urls) || []) {
       const entry = this.page.entries.get(url);
       if (!entry || !entry.size || spent + entry.size > budget) continue;
-      await this.page.whenWorkerIdle();  // what the page asks for now comes first
+      await this.page.bridge.whenIdle();  // what the page asks for now comes first
       if (signal.aborted) return;
       try {
         const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true});
         spent += body.byteLength;
         this.page.stats.prefetched(body.byteLength);
-        this.page.port.postMessage({type: 'store', url, body, headers}, [body]);
+        this.page.bridge.post({type: 'store', url, body, headers}, [body]);
       } catch (_) {
         // No peer has it (or it failed): the next page asks for it the usual way.
       }

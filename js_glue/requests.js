@@ -1,18 +1,68 @@
-// Requests this page makes to peers: one per REQUEST frame, reassembled and verified by the
-// core's ChunkAssembler. A request fails at once when its peer closes, answers NOT_FOUND or
-// sends bytes that fail the hash; it is expired when it stops making progress.
+// Requests this page makes to peers. A request belongs to the link it was sent on: the core's
+// ChunkAssembler takes DATA for it from that peer only (any other peer's bytes are refused
+// and that peer is banned as an injector), so a failure always blames exactly the sender.
+// A request fails at once when its peer closes, answers NOT_FOUND or BUSY, or sends bytes
+// that fail the hash; the core expires it when its peer sends no first byte in time or
+// delivers below the minimum rate (a drip). What each failure says about the peer goes to
+// the visit's reputation.
+const P2PCDN_MAX_IN_FLIGHT_PER_PEER = 6;  // below a seeder's cap (8): BUSY means a flood
+
+// Failure reason -> what it says about the peer (PeerReputation offense), if anything.
+const P2PCDN_OFFENSE_OF = {
+  'integrity': 'lied', 'no-first-byte': 'stalled', 'too-slow': 'dripped', 'closed': 'truncated',
+};
+
 class PeerRequests {
   constructor(page) {
     this.page = page;
-    this.nextId = 0;
+    // Random start: ids say nothing about how much this page has asked, and a stranger
+    // cannot guess which are open (the owner check does not rely on it).
+    this.nextId = (Math.random() * 2 ** 32) >>> 0;
     this.open = new Map();  // requestId -> request
+    this.slotWaiters = new Map();  // link -> [resolve]
+  }
+
+  openOn(link) {
+    let n = 0;
+    for (const r of this.open.values()) if (r.link === link) n++;
+    return n;
+  }
+
+  // Resolves when `link` has a free request slot (true), or false after ms or if it closes.
+  whenSlotFree(link, ms) {
+    if (this.openOn(link) < P2PCDN_MAX_IN_FLIGHT_PER_PEER) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiters = this.slotWaiters.get(link) || [];
+      const done = (ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => {
+        const list = this.slotWaiters.get(link) || [];
+        list.splice(list.indexOf(done), 1);
+        resolve(false);
+      }, ms);
+      waiters.push(done);
+      this.slotWaiters.set(link, waiters);
+    });
+  }
+
+  _slotFreed(link) {
+    const waiters = this.slotWaiters.get(link);
+    if (!waiters || !waiters.length) return;
+    if (link.closed) {
+      this.slotWaiters.delete(link);
+      waiters.forEach((w) => w(false));
+    } else if (this.openOn(link) < P2PCDN_MAX_IN_FLIGHT_PER_PEER) {
+      waiters.shift()(true);
+    }
   }
 
   // background: a prefetch, which the page's first-peer-byte figure leaves out.
   start(link, entry, onProgress, signal, background = false) {
     const {core, assembler, selector} = this.page;
-    const id = (this.nextId = (this.nextId + 1) >>> 0) || (this.nextId = 1);
-    const error = assembler.begin(id, 0, entry.size, entry.integrity, performance.now());
+    const id = this._newId();
+    const error = assembler.begin(id, link.handle, 0, entry.size, entry.integrity, performance.now());
     if (error) return Promise.reject(new Error(error.error));
     const frame = core.encodeFrame({
       type: 'request', requestId: id, resource: entry.resourceId, contentHash: entry.hashHex,
@@ -28,12 +78,27 @@ class PeerRequests {
     });
   }
 
-  // The outcome of one DATA frame, as ChunkAssembler.receive reported it.
+  _newId() {
+    do {
+      this.nextId = (this.nextId + 1) >>> 0;
+    } while (this.nextId === 0 || this.open.has(this.nextId));
+    return this.nextId;
+  }
+
+  // The outcome of one DATA frame from `link`, as ChunkAssembler.receive reported it.
   onData(link, result) {
+    if (result.error === 'foreign-request') {
+      // Bytes for a transfer another peer is serving: nothing was written; the writer goes.
+      this.page.punish(link, 'injected', `DATA for request ${result.requestId}, sent to another peer`);
+      return;
+    }
     const request = this.open.get(result.requestId);
     if (!request || request.link !== link) return;  // late data for a cancelled request
     if (result.error) {
-      this.fail(request.id, result.error === 'hash-mismatch' ? 'integrity' : 'stalled');
+      // hash-mismatch closed the request in the core; overflow, overlap and fragmenting are
+      // a peer breaking the protocol.
+      if (result.error === 'hash-mismatch') this.fail(request.id, 'integrity');
+      else this.page.punish(link, 'malformed', `DATA ${result.error}`);
       return;
     }
     request.received += result.bytes;
@@ -41,9 +106,15 @@ class PeerRequests {
     if (result.outcome === 'complete') this._complete(request);
   }
 
-  onHead(frame) {
+  onHead(link, frame) {
     const request = this.open.get(frame.requestId);
-    if (request) request.headers = frame.headers;
+    if (request && request.link === link) request.headers = frame.headers;
+  }
+
+  // NOT_FOUND, BUSY or an ERROR from the peer a request was sent to; others are ignored.
+  onRefusal(link, requestId, reason) {
+    const request = this.open.get(requestId);
+    if (request && request.link === link) this.fail(requestId, reason);
   }
 
   _complete(request) {
@@ -57,37 +128,46 @@ class PeerRequests {
     selector.onSuccess(handle);
     const ms = Math.max(1, performance.now() - request.started);
     selector.onTransfer(handle, body.byteLength, ms);
+    request.link.delivered = true;
+    this.page.reputation.delivered(request.link.peerId, body.byteLength);
     this.page.stats.lastPeerTransfer = {bytes: body.byteLength, ms};
+    this._slotFreed(request.link);
     request.resolve({body, headers: request.headers});
   }
 
-  // Ends a request with a reason; CANCEL tells the peer to stop sending.
+  // Ends a request with a reason; CANCEL tells the peer to stop sending. What the failure
+  // says about the peer is recorded, and a peer banned by it loses every other request too.
   fail(id, reason) {
     const request = this.open.get(id);
     if (!request) return;
     const {core, assembler, selector} = this.page;
     this.open.delete(id);
     assembler.release(id);
-    selector.onRequestEnd(request.link.handle);
-    if (reason === 'integrity') {
-      selector.ban(request.link.handle);
-      this.page.banned.add(request.link.peerId);
-    } else if (reason !== 'cancelled') {
-      selector.onFailure(request.link.handle);
-    }
-    if (reason !== 'closed') request.link.send(core.encodeFrame({type: 'cancel', requestId: id}));
+    const link = request.link;
+    selector.onRequestEnd(link.handle);
+    if (reason !== 'cancelled' && reason !== 'stalled' && reason !== 'banned') selector.onFailure(link.handle);
+    if (reason !== 'closed' && reason !== 'banned') link.send(core.encodeFrame({type: 'cancel', requestId: id}));
     request.reject(new Error(reason));
+    this._slotFreed(link);
+    const offense = P2PCDN_OFFENSE_OF[reason];
+    // A peer that leaves with a transfer half done may just have navigated: a strike.
+    const truncated = reason === 'closed' && request.received > 0;
+    if (offense && (reason !== 'closed' || truncated)) {
+      this.page.punish(link, offense, `${reason} after ${request.received} of ${request.entry.size} bytes of ${request.entry.url}`);
+    }
   }
 
   failLink(link, reason) {
     for (const request of [...this.open.values()]) {
       if (request.link === link) this.fail(request.id, reason);
     }
+    this._slotFreed(link);
   }
 
+  // The core's deadlines: no first byte in time, or below the minimum rate.
   expire(now) {
-    for (const id of this.page.assembler.expire(now)) {
-      this.fail(id, 'stalled');  // the assembler has already freed its buffer
+    for (const e of this.page.assembler.expire(now)) {
+      this.fail(e.requestId, e.reason);  // the assembler has already freed its buffer
     }
   }
 }

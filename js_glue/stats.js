@@ -20,9 +20,16 @@ class P2pcdnStats extends EventTarget {
     this.requestsFromCache = 0;
     this.peersConnected = 0;
     // Why a request did not come from a peer, or why a peer failed.
+    // stalled: no first byte in time (or the worker gave up); tooSlow: below the minimum
+    // rate (a drip); banned: the peer was banned mid-transfer; delayBudget: this page had lost
+    // its budget of time to failing peers, so only proven peers were asked.
     this.failures = {
-      integrity: 0, stalled: 0, closed: 0, notFound: 0, noPeers: 0, connectFailed: 0, busy: 0,
+      integrity: 0, stalled: 0, tooSlow: 0, closed: 0, notFound: 0, noPeers: 0, connectFailed: 0,
+      busy: 0, banned: 0, delayBudget: 0,
     };
+    // What hostile or broken peers did and what was done: {peer, offense, detail, action, at}.
+    this.hostile = [];
+    this.offersRefused = 0;  // incoming offers refused by link admission
     // Why this visitor has no peers, in words (e.g. "signaling unreachable").
     this.noPeerReason = 'starting';
     this.history = [];  // {t, peers, origin, cache} samples for the chart
@@ -63,7 +70,13 @@ class P2pcdnStats extends EventTarget {
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
       requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
+      hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused,
     };
+  }
+
+  // The failures key of a request's failure reason.
+  static failureKey(reason) {
+    return {'no-first-byte': 'stalled', 'too-slow': 'tooSlow'}[reason] || reason;
   }
 
   changed() {

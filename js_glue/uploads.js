@@ -1,6 +1,15 @@
-// Serving other peers from this page's Cache Storage. Each link interleaves its uploads one
-// DATA frame at a time (a small response never waits behind a large one), paced by the
-// channel's buffered amount.
+// Serving other peers from this page's Cache Storage. Work per peer is bounded: at most
+// P2PCDN_UPLOAD.maxConcurrent requests per peer (BUSY beyond, and a peer that keeps asking
+// past that is a flooder), bodies are read in slices as they are sent (a Blob from Cache
+// Storage, never a whole body in memory per request), and uploads are paced per peer and
+// page-wide. Each link interleaves its uploads one DATA frame at a time, so a small response
+// never waits behind a large one.
+const P2PCDN_UPLOAD = {
+  maxConcurrent: 8,        // open uploads per peer; more get ERROR busy
+  floodBusy: 64,           // busy answers to one peer within floodWindowMs: it is flooding
+  floodWindowMs: 10000,
+};
+
 class PeerUploads {
   constructor(page) {
     this.page = page;
@@ -9,49 +18,78 @@ class PeerUploads {
   async serve(link, frame) {
     const {core, config} = this.page;
     const reply = (f) => link.send(core.encodeFrame(f));
-    if (!config.upload) {
-      reply({type: 'error', requestId: frame.requestId, code: 2, message: 'uploads are off'});
-      return;
-    }
+    link.served = true;
+    link.uploads = link.uploads || [];
+    if (!config.upload) return reply({type: 'error', requestId: frame.requestId, code: 2, message: 'uploads are off'});
+    if (link.uploads.length + (link.opening || 0) >= P2PCDN_UPLOAD.maxConcurrent) return this._busy(link, frame.requestId, reply);
     const entry = this.page.byResource.get(frame.resource);
-    const cached = entry && entry.hashHex === frame.contentHash ? await this.page.cachedResponse(entry) : null;
-    if (!cached) {
-      reply({type: 'not-found', requestId: frame.requestId});
-      return;
+    link.opening = (link.opening || 0) + 1;  // counted while Cache Storage answers
+    let cached = null;
+    try {
+      cached = entry && entry.hashHex === frame.contentHash ? await this.page.cachedResponse(entry) : null;
+    } finally {
+      link.opening--;
     }
-    const body = new Uint8Array(await cached.arrayBuffer());
+    if (!cached || link.closed) return cached ? null : reply({type: 'not-found', requestId: frame.requestId});
+    // The body is read as a stream, a chunk at a time as frames are due: never a whole body
+    // in memory per request.
+    const size = entry.size;
     const offset = frame.offset;
-    const end = frame.length === null ? body.length : offset + frame.length;
-    if (offset >= body.length || end > body.length) {
-      reply({type: 'error', requestId: frame.requestId, code: 4, message: 'range not satisfiable'});
-      return;
+    const end = frame.length === null ? size : offset + frame.length;
+    if (offset >= size || end > size || !cached.body) {
+      return reply({type: 'error', requestId: frame.requestId, code: 4, message: 'range not satisfiable'});
     }
     const headers = ['content-type', 'last-modified']
                         .filter((h) => cached.headers.has(h))
                         .map((h) => `${h}: ${cached.headers.get(h)}\n`)
                         .join('');
-    reply({type: 'response-head', requestId: frame.requestId, totalSize: body.length, headers});
-    link.uploads = link.uploads || [];
-    link.uploads.push({requestId: frame.requestId, url: entry.url, body, next: offset, end});
+    reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers});
+    link.uploads.push({requestId: frame.requestId, url: entry.url, body: new BodySlices(cached.body, offset), next: offset, end});
     this._pump(link);
   }
 
-  // Test-only: a lying peer, to show the hash catching it. `true` or a URL substring.
+  _busy(link, requestId, reply) {
+    const now = performance.now();
+    if (!link.busySince || now - link.busySince > P2PCDN_UPLOAD.floodWindowMs) {
+      link.busySince = now;
+      link.busyCount = 0;
+    }
+    if (++link.busyCount > P2PCDN_UPLOAD.floodBusy) {
+      this.page.punish(link, 'flooded', `${link.busyCount} requests past the cap of ${P2PCDN_UPLOAD.maxConcurrent}`);
+      return;
+    }
+    reply({type: 'error', requestId, code: 2, message: 'busy'});
+  }
+
+  // The test switch (config.test) makes this page a hostile peer for end-to-end tests.
+  _hostile() {
+    return this.page.config.test || {};
+  }
+
   _corrupts(upload) {
-    const c = this.page.config.test && this.page.config.test.corruptUploads;
+    const c = this._hostile().corruptUploads;
     return c === true || (typeof c === 'string' && upload.url.includes(c));
   }
 
-  // Upload control: at most `rate` bytes a second from this page, all peers together.
-  _pace(bytes, rate) {
+  // Upload control: at most `rate` bytes a second; `state` holds the schedule (page or link).
+  _pace(state, bytes, rate) {
     const now = performance.now();
-    this.nextSendAt = Math.max(this.nextSendAt || now, now) + (bytes / rate) * 1000;
-    const wait = this.nextSendAt - now - 50;  // let 50 ms of credit go out as a burst
+    state.nextSendAt = Math.max(state.nextSendAt || now, now) + (bytes / rate) * 1000;
+    const wait = state.nextSendAt - now - 50;  // let 50 ms of credit go out as a burst
     return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
   }
 
   cancel(link, requestId) {
+    for (const u of link.uploads || []) if (u.requestId === requestId) u.body.close();
     if (link.uploads) link.uploads = link.uploads.filter((u) => u.requestId !== requestId);
+    if (link.reading && link.reading.requestId === requestId) link.reading.cancelled = true;
+  }
+
+  // The link closed: release every body stream it was reading.
+  closeLink(link) {
+    for (const u of link.uploads || []) u.body.close();
+    if (link.reading) link.reading.body.close();
+    link.uploads = [];
   }
 
   async _pump(link) {
@@ -60,24 +98,88 @@ class PeerUploads {
     const {core, stats, config} = this.page;
     const capacity = core.payloadCapacity(link.maxMessageSize);
     const headerSize = core.dataHeaderSize;
-    while (link.uploads.length && !link.closed) {
-      if (!link.canSend()) {
-        await link.drained();
+    const hostile = this._hostile();
+    try {
+      while (link.uploads.length && !link.closed) {
+        if (!link.canSend()) {
+          await link.drained();
+          continue;
+        }
+        const upload = link.uploads.shift();
+        if (hostile.stall) continue;  // says RESPONSE_HEAD, then nothing
+        let n = Math.min(capacity, upload.end - upload.next);
+        if (hostile.drip) n = Math.min(n, 16);
+        if (hostile.truncate && upload.next + n >= upload.end) {
+          if (hostile.truncate === 'close') link.close('test: truncating');
+          continue;  // never sends the last frame
+        }
+        link.reading = upload;
+        const payload = await upload.body.take(n);
+        link.reading = null;
+        if (link.closed) break;
+        if (upload.cancelled || !payload) continue;  // cancelled while the slice was read
+        const frame = new Uint8Array(headerSize + n);
+        frame.set(core.dataHeader(upload.requestId, upload.next, n));
+        frame.set(payload, headerSize);
+        upload.next += n;
+        if (upload.next === upload.end && this._corrupts(upload)) frame[frame.length - 1] ^= 0xff;
+        if (!link.send(frame)) break;
+        stats.bytesToPeers += n;
+        if (config.maxUploadBytesPerSecond) await this._pace(this, n, config.maxUploadBytesPerSecond);
+        if (config.maxUploadBytesPerSecondPerPeer) await this._pace(link, n, config.maxUploadBytesPerSecondPerPeer);
+        if (hostile.drip) await new Promise((resolve) => setTimeout(resolve, hostile.drip));
+        if (upload.next < upload.end) link.uploads.push(upload);
+        else upload.body.close();
+      }
+    } catch (err) {
+      // The cached copy went away (evicted, a new deploy): whatever is left fails at the peer.
+      console.debug(`p2pcdn: upload stopped: ${err.message}`);
+    } finally {
+      link.pumping = false;
+      stats.changed();
+    }
+  }
+}
+
+// A response body read as a stream, handed out in slices of the size each frame needs; holds
+// at most one stream chunk beyond what was asked. Starts at `offset` (bytes before it are
+// read and dropped: a Cache Storage body cannot seek).
+class BodySlices {
+  constructor(stream, offset) {
+    this.reader = stream.getReader();
+    this.skip = offset;
+    this.buffered = null;  // Uint8Array: the rest of the last chunk read
+  }
+
+  // The next n bytes (fewer only at the end), or null once closed.
+  async take(n) {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      if (!this.buffered || !this.buffered.length) {
+        const {value, done} = await this.reader.read();
+        if (done || !value) break;
+        this.buffered = value;
+        if (this.skip) {
+          const dropped = Math.min(this.skip, value.length);
+          this.skip -= dropped;
+          this.buffered = value.subarray(dropped);
+        }
         continue;
       }
-      const upload = link.uploads.shift();
-      const n = Math.min(capacity, upload.end - upload.next);
-      const frame = new Uint8Array(headerSize + n);
-      frame.set(core.dataHeader(upload.requestId, upload.next, n));
-      frame.set(upload.body.subarray(upload.next, upload.next + n), headerSize);
-      upload.next += n;
-      if (upload.next === upload.end && this._corrupts(upload)) frame[frame.length - 1] ^= 0xff;
-      if (!link.send(frame)) break;
-      stats.bytesToPeers += n;
-      if (config.maxUploadBytesPerSecond) await this._pace(n, config.maxUploadBytesPerSecond);
-      if (upload.next < upload.end) link.uploads.push(upload);
+      const m = Math.min(n - filled, this.buffered.length);
+      out.set(this.buffered.subarray(0, m), filled);
+      this.buffered = this.buffered.subarray(m);
+      filled += m;
     }
-    link.pumping = false;
-    stats.changed();
+    if (this.closed) return null;
+    if (filled < n) throw new Error('cached body shorter than the manifest says');
+    return out;
+  }
+
+  close() {
+    this.closed = true;
+    this.buffered = null;
+    this.reader.cancel().catch(() => {});
   }
 }

@@ -32,7 +32,9 @@ struct ReputationLimits {
   size_t max_peers = 512;               // the oldest record goes first beyond this
   uint64_t memory_ms = 60 * 60 * 1000;  // a visit: records older than this are forgotten
   uint32_t strikes_to_ban = 2;          // stalls, drips and truncations together
-  uint32_t connect_failures_to_skip = 2;
+  // An honest peer answers every offer; one that did not, or whose network cannot reach
+  // ours, will not do better on the next page.
+  uint32_t connect_failures_to_skip = 1;
 };
 
 struct PeerRecord {

@@ -1,0 +1,100 @@
+// Finding a connected peer that holds a resource: a link whose HAVE lists it, else a LOOKUP
+// and new links to the holders it names, waited for up to the hold window. Holders are
+// ranked by the visit's reputation (peers that delivered first, banned and unreachable ones
+// never), so fake holders that announced first win nothing: a failed connect is remembered.
+// A page also has a budget for time lost to peers that failed it (hostileDelayBudgetMs):
+// once spent, a request goes only to peers that already delivered in this visit, or to the
+// origin, so hostile peers cannot add delay request after request along a
+// CSS -> font -> background chain.
+class HolderSearch {
+  constructor(page) {
+    this.page = page;
+    this.waiters = new Set();
+    this.lostMs = 0;  // time this page's requests spent on peer attempts that failed
+  }
+
+  budgetSpent() {
+    return this.lostMs >= this.page.config.hostileDelayBudgetMs;
+  }
+
+  // Open links that say they hold the resource, usable and not yet tried for this request.
+  usable(resourceId, tried) {
+    const {links, reputation} = this.page;
+    const trustedOnly = this.budgetSpent();
+    return [...links.values()].filter((l) => l.opened && l.remoteHello && l.have.has(resourceId) &&
+                                             !tried.has(l.peerId) && reputation.usable(l.peerId) &&
+                                             (!trustedOnly || l.delivered));
+  }
+
+  wake() {
+    for (const w of [...this.waiters]) {
+      if (this.usable(w.resourceId, w.tried).length || w.pending() === 0) w.done();
+    }
+  }
+
+  // A connected peer that has the resource: an existing link, or new ones found by lookup.
+  async find(entry, tried, background) {
+    const page = this.page;
+    const pick = () => {
+      const holders = this.usable(entry.resourceId, tried);
+      if (!holders.length) return null;
+      const [handle] = page.selector.pick(holders.map((l) => l.handle), entry.size, 1);
+      return holders.find((l) => l.handle === handle) || null;
+    };
+    const now = pick();
+    if (now) return now;
+    if (this.budgetSpent() && !background) {
+      page.stats.fail('delayBudget');
+      return null;
+    }
+    const heldFrom = performance.now();
+    const holder = await this._waitForHolder(entry, tried, pick, background);
+    if (holder !== undefined && !background) {
+      tried.held = true;  // this request waited for a peer to come up
+      page.stats.held.totalMs += performance.now() - heldFrom;
+    }
+    return holder || null;
+  }
+
+  // Lookup, then connections to new holders; resolves a link, null, or undefined when
+  // nobody holds the resource (nothing was held).
+  async _waitForHolder(entry, tried, pick, background) {
+    const page = this.page;
+    const fail = (reason) => background || page.stats.fail(reason);
+    const deadline = performance.now() + page.config.connectTimeoutMs;
+    const found = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4);
+    // Best first; a holder that fails to come up is replaced by the next, so fake holders
+    // cannot fill every place (and each costs one failed connect for the whole visit).
+    const queue = page.reputation.rank(found.filter((p) => !tried.has(p) && p !== page.peerId));
+    const connecting = [];
+    const topUp = () => {
+      while (queue.length && connecting.filter((l) => !l.closed).length < page.config.lookupPeers) {
+        const peerId = queue.shift();
+        const link = page.links.get(peerId) || page.dial(peerId);
+        if (link) connecting.push(link);
+      }
+    };
+    topUp();
+    await new Promise((resolve) => {
+      const waiter = {
+        resourceId: entry.resourceId, tried,
+        // Links still coming up, or up but not yet saying what they have.
+        pending: () => {
+          topUp();
+          return connecting.filter((l) => !l.closed && !l.haveSeen).length;
+        },
+        done: () => {
+          this.waiters.delete(waiter);
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+      };
+      waiter.timer = setTimeout(waiter.done, Math.max(0, deadline - performance.now()));
+      this.waiters.add(waiter);
+      this.wake();
+    });
+    const holder = pick();
+    if (!holder) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
+    return holder;
+  }
+}

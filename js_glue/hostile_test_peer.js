@@ -1,0 +1,67 @@
+// Test-only: makes this page a hostile peer, so end-to-end tests attack real browsers with
+// the real protocol. Turned on by config.test, which a site never sets; the lying, stalling,
+// dripping and truncating uploads are in uploads.js. Each behaviour is bounded in count and
+// time and stops by itself.
+//   inject: DATA for request ids 1..injectIds (and the victim's test.requestIdsFrom) on every link
+//   malformed: garbage frames on every link
+//   haveFlood: HAVE frames with this many made-up ids
+//   requestFlood: this many REQUESTs for what the peer holds
+class HostileTestPeer {
+  constructor(page) {
+    this.page = page;
+    this.test = page.config.test;
+    if (this.test.requestIdsFrom !== undefined) page.requests.nextId = this.test.requestIdsFrom - 1;
+  }
+
+  onLinkOpen(link) {
+    const t = this.test;
+    if (t.malformed) this._repeat(link, 20, 100, () => this._garbage(link));
+    if (t.haveFlood) this._haveFlood(link, t.haveFlood);
+    if (t.inject) this._repeat(link, 400, 25, () => this._inject(link, t.injectIds || 64));
+    if (t.requestFlood) setTimeout(() => this._requestFlood(link, t.requestFlood), 300);
+  }
+
+  _repeat(link, times, everyMs, fn) {
+    let n = 0;
+    const timer = setInterval(() => {
+      if (link.closed || n++ >= times) return clearInterval(timer);
+      fn();
+    }, everyMs);
+  }
+
+  _garbage(link) {
+    const bytes = crypto.getRandomValues(new Uint8Array(64));
+    bytes[0] = 1;  // a valid version, so the decoder reads further before refusing
+    link.send(bytes);
+  }
+
+  _haveFlood(link, count) {
+    const core = this.page.core;
+    for (let sent = 0; sent < count && !link.closed; sent += 500) {
+      const ids = [];
+      for (let i = 0; i < Math.min(500, count - sent); i++) {
+        ids.push([...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join(''));
+      }
+      link.send(core.encodeFrame({type: 'have', op: 'add', ids}));
+    }
+  }
+
+  _inject(link, upto) {
+    const core = this.page.core;
+    const payload = new Uint8Array(1024).fill(0xee);
+    for (let id = 1; id <= upto; id++) {
+      link.send(core.encodeFrame({type: 'data', requestId: id, offset: 0, payload}));
+    }
+  }
+
+  _requestFlood(link, count) {
+    const page = this.page;
+    const held = [...link.have].map((id) => page.byResource.get(id)).filter(Boolean);
+    if (!held.length) return;
+    for (let i = 0; i < count && !link.closed; i++) {
+      const entry = held[i % held.length];
+      link.send(page.core.encodeFrame({type: 'request', requestId: 0x40000000 + i, resource: entry.resourceId,
+                                       contentHash: entry.hashHex, offset: 0, length: null}));
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Who may open a link to this page. A stranger's offer costs an RTCPeerConnection, ICE and
+// DTLS work, and a place among maxPeers: offers are admitted at a bounded rate, page-wide and
+// per peer, and an incoming offer never evicts a link that is working. Links this page dials
+// itself (it needs a holder) may evict the idlest link.
+class TokenBucket {
+  constructor(perSecond, burst) {
+    this.perSecond = perSecond;
+    this.burst = burst;
+    this.tokens = burst;
+    this.at = performance.now();
+  }
+
+  take() {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+const P2PCDN_ADMISSION = {
+  offersPerSecond: 0.5,   // new incoming links, page-wide: a visitor gains a few peers a minute
+  offerBurst: 8,
+  offersPerPeer: 3,       // offers one peer id may send in offerPeerWindowMs
+  offerPeerWindowMs: 60000,
+  unusedInboundMs: 15000, // an incoming link that has asked for nothing this long is closed
+  floodStrikes: 20,       // refused offers from one peer before it counts as flooding
+};
+
+class LinkAdmission {
+  constructor(page) {
+    this.page = page;
+    this.bucket = new TokenBucket(P2PCDN_ADMISSION.offersPerSecond, P2PCDN_ADMISSION.offerBurst);
+    this.offersByPeer = new Map();  // peerId -> [times]; bounded by pruning below
+    this.refused = 0;
+  }
+
+  // May an offer from this peer, with no link yet, create one? Logs nothing per offer: a
+  // flood must not flood the console either.
+  admitOffer(peerId) {
+    const page = this.page;
+    if (page.reputation && !page.reputation.usable(peerId)) return this._refuse(peerId, 'banned');
+    if (!this._peerWithinRate(peerId)) return this._refuse(peerId, 'offers too often');
+    if (!this.bucket.take()) return this._refuse(peerId, 'offer rate');
+    if (page.links.size >= page.config.maxPeers && !this.evictIdle({inbound: true})) {
+      return this._refuse(peerId, 'no free place');
+    }
+    return true;
+  }
+
+  _peerWithinRate(peerId) {
+    const now = performance.now();
+    if (this.offersByPeer.size > 256) {
+      for (const [id, times] of this.offersByPeer) {
+        if (now - times[times.length - 1] > P2PCDN_ADMISSION.offerPeerWindowMs) this.offersByPeer.delete(id);
+      }
+    }
+    const times = (this.offersByPeer.get(peerId) || []).filter((t) => now - t < P2PCDN_ADMISSION.offerPeerWindowMs);
+    times.push(now);
+    this.offersByPeer.set(peerId, times.slice(-P2PCDN_ADMISSION.floodStrikes));
+    if (times.length >= P2PCDN_ADMISSION.floodStrikes && this.page.reputation) {
+      this.page.reputation.offense(peerId, 'flooded', `${times.length} offers in a minute`);
+    }
+    return times.length <= P2PCDN_ADMISSION.offersPerPeer;
+  }
+
+  _refuse(peerId, why) {
+    this.refused++;
+    this.page.stats.offersRefused = this.refused;
+    this.page.stats.changed();
+    return false;
+  }
+
+  // Whether a link does work now or did lately: such a link is never evicted for a stranger.
+  working(link) {
+    const page = this.page;
+    const busy = (link.uploads && link.uploads.length) || page.requests.openOn(link) > 0;
+    return busy || (link.delivered && performance.now() - link.lastUsed < 30000);
+  }
+
+  // Closes the idlest link that is not working to make room; false if there is none. An
+  // incoming offer may evict only links that never carried a transfer.
+  evictIdle({inbound}) {
+    let idlest = null;
+    for (const l of this.page.links.values()) {
+      if (this.working(l) || (inbound && (l.delivered || l.served))) continue;
+      if (!idlest || l.lastUsed < idlest.lastUsed) idlest = l;
+    }
+    if (!idlest) return false;
+    idlest.close('making room');
+    return true;
+  }
+
+  // Called on every tick: an incoming link that never asked for anything is a place wasted.
+  sweep(now) {
+    for (const link of [...this.page.links.values()]) {
+      if (!link.initiator && link.opened && !link.served && !link.delivered &&
+          now - link.openedAt > P2PCDN_ADMISSION.unusedInboundMs && !this.working(link)) {
+        link.close('unused');
+      }
+    }
+  }
+}

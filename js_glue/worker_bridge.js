@@ -1,0 +1,133 @@
+// The page's end of the service worker bridge: a MessageChannel port handed to the worker
+// once (bytes travel over it transferred, ~100x faster than the worker's own postMessage),
+// the worker's fetch requests answered from peers, its notes on what it served, and
+// questions this page asks it (the manifest, which prefetch candidates it lacks).
+// Protocol: docs/protocol.md, "Page <-> worker".
+
+// Tells the worker what this page loaded before the worker controlled it (from `since` on,
+// requests go through the worker). A request begun before that but still loading is listed
+// only when it ends, so later entries are sent as they arrive, for a bounded time.
+function adoptLoadedBefore(worker, since) {
+  const send = (entries) => {
+    const urls = entries.filter((e) => e.startTime < since).map((e) => e.name.split('#')[0]);
+    if (urls.length) worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(urls)]});
+  };
+  send(performance.getEntriesByType('resource'));
+  try {
+    const observer = new PerformanceObserver((list) => send(list.getEntries()));
+    observer.observe({type: 'resource'});
+    setTimeout(() => observer.disconnect(), 60000);
+  } catch (_) {
+    // No PerformanceObserver: what was still loading stays unshared on this first page.
+  }
+}
+
+class WorkerBridge {
+  constructor(page) {
+    this.page = page;
+    this.port = null;
+    this.requests = new Map();  // worker request id -> AbortController
+    this.idleWaiters = [];
+    this.replies = new Map();   // id -> resolve, for questions this page asks the worker
+    this.nextQuestion = 0;
+    this.askedOnce = false;
+  }
+
+  connect() {
+    if (!navigator.serviceWorker) return;
+    // A page the worker controlled from the start loaded everything through it. Asked of the
+    // navigation, not of the controller now: on a slow link the worker may claim the page
+    // before this script has even arrived.
+    const navigation = performance.getEntriesByType('navigation')[0];
+    const startedUncontrolled = navigation ? navigation.workerStart === 0 : !navigator.serviceWorker.controller;
+    const attach = () => {
+      const worker = navigator.serviceWorker.controller;
+      if (!worker || this.attached === worker) return;
+      this.attached = worker;
+      const channel = new MessageChannel();
+      this.port = channel.port1;
+      this.port.onmessage = (e) => this._onMessage(e.data || {});
+      worker.postMessage({type: 'p2pcdn:page'}, [channel.port2]);
+      performance.mark('p2pcdn:worker-attached');
+      // What this page loaded before the worker controlled it can be shared too.
+      if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());
+    };
+    attach();
+    navigator.serviceWorker.addEventListener('controllerchange', attach);
+  }
+
+  _onMessage(m) {
+    const page = this.page;
+    if (m.type === 'fetch') {
+      if (!this.askedOnce) performance.mark('p2pcdn:first-worker-request');
+      this.askedOnce = true;
+      this._answer(m);
+    } else if (m.type === 'cancel') {
+      // The worker gave up waiting for bytes: for this page's figures, the peer stalled.
+      const controller = this.requests.get(m.id);
+      if (controller) controller.abort(m.reason === 'stalled' ? 'stalled' : undefined);
+    } else if (m.type === 'wanted' || m.type === 'manifest') {
+      const resolve = this.replies.get(m.id);
+      this.replies.delete(m.id);
+      if (resolve) resolve(m);
+    } else if (m.type === 'served') {
+      page.onServed(m);
+    }
+  }
+
+  // Asks the worker a question over the port; resolves its answer, or null after ms.
+  ask(message, ms = 5000) {
+    if (!this.port) return Promise.resolve(null);
+    const id = `q${++this.nextQuestion}`;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.port.postMessage({...message, id});
+      setTimeout(() => {
+        if (this.replies.delete(id)) resolve(null);
+      }, ms);
+    });
+  }
+
+  post(message, transfer) {
+    if (this.port) this.port.postMessage(message, transfer || []);
+  }
+
+  // Resolves once no request of the worker is open.
+  whenIdle() {
+    if (this.requests.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async _answer({id, url}) {
+    const page = this.page;
+    const port = this.port;
+    const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
+    try {
+      await page.ready;
+    } catch (err) {
+      return reply({type: 'result', ok: false, reason: 'disabled'});
+    }
+    const entry = page.entries.get(url);
+    if (!entry) return reply({type: 'result', ok: false, reason: 'notInManifest'});
+    const controller = new AbortController();
+    this.requests.set(id, controller);
+    let lastProgress = 0;
+    const onProgress = (received) => {
+      const now = performance.now();
+      if (now - lastProgress > 200) {
+        lastProgress = now;
+        reply({type: 'progress', received});
+      }
+    };
+    try {
+      const {body, headers} = await page.fetchFromPeers(entry, {onProgress, signal: controller.signal});
+      page.stats.count('peer', body.byteLength);
+      reply({type: 'result', ok: true, body, headers}, [body]);
+    } catch (err) {
+      reply({type: 'result', ok: false, reason: err.message});
+    } finally {
+      this.requests.delete(id);
+      if (this.requests.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    }
+  }
+}
