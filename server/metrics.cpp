@@ -28,6 +28,8 @@ const char* rejection_name(Rejection r) {
       return "slow_reader";
     case Rejection::kHeartbeatTimeout:
       return "heartbeat_timeout";
+    case Rejection::kTargetBusy:
+      return "target_busy";
     case Rejection::kCount:
       break;
   }

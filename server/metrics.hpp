@@ -21,6 +21,7 @@ enum class Rejection {
   kUnknownPeer,
   kSlowReader,
   kHeartbeatTimeout,
+  kTargetBusy,  // a relay refused because its target already gets all it may
   kCount
 };
 

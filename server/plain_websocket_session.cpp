@@ -29,6 +29,7 @@ class PlainWebSocketSession final : public PeerLink,
 
   void start(std::string origin, std::vector<uint8_t> early_bytes);
   void send(std::shared_ptr<const std::vector<uint8_t>> message) override;
+  uint64_t queued_bytes() const override { return queue_ ? queue_->queued_bytes() : 0; }
   void close(uint16_t code, const std::string& reason) override;
   void drop() override;
 
@@ -165,8 +166,7 @@ void PlainWebSocketSession::drop() {
 
 // A peer that does not read is closed rather than allowed to grow the server's memory.
 bool PlainWebSocketSession::has_room(uint64_t bytes) {
-  const uint64_t queued = queue_ ? queue_->queued_bytes() : 0;
-  if (queued + bytes <= ctx_.config.max_send_queue_bytes) return true;
+  if (queued_bytes() + bytes <= ctx_.config.max_send_queue_bytes) return true;
   ctx_.metrics.reject(Rejection::kSlowReader);
   ctx_.log.log(LogLevel::kWarn, "slow_reader", {{"peer", peer_hex(id_)}, {"ip", ticket_.ip()}});
   close(close_code::kPolicy, "send queue full: read faster");

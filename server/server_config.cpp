@@ -16,6 +16,10 @@ const char* check(const ServerConfig& c) {
     return "connection limits must be at least 1";
   if (!(c.messages_per_second > 0)) return "--messages-per-second must be positive";
   if (c.max_message_size < 1024) return "--max-message-size must be at least 1024";
+  // Relays may fill half the queue: a message of the largest size must fit in that half.
+  if (c.max_send_queue_bytes < 2 * uint64_t{c.max_message_size})
+    return "--max-send-queue must be at least twice --max-message-size";
+  if (!(c.max_relay_in_per_second > 0)) return "--max-relay-in-per-second must be positive";
   if (c.heartbeat_interval_ms == 0 || c.peer_timeout_ms <= c.heartbeat_interval_ms) {
     return "--peer-timeout-ms must be longer than --heartbeat-interval-ms";
   }
@@ -63,7 +67,8 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("max-message-size", po::value(&c.max_message_size)->default_value(c.max_message_size), "largest signaling message in bytes")
     ("max-announced", po::value(&c.max_announced_per_peer)->default_value(c.max_announced_per_peer), "resources one peer may announce")
     ("max-lookup-peers", po::value(&c.max_lookup_peers)->default_value(c.max_lookup_peers), "most peers one lookup returns")
-    ("max-send-queue", po::value(&c.max_send_queue_bytes)->default_value(c.max_send_queue_bytes), "bytes queued to a peer before it is closed as too slow")
+    ("max-send-queue", po::value(&c.max_send_queue_bytes)->default_value(c.max_send_queue_bytes), "bytes queued to a peer before it is closed as too slow; relays fill at most half")
+    ("max-relay-in-per-second", po::value(&c.max_relay_in_per_second)->default_value(c.max_relay_in_per_second), "relays into one peer per second, from all senders (burst: twice that)")
     ("heartbeat-interval-ms", po::value(&c.heartbeat_interval_ms)->default_value(c.heartbeat_interval_ms), "how often clients are told to send HEARTBEAT")
     ("peer-timeout-ms", po::value(&c.peer_timeout_ms)->default_value(c.peer_timeout_ms), "a peer silent this long is dropped and its announcements purged")
     ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "on SIGTERM, time given to close frames and queued relays")

@@ -39,6 +39,9 @@ struct ServerConfig {
   uint32_t shutdown_grace_ms = 5000;        // SIGTERM: time for close frames to go out
   uint32_t http_timeout_ms = 30000;         // a request must arrive within this
   uint32_t cache_max_age_s = 3600;          // Cache-Control for static files (HTML: no-cache)
+
+  // Limits on what many sockets of one client can do together.
+  double max_relay_in_per_second = 100;  // into one peer from all (burst 2x): a link needs ~10
   bool tls() const { return !cert_file.empty(); }
 };
 

@@ -60,6 +60,8 @@ class TlsWebSocketSession : public PeerLink,
     if (!writing_) do_write();
   }
 
+  uint64_t queued_bytes() const override { return queued_bytes_; }
+
   void close(uint16_t code, const std::string& reason) override {
     if (closing_) return;
     closing_ = true;

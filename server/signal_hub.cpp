@@ -38,9 +38,13 @@ SignalHub::SignalHub(const ServerConfig& config, SwarmRegistry& registry, Metric
 PeerId SignalHub::connect(std::weak_ptr<PeerLink> link, ConnectionInfo info, uint64_t now_ms) {
   PeerId id = random_peer_id();
   while (peers_.count(id) != 0) id = random_peer_id();
-  PeerState state{std::move(link), std::move(info),
-                  TokenBucket(config_.messages_per_second, 2 * config_.messages_per_second, now_ms),
-                  now_ms, now_ms};
+  PeerState state{
+      std::move(link),
+      std::move(info),
+      TokenBucket(config_.messages_per_second, 2 * config_.messages_per_second, now_ms),
+      TokenBucket(config_.max_relay_in_per_second, 2 * config_.max_relay_in_per_second, now_ms),
+      now_ms,
+      now_ms};
   peers_.emplace(id, std::move(state));
   ++metrics_.websockets_open;
   return id;
@@ -59,16 +63,31 @@ void SignalHub::disconnect(const PeerId& peer) {
 bool SignalHub::admit(const PeerId& id, PeerState& p, uint64_t now_ms) {
   if (p.bucket.take(now_ms)) return true;
   metrics_.reject(Rejection::kRateLimited);
+  if (strike(id, p, kDropRateLimited, now_ms)) {
+    send_error(p, SignalErrorCode::kRateLimited, static_cast<SignalType>(0),
+               "rate limit: " + std::to_string(config_.messages_per_second) + " messages/s");
+  }
+  return false;
+}
+
+// One of this peer's messages was dropped. The first drop of a kind in a window is to be
+// explained (true); a peer that keeps on after that is closed.
+bool SignalHub::strike(const PeerId& id, PeerState& p, Drop kind, uint64_t now_ms) {
   if (now_ms - p.strikes_since_ms > kStrikeWindowMs) {
     p.strikes_since_ms = now_ms;
     p.strikes = 0;
+    p.explained = 0;
   }
-  // The first drop in a window is explained; a peer that keeps flooding is closed.
-  if (p.strikes++ == 0) {
-    send_error(p, SignalErrorCode::kRateLimited, static_cast<SignalType>(0),
-               "rate limit: " + std::to_string(config_.messages_per_second) + " messages/s");
-  } else if (p.strikes > 4 * config_.messages_per_second) {
-    log_.log(LogLevel::kWarn, "peer_flooding", {{"peer", peer_hex(id)}, {"ip", p.info.ip}});
+  ++p.strikes;
+  if (!(p.explained & kind)) {
+    p.explained |= kind;
+    return true;
+  }
+  if (p.strikes > 4 * config_.messages_per_second) {
+    log_.log(LogLevel::kWarn, "peer_flooding",
+             {{"peer", peer_hex(id)},
+              {"ip", p.info.ip},
+              {"dropped", kind == kDropTargetBusy ? "relays_to_busy_target" : "over_rate"}});
     close(id, p, close_code::kPolicy, "rate limit exceeded");
   }
   return false;
@@ -92,7 +111,7 @@ void SignalHub::receive(const PeerId& peer, ByteView message, uint64_t now_ms) {
     return;
   }
   current_message_ = message;
-  dispatch(peer, p, decoded.value());
+  dispatch(peer, p, decoded.value(), now_ms);
   current_message_ = {};
 }
 
@@ -108,7 +127,7 @@ void SignalHub::receive_text(const PeerId& peer, uint64_t now_ms) {
              "signaling messages are binary");
 }
 
-void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message) {
+void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message, uint64_t now_ms) {
   const SignalType type = signal_type(message);
   if (auto* hb = std::get_if<Heartbeat>(&message)) {
     send(p, HeartbeatAck{hb->sent_at_ms});
@@ -149,7 +168,7 @@ void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message)
     ++metrics_.lookups;
     send(p, Peers{lookup->lookup_id, lookup->resource, registry_.lookup(id, lookup->resource, k)});
   } else if (auto* relay = std::get_if<Relay>(&message)) {
-    on_relay(id, current_message_, *relay);
+    on_relay(id, p, current_message_, *relay, now_ms);
   }
   refresh_gauges();
 }
@@ -190,12 +209,34 @@ void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
   send(p, Welcome{id, config_.heartbeat_interval_ms, config_.max_announced_per_peer});
 }
 
-void SignalHub::on_relay(const PeerId& id, ByteView message, const Relay& relay) {
+void SignalHub::on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
+                         uint64_t now_ms) {
   auto target = peers_.find(relay.peer);
   if (relay.peer == id || target == peers_.end() || !registry_.same_swarm(id, relay.peer)) {
     metrics_.reject(Rejection::kUnknownPeer);
-    send_error(peers_.at(id), SignalErrorCode::kUnknownPeer, SignalType::kRelay,
-               "no such peer in this swarm");
+    send_error(p, SignalErrorCode::kUnknownPeer, SignalType::kRelay, "no such peer in this swarm");
+    return;
+  }
+  PeerState& to = target->second;
+  auto link = to.link.lock();
+  if (!link) return;
+  // What others send a peer is limited at the sender's door, not by closing the peer: relays
+  // fill at most half its send queue (the rest is for the server's own answers), at most
+  // --max-relay-in-per-second from all senders together. The sender is refused instead.
+  const bool queue_half_full =
+      link->queued_bytes() + message.size > config_.max_send_queue_bytes / 2;
+  if (queue_half_full || !to.relay_in.take(now_ms)) {
+    metrics_.reject(Rejection::kTargetBusy);
+    if (strike(id, p, kDropTargetBusy, now_ms)) {
+      const std::string target_hex = peer_hex(relay.peer);
+      log_.log(LogLevel::kInfo, "relay_refused",
+               {{"peer", peer_hex(id)},
+                {"ip", p.info.ip},
+                {"target", target_hex},
+                {"reason", queue_half_full ? "target_not_reading" : "target_relay_rate"}});
+      send_error(p, SignalErrorCode::kRateLimited, SignalType::kRelay,
+                 "target busy: relays to " + target_hex + " dropped");
+    }
     return;
   }
   // Forward the bytes as they came, with the target's id replaced by the sender's.
@@ -203,7 +244,7 @@ void SignalHub::on_relay(const PeerId& id, ByteView message, const Relay& relay)
   rewrite_relay_peer(forwarded.data(), id);
   ++metrics_.relays;
   metrics_.bytes_sent += forwarded.size();
-  if (auto link = target->second.link.lock()) link->send(shared_bytes(std::move(forwarded)));
+  link->send(shared_bytes(std::move(forwarded)));
 }
 
 void SignalHub::sweep(uint64_t now_ms) {

@@ -24,6 +24,8 @@ class PeerLink {
  public:
   virtual ~PeerLink() = default;
   virtual void send(std::shared_ptr<const std::vector<uint8_t>> message) = 0;
+  // Bytes accepted by send() and not yet handed to the socket.
+  virtual uint64_t queued_bytes() const = 0;
   // Sends what is queued, then a close frame.
   virtual void close(uint16_t code, const std::string& reason) = 0;
   // Ends the connection without a close handshake: for a peer that never finishes one. The
@@ -57,21 +59,28 @@ class SignalHub {
   const ServerConfig& config() const { return config_; }
 
  private:
+  // Kinds of dropped message; the first of each kind in a strike window is explained.
+  enum Drop : uint8_t { kDropRateLimited = 1, kDropTargetBusy = 2 };
+
   struct PeerState {
     std::weak_ptr<PeerLink> link;
     ConnectionInfo info;
-    TokenBucket bucket;
+    TokenBucket bucket;    // messages from this peer
+    TokenBucket relay_in;  // relays to this peer, from anyone
     uint64_t last_seen_ms = 0;
     uint64_t strikes_since_ms = 0;
-    uint32_t strikes = 0;  // messages dropped by the rate limit in the current window
+    uint32_t strikes = 0;   // messages of this peer dropped in the current window
+    uint8_t explained = 0;  // Drop kinds already explained in the current window
     bool joined = false;
     bool closing = false;
   };
 
   bool admit(const PeerId& id, PeerState& p, uint64_t now_ms);
-  void dispatch(const PeerId& id, PeerState& p, SignalMessage& message);
+  bool strike(const PeerId& id, PeerState& p, Drop kind, uint64_t now_ms);
+  void dispatch(const PeerId& id, PeerState& p, SignalMessage& message, uint64_t now_ms);
   void on_join(const PeerId& id, PeerState& p, const Join& join);
-  void on_relay(const PeerId& id, ByteView message, const Relay& relay);
+  void on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
+                uint64_t now_ms);
   void send(PeerState& p, const SignalMessage& message);
   void send_error(PeerState& p, SignalErrorCode code, SignalType about, const std::string& text);
   void close(const PeerId& id, PeerState& p, uint16_t code, const std::string& reason);

@@ -1,16 +1,54 @@
 // Every configurable limit is enforced with a clear answer and counted in /metrics.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
+#include "raw_ws_client.hpp"
 #include "test_client.hpp"
+#include "ws_frames_for_tests.hpp"
 
 namespace p2pcdn::testing {
 namespace {
 
+using server::testing_frames::client_frame;
+
 constexpr const char* kSite = "https://site.example";
+constexpr uint8_t kBinary = 0x2, kClose = 0x8;
+
+std::vector<uint8_t> frame_of(const SignalMessage& message) {
+  return client_frame(kBinary, encode_signal(message).value());
+}
+
+// The next signaling message on a raw connection, skipping nothing; nullopt at a close frame,
+// the end of the stream or a timeout.
+std::optional<SignalMessage> read_signal(RawWsClient& c, int ms = kWaitMs) {
+  auto frame = c.read_frame(ms);
+  if (!frame || frame->opcode != kBinary) return std::nullopt;
+  auto decoded = decode_signal(ByteView(frame->payload));
+  if (!decoded) return std::nullopt;
+  return decoded.value();
+}
+
+PeerId raw_join(RawWsClient& c) {
+  c.send(frame_of(Join{kSite, "", 0}));
+  auto welcome = read_signal(c);
+  return welcome && std::holds_alternative<Welcome>(*welcome) ? std::get<Welcome>(*welcome).peer_id
+                                                              : PeerId{};
+}
 
 bool metric_is(uint16_t port, const std::string& line) {
   return http_get(port, "/metrics").body().find(line + "\n") != std::string::npos;
 }
+
+// The value of one metric (name and labels), or -1 if /metrics has no such line.
+long long metric_value(uint16_t port, const std::string& name) {
+  const std::string body = http_get(port, "/metrics").body();
+  const size_t at = body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stoll(body.substr(at + name.size() + 2));
+}
+
+constexpr const char* kTargetBusy = "p2pcdn_rejections_total{reason=\"target_busy\"}";
 
 TEST(Limits, MaxConnections) {
   auto config = test_config();
@@ -134,26 +172,147 @@ TEST(Limits, LookupReturnsAtMostTheConfiguredPeers) {
   EXPECT_EQ(peers->peers.size(), 2u);
 }
 
-TEST(Limits, APeerThatDoesNotReadIsClosed) {
+// Relays ~60 KB candidates from `sender` to `target`, which reads nothing, until the server
+// refuses one as the target is busy: its socket buffers are full, and its send queue half so.
+bool relay_until_target_busy(uint16_t port, WsClient& sender, const PeerId& target) {
+  const std::string payload(60000, 's');
+  for (int i = 0; i < 700; ++i) {
+    sender.send(Relay{target, RelayKind::kCandidate, payload});
+    if (i % 50 == 49 && metric_value(port, kTargetBusy) > 0) return true;
+  }
+  return false;
+}
+
+server::ServerConfig queue_test_config() {
   auto config = test_config();
   config.max_send_queue_bytes = 256 * 1024;
   config.messages_per_second = 100000;
-  RunningServer server(config);
+  config.max_relay_in_per_second = 100000;  // only the queue stops relays here
+  return config;
+}
+
+TEST(Limits, RelaysFillAtMostHalfOfATargetsQueue) {
+  RunningServer server(queue_test_config());
   WsClient sender, sleeper;
   ASSERT_TRUE(sender.connect(server.port()));
   ASSERT_TRUE(sleeper.connect(server.port()));
   sender.join(kSite);
   const PeerId target = sleeper.join(kSite);
-  // The sleeper reads nothing while ~40 MB are relayed to it: socket buffers fill, then
-  // the server's queue passes its cap and the server gives up on it.
-  const std::string payload(60000, 's');
+  // Before relays were capped at half the queue, ~40 MB relayed to a peer that reads nothing
+  // filled its socket buffers, then its queue, and the server closed it.
+  ASSERT_TRUE(relay_until_target_busy(server.port(), sender, target));
+  EXPECT_TRUE(metric_is(server.port(), "p2pcdn_rejections_total{reason=\"slow_reader\"} 0"));
+  // The sender is told why, once.
+  auto error = sender.read_as<SignalError>();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, static_cast<uint16_t>(SignalErrorCode::kRateLimited));
+  EXPECT_EQ(error->about_type, static_cast<uint8_t>(SignalType::kRelay));
+  EXPECT_NE(error->message.find("target busy"), std::string::npos) << error->message;
+  // The sleeper wakes up: it gets what was relayed, then its heartbeat's answer.
+  sleeper.send(Heartbeat{5});
+  bool acked = false;
+  for (int i = 0; i < 1000 && !acked; ++i) {
+    auto m = sleeper.read();
+    if (!m) break;
+    acked = std::holds_alternative<HeartbeatAck>(*m);
+  }
+  EXPECT_TRUE(acked);
+  EXPECT_FALSE(sleeper.closed());
+}
+
+TEST(Limits, APeerThatDoesNotReadIsClosed) {
+  RunningServer server(queue_test_config());
+  WsClient sender, sleeper;
+  ASSERT_TRUE(sender.connect(server.port()));
+  ASSERT_TRUE(sleeper.connect(server.port()));
+  sender.join(kSite);
+  const PeerId target = sleeper.join(kSite);
+  ASSERT_TRUE(relay_until_target_busy(server.port(), sender, target));
+  // Relays filled half its queue; the answers to its own heartbeats, which it does not read
+  // either, fill the rest, and the server gives up on it.
+  const auto heartbeat = encode_signal(Heartbeat{1}).value();
   bool counted = false;
-  for (int i = 0; i < 700 && !counted; ++i) {
-    sender.send(Relay{target, RelayKind::kCandidate, payload});
-    if (i % 50 == 49)
+  for (int i = 0; i < 20000 && !counted; ++i) {
+    sleeper.send_raw(heartbeat);
+    if (i % 1000 == 999)
       counted = metric_is(server.port(), "p2pcdn_rejections_total{reason=\"slow_reader\"} 1");
   }
   EXPECT_TRUE(counted);
+}
+
+// Sixty sockets each relay to one peer just under the per-peer message rate while that peer
+// reads nothing. Together they could send it 2,800 messages a second; one target takes
+// --max-relay-in-per-second, the rest are refused to their senders, who are closed as they
+// keep on. The target is never closed for what others sent it.
+TEST(Limits, ARelayFloodThrottlesTheSendersNotTheTarget) {
+  auto config = test_config();
+  config.max_connections_per_ip = 200;  // every client here comes from 127.0.0.1
+  RunningServer server(config);
+  RawWsClient victim;
+  ASSERT_TRUE(victim.connect(server.port()));
+  const PeerId victim_id = raw_join(victim);
+  ASSERT_NE(victim_id, PeerId{});
+  constexpr int kSenders = 60;
+  std::vector<std::unique_ptr<RawWsClient>> senders;
+  for (int i = 0; i < kSenders; ++i) {
+    senders.push_back(std::make_unique<RawWsClient>());
+    ASSERT_TRUE(senders.back()->connect(server.port())) << i;
+    ASSERT_NE(raw_join(*senders.back()), PeerId{}) << i;
+  }
+  // 4 KB candidates, one per sender every 21 ms (48/s, the limit being 50/s), for 7 s: about
+  // 80 MB in all, which before the per-target limit filled the victim's socket buffers and
+  // then its send queue within two seconds.
+  const auto relay = frame_of(Relay{victim_id, RelayKind::kCandidate, std::string(4000, 'c')});
+  // In a new order each round, as arrivals over a network would interleave.
+  std::vector<RawWsClient*> order;
+  for (auto& s : senders) order.push_back(s.get());
+  std::mt19937 random(5);
+  const auto start = std::chrono::steady_clock::now();
+  for (int tick = 0; tick < 7000 / 21; ++tick) {
+    std::shuffle(order.begin(), order.end(), random);
+    for (RawWsClient* s : order) s->send(relay);
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(21 * (tick + 1)));
+  }
+  // Every sender was told, and closed for keeping on: each had ~45 relays/s refused, and
+  // 4 x 50 drops in 10 s close a peer. The last two or three left fit in the victim's 100/s
+  // once the others are gone, so they are no longer refused.
+  int closed = 0;
+  for (int i = 0; i < kSenders; ++i) {
+    bool told = false;
+    uint16_t close_code = 0;
+    while (close_code == 0) {
+      auto frame = senders[i]->read_frame(500);
+      if (!frame) break;
+      if (frame->opcode == kClose && frame->payload.size() >= 2) {
+        close_code = static_cast<uint16_t>(frame->payload[0] << 8 | frame->payload[1]);
+      } else if (auto decoded = decode_signal(ByteView(frame->payload))) {
+        if (auto* e = std::get_if<SignalError>(&decoded.value())) {
+          told = told || (e->code == static_cast<uint16_t>(SignalErrorCode::kRateLimited) &&
+                          e->message.find("target busy") != std::string::npos);
+        }
+      }
+    }
+    EXPECT_TRUE(told) << "sender " << i;
+    EXPECT_TRUE(close_code == 0 || close_code == 1008) << close_code;
+    closed += close_code == 1008 ? 1 : 0;
+  }
+  EXPECT_GE(closed, kSenders - 3);
+  // The victim, which has read nothing so far, is still connected: what was relayed to it
+  // arrives, then the answer to its heartbeat.
+  victim.send(frame_of(Heartbeat{77}));
+  int relays = 0;
+  bool acked = false;
+  while (!acked) {
+    auto m = read_signal(victim);
+    if (!m) break;
+    relays += std::holds_alternative<Relay>(*m) ? 1 : 0;
+    acked = std::holds_alternative<HeartbeatAck>(*m);
+  }
+  EXPECT_TRUE(acked);
+  EXPECT_GT(relays, 0);
+  EXPECT_LT(relays, 2000);  // ~100/s over 7 s, plus a burst of 200
+  EXPECT_TRUE(metric_is(server.port(), "p2pcdn_rejections_total{reason=\"slow_reader\"} 0"));
+  EXPECT_GT(metric_value(server.port(), kTargetBusy), 0);
 }
 
 }  // namespace

@@ -142,6 +142,8 @@ TEST(Liveness, BadFlagsAndBusyPortsFailClearly) {
   EXPECT_EQ(run({"--port", "notanumber"}), 2);
   EXPECT_EQ(run({"--cert", "/nonexistent"}), 2);  // --key missing
   EXPECT_EQ(run({"--heartbeat-interval-ms", "1000", "--peer-timeout-ms", "500"}), 2);
+  EXPECT_EQ(run({"--max-send-queue", "100000"}), 2);  // under twice --max-message-size
+  EXPECT_EQ(run({"--max-relay-in-per-second", "0"}), 2);
   RunningServer busy(test_config());
   const std::string port = std::to_string(busy.port());
   EXPECT_EQ(run({"--bind", "127.0.0.1", "--port", port.c_str()}), 1);
