@@ -2,15 +2,23 @@
 // and new links to the holders it names, waited for up to the hold window. Holders are
 // ranked by the visit's reputation (peers that delivered first, banned and unreachable ones
 // never), so fake holders that announced first win nothing: a failed connect is remembered.
-// A page also has a budget for time lost to peers that failed it (hostileDelayBudgetMs):
-// once spent, a request goes only to peers that already delivered in this visit, or to the
-// origin, so hostile peers cannot add delay request after request along a
-// CSS -> font -> background chain.
+// A page also has a budget for time lost to peers that failed it (hostileDelayBudgetMs,
+// wall-clock: requests failing together count once). Once spent, a request waits for no new
+// link: it goes to an open link whose peer has no strike, or to the origin at once, so
+// hostile peers cannot add delay request after request along a CSS -> font -> background
+// chain.
 class HolderSearch {
   constructor(page) {
     this.page = page;
     this.waiters = new Set();
-    this.lostMs = 0;  // time this page's requests spent on peer attempts that failed
+    this.lostMs = 0;  // wall-clock time this page's requests spent on attempts that failed
+    this.lostUntil = 0;
+  }
+
+  // A request spent [from, to] on a peer that failed it.
+  lose(from, to) {
+    this.lostMs += Math.max(0, to - Math.max(from, this.lostUntil));
+    this.lostUntil = Math.max(this.lostUntil, to);
   }
 
   budgetSpent() {
@@ -20,15 +28,19 @@ class HolderSearch {
   // Open links that say they hold the resource, usable and not yet tried for this request.
   usable(resourceId, tried) {
     const {links, reputation} = this.page;
-    const trustedOnly = this.budgetSpent();
+    const cleanOnly = this.budgetSpent();
+    const clean = (id) => {
+      const r = reputation.record(id);
+      return !r || !r.strikes;
+    };
     return [...links.values()].filter((l) => l.opened && l.remoteHello && l.have.has(resourceId) &&
                                              !tried.has(l.peerId) && reputation.usable(l.peerId) &&
-                                             (!trustedOnly || l.delivered));
+                                             (!cleanOnly || clean(l.peerId)));
   }
 
   wake() {
     for (const w of [...this.waiters]) {
-      if (this.usable(w.resourceId, w.tried).length || w.pending() === 0) w.done();
+      if ((this.usable(w.resourceId, w.tried).length && !w.awaitingFirst()) || w.pending() === 0) w.done();
     }
   }
 
@@ -38,6 +50,8 @@ class HolderSearch {
     const pick = () => {
       const holders = this.usable(entry.resourceId, tried);
       if (!holders.length) return null;
+      const first = this._testFirst(holders.map((l) => l.peerId));
+      if (first) return holders.find((l) => l.peerId === first);
       const [handle] = page.selector.pick(holders.map((l) => l.handle), entry.size, 1);
       return holders.find((l) => l.handle === handle) || null;
     };
@@ -66,9 +80,15 @@ class HolderSearch {
     // Best first; a holder that fails to come up is replaced by the next, so fake holders
     // cannot fill every place (and each costs one failed connect for the whole visit).
     const queue = page.reputation.rank(found.filter((p) => !tried.has(p) && p !== page.peerId));
+    const first = this._testFirst(queue);
+    if (first) queue.unshift(...queue.splice(queue.indexOf(first), 1));
     const connecting = [];
+    // A dial still in play: up, answered, or young. A fake holder never answers our offer:
+    // after answerTimeoutMs the next candidate is dialled in its place.
+    const live = (l) => !l.closed && (l.opened || l.answered || !l.initiator ||
+                                      performance.now() - l.createdAt < page.config.answerTimeoutMs);
     const topUp = () => {
-      while (queue.length && connecting.filter((l) => !l.closed).length < page.config.lookupPeers) {
+      while (queue.length && connecting.filter(live).length < page.config.lookupPeers) {
         const peerId = queue.shift();
         const link = page.links.get(peerId) || page.dial(peerId);
         if (link) connecting.push(link);
@@ -78,10 +98,12 @@ class HolderSearch {
     await new Promise((resolve) => {
       const waiter = {
         resourceId: entry.resourceId, tried,
+        // Test-only: the peer to try first is still coming up.
+        awaitingFirst: () => connecting.some((l) => l.peerId === first && live(l) && !l.haveSeen),
         // Links still coming up, or up but not yet saying what they have.
         pending: () => {
           topUp();
-          return connecting.filter((l) => !l.closed && !l.haveSeen).length;
+          return connecting.filter((l) => live(l) && !l.haveSeen).length;
         },
         done: () => {
           this.waiters.delete(waiter);
@@ -96,5 +118,15 @@ class HolderSearch {
     const holder = pick();
     if (!holder) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
     return holder;
+  }
+
+  // Test-only (config.test.tryFirst): the worst case for a hostile peer's victim, which asks
+  // that peer first until it has a record of any offense. Null on a real site.
+  _testFirst(peerIds) {
+    const test = this.page.config.test;
+    const id = test && test.tryFirst;
+    if (!id || !peerIds.includes(id)) return null;
+    const record = this.page.reputation.record(id);
+    return record && (record.strikes || record.bannedFor || record.connectFailures) ? null : id;
   }
 }

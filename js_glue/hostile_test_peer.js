@@ -18,7 +18,15 @@ class HostileTestPeer {
     if (t.malformed) this._repeat(link, 20, 100, () => this._garbage(link));
     if (t.haveFlood) this._haveFlood(link, t.haveFlood);
     if (t.inject) this._repeat(link, 400, 25, () => this._inject(link, t.injectIds || 64));
-    if (t.requestFlood) setTimeout(() => this._requestFlood(link, t.requestFlood), 300);
+    if (t.requestFlood && link.initiator) setTimeout(() => this._requestFlood(link, t.requestFlood), 300);
+  }
+
+  // Floods `peerId` with requests over the link to it, opening one if there is none.
+  async requestFloodTo(peerId) {
+    const page = this.page;
+    const link = page.links.get(peerId) || page.dial(peerId);
+    for (let i = 0; i < 100 && link && !link.haveSeen && !link.closed; i++) await new Promise((r) => setTimeout(r, 50));
+    if (link && link.haveSeen) this._requestFlood(link, this.test.requestFlood);
   }
 
   _repeat(link, times, everyMs, fn) {

@@ -16,12 +16,15 @@ const P2PCDN_DEFAULTS = {
   // resource nobody holds goes to the origin at once. It is also the most a page waits when
   // its holders are unreachable. See docs/architecture.md for how it was chosen.
   connectTimeoutMs: 1500,
+  // A holder that has not answered our offer in this long is passed over for the next one
+  // (signaling round trip plus the holder's work: tens of ms on a LAN, ~200 ms far away).
+  answerTimeoutMs: 500,
   // Deadlines a peer must meet, judged by the core (ChunkAssembler): a first byte within
   // firstByteTimeoutMs, then minPeerBytesPerSecond over every second.
   firstByteTimeoutMs: 2000,
   minPeerBytesPerSecond: 256 * 1024,
-  // Time a page may lose to peers that fail it, all requests together; once spent, only peers
-  // that already delivered in this visit are asked (see README "Security model").
+  // Time a page may lose to peers that fail it (wall-clock, all requests together); once
+  // spent, requests wait for no new link (see README "Security model").
   hostileDelayBudgetMs: 2000,
   idleCloseMs: 120000,      // close peer connections unused this long
   upload: true,             // serve other peers
@@ -92,6 +95,7 @@ class P2pcdnPage extends EventTarget {
     // Leaving: close links now, so peers fail over at once instead of waiting for a stall.
     addEventListener('pagehide', () => {
       for (const link of [...this.links.values()]) link.close('page left');
+      this.reputation.save();  // after the links: what their closing taught is kept too
     });
   }
 
@@ -153,6 +157,7 @@ class P2pcdnPage extends EventTarget {
   // A link this page opens because it needs a holder; may evict the idlest link. Null when
   // every place holds a working link.
   dial(peerId) {
+    if (this.links.has(peerId)) return this.links.get(peerId);
     if (this.links.size >= this.config.maxPeers && !this.admission.evictIdle({inbound: false})) return null;
     return this._newLink(peerId, true);
   }
@@ -276,12 +281,17 @@ class P2pcdnPage extends EventTarget {
 
   _onLinkClose(link, reason) {
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
+    // Closed by the peer (or its network), not by this page: its open transfers were cut.
+    link.closedByPeer = /^(channel closed|connection |peer said bye|send failed)/.test(reason || '');
     if (this.requests) this.requests.failLink(link, 'closed');
     if (this.uploads) this.uploads.closeLink(link);
     link.uploads = [];
     if (this.selector) this.selector.forget(link.handle);
-    // A holder we dialled that never came up: remembered, so it is not dialled again.
-    if (link.initiator && !link.opened && this.reputation && !/collision|page left|making room/.test(reason || '')) {
+    // A holder we dialled that never came up: remembered, so it is not dialled again. One
+    // still connecting when the page leaves counts only if it never answered our offer.
+    const unanswered = !link.answered && performance.now() - link.createdAt > this.config.answerTimeoutMs;
+    const leaving = /collision|page left|making room/.test(reason || '');
+    if (link.initiator && !link.opened && this.reputation && (!leaving || (reason === 'page left' && unanswered))) {
       this.reputation.offense(link.peerId, 'connect-failed', reason);
     }
     this._linksChanged();
@@ -302,10 +312,18 @@ class P2pcdnPage extends EventTarget {
     const now = performance.now();
     this.requests.expire(now);
     this.admission.sweep(now);
+    this.holders.wake();  // dials that went unanswered make room for the next holder
     for (const link of [...this.links.values()]) {
       if (!this.admission.working(link) && now - link.lastUsed > this.config.idleCloseMs) link.close('idle');
       if (!link.opened && now - link.lastUsed > this.config.connectTimeoutMs * 2) link.close('connect timeout');
     }
+  }
+
+  // Test-only: makes this page a hostile peer from now on (tests arm it after it seeded).
+  armTest(test) {
+    this.config.test = test;
+    this.hostile = new HostileTestPeer(this);
+    return this.hostile;
   }
 
   // ---- fetching from peers ----
@@ -339,7 +357,7 @@ class P2pcdnPage extends EventTarget {
       } catch (err) {
         reason = err.message;
         if (reason !== 'cancelled' && !background) {
-          this.holders.lostMs += performance.now() - started;
+          this.holders.lose(started, performance.now());
           this.stats.fail(P2pcdnStats.failureKey(reason));
         }
       }

@@ -21,6 +21,8 @@ class PeerLink {
     this.maxMessageSize = 16384;  // until HELLO says more
     this.have = new Set();        // resource ids (hex) the peer can serve
     this.openedAt = 0;
+    this.createdAt = performance.now();
+    this.answered = false;  // our offer was answered (initiator only)
     this._drainWaiters = [];
     this._pendingCandidates = [];
     this.pc = new RTCPeerConnection({iceServers: iceServers || []});
@@ -75,6 +77,7 @@ class PeerLink {
         this.signal('answer', this.pc.localDescription.sdp);
       } else if (kind === 'answer') {
         await this.pc.setRemoteDescription({type: 'answer', sdp: payload});
+        this.answered = true;
         await this._flushCandidates();
       } else if (kind === 'candidate') {
         const candidate = JSON.parse(payload);

@@ -16,7 +16,6 @@ class PeerReputationStore {
     } catch (_) {
       // Storage blocked (a sandboxed frame, a privacy setting): remembered for this page only.
     }
-    addEventListener('pagehide', () => this._save());
   }
 
   delivered(peerId, bytes) {
@@ -55,10 +54,10 @@ class PeerReputationStore {
 
   _saveSoon() {
     if (this._saveTimer) return;
-    this._saveTimer = setTimeout(() => this._save(), 500);
+    this._saveTimer = setTimeout(() => this.save(), 500);
   }
 
-  _save() {
+  save() {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     try {

@@ -150,8 +150,9 @@ class PeerRequests {
     request.reject(new Error(reason));
     this._slotFreed(link);
     const offense = P2PCDN_OFFENSE_OF[reason];
-    // A peer that leaves with a transfer half done may just have navigated: a strike.
-    const truncated = reason === 'closed' && request.received > 0;
+    // A peer that leaves with a transfer open may just have navigated: a strike, and one
+    // navigation ends its peer id, so an honest peer never gathers two.
+    const truncated = reason === 'closed' && link.closedByPeer;
     if (offense && (reason !== 'closed' || truncated)) {
       this.page.punish(link, offense, `${reason} after ${request.received} of ${request.entry.size} bytes of ${request.entry.url}`);
     }

@@ -1,5 +1,6 @@
 // Pieces for end-to-end tests inside the network namespace of tests/e2e/netns.sh:
 // p2pcdn-server as a child process on 10.99.0.1, and visitors, each its own Chromium.
+import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import fs from 'node:fs';
@@ -122,4 +123,58 @@ export function cachedPaths(visitor) {
     for (const n of names) for (const r of await (await caches.open(n)).keys()) out.push(new URL(r.url).pathname);
     return out.sort();
   });
+}
+
+// ---- swarms of demo visitors ----
+
+export const DEMO_SITE = path.join(ROOT, 'build/site/demo');
+export const DEMO_MEDIA = ['/media/logo.png', '/media/animation.gif', '/media/video.webm'];
+export const DEMO_TOTAL = DEMO_MEDIA.reduce((n, p) => n + fs.statSync(path.join(DEMO_SITE, p)).size, 0);
+
+// A withSwarm(options, body) for one test file: each call gets a fresh server on the next
+// port (a separate origin: separate workers and caches) and its own browser processes, and
+// closes them all afterwards. ctx.visitor(options) adds a visitor.
+export function swarmRunner(firstPort) {
+  let nextPort = firstPort;
+  return async ({root = DEMO_SITE, serverArgs = []} = {}, body) => {
+    const ctx = {root, visitors: [], port: nextPort++};
+    ctx.server = await startServer({root, port: ctx.port, args: serverArgs});
+    ctx.visitor = async (options) => {
+      const v = await newVisitor(ctx.server.url, options);
+      ctx.visitors.push(v);
+      return v;
+    };
+    try {
+      await body(ctx);
+    } finally {
+      for (const v of ctx.visitors) await v.close();
+      await ctx.server.stop();
+    }
+  };
+}
+
+// A visitor that has loaded the demo, cached every media file and announced them (at least
+// `announced` announcements in the swarm, with this one's).
+export async function seedDemo(ctx, options, announced = DEMO_MEDIA.length) {
+  const a = await ctx.visitor(options);
+  await loadDemo(a, ctx.server.url);
+  const cached = await waitFor(async () => (await cachedPaths(a)).filter((p) => DEMO_MEDIA.includes(p)).length === DEMO_MEDIA.length, 20000);
+  assert.ok(cached, 'the seeder cached every media file');
+  const done = await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= announced, 10000);
+  assert.ok(done, 'the seeder announced them');
+  return a;
+}
+
+export async function expectBytesIdentical(v, root = DEMO_SITE, paths = DEMO_MEDIA) {
+  const hashes = await pageHashes(v, paths);
+  for (const p of paths) assert.equal(hashes[p], fileHash(path.join(root, p)), `bytes of ${p}`);
+}
+
+// The visitor's stats once predicate holds, or after ms whatever they are.
+export async function settled(v, predicate, ms = 20000) {
+  const s = await waitFor(async () => {
+    const snapshot = await stats(v);
+    return predicate(snapshot) ? snapshot : null;
+  }, ms);
+  return s || stats(v);
 }

@@ -9,56 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import {test} from 'node:test';
 
-import {cachedPaths, fileHash, loadDemo, newVisitor, pageHashes, ROOT, startServer, stats, waitFor} from './harness.mjs';
+import {cachedPaths, DEMO_MEDIA, DEMO_SITE, DEMO_TOTAL, expectBytesIdentical, loadDemo, pageHashes, ROOT, seedDemo, settled, startServer, stats, swarmRunner, waitFor} from './harness.mjs';
 
-const SITE = path.join(ROOT, 'build/site/demo');
-const MEDIA = ['/media/logo.png', '/media/animation.gif', '/media/video.webm'];
+const SITE = DEMO_SITE;
+const MEDIA = DEMO_MEDIA;
 const sizeOf = (root, p) => fs.statSync(path.join(root, p)).size;
-const TOTAL = MEDIA.reduce((n, p) => n + sizeOf(SITE, p), 0);
-let nextPort = 8101;
-
-// Runs body(ctx) with a fresh server and closes every browser and the server afterwards.
-async function withSwarm({root = SITE, serverArgs = []} = {}, body) {
-  const ctx = {root, visitors: [], port: nextPort++};
-  ctx.server = await startServer({root, port: ctx.port, args: serverArgs});
-  ctx.visitor = async (options) => {
-    const v = await newVisitor(ctx.server.url, options);
-    ctx.visitors.push(v);
-    return v;
-  };
-  try {
-    await body(ctx);
-  } finally {
-    for (const v of ctx.visitors) await v.close();
-    await ctx.server.stop();
-  }
-}
-
-// A visitor that has loaded the demo from the origin, cached every media file and announced them.
-async function seed(ctx, options) {
-  const a = await ctx.visitor(options);
-  await loadDemo(a, ctx.server.url);
-  const cached = await waitFor(async () => (await cachedPaths(a)).filter((p) => MEDIA.includes(p)).length === MEDIA.length, 20000);
-  assert.ok(cached, 'the seeder cached every media file');
-  const announced = await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= MEDIA.length, 10000);
-  assert.ok(announced, 'the seeder announced them');
-  return a;
-}
-
-async function expectBytesIdentical(v, root = SITE, paths = MEDIA) {
-  const hashes = await pageHashes(v, paths);
-  for (const p of paths) assert.equal(hashes[p], fileHash(path.join(root, p)), `bytes of ${p}`);
-}
-
+const TOTAL = DEMO_TOTAL;
+const withSwarm = swarmRunner(8101);
+const seed = seedDemo;
 const originBytes = (metrics, p) => metrics[`p2pcdn_static_bytes_total{path="${p}"}`] || 0;
-
-async function settled(v, predicate, ms = 20000) {
-  const s = await waitFor(async () => {
-    const snapshot = await stats(v);
-    return predicate(snapshot) ? snapshot : null;
-  }, ms);
-  return s || stats(v);
-}
 
 test('B gets every shareable resource from A, byte-identical', () => withSwarm({}, async (ctx) => {
   await seed(ctx);

@@ -1,0 +1,61 @@
+// A raw signaling client for attack tests: a WebSocket (npm `ws`) speaking the real
+// signaling protocol through the Wasm core's codec, with whatever Origin the test chooses
+// (none at all, too). No browser, no WebRTC: what a script run by an attacker can do.
+import WebSocket from 'ws';
+
+import {loadCore} from '../js/load_core.mjs';
+
+export const core = await loadCore();
+
+export class RawSignalClient {
+  // origin: the Origin header to send, or null for none.
+  constructor(url, {origin = null} = {}) {
+    this.messages = [];
+    this.closed = null;  // {code, reason} once closed
+    this.peerId = null;
+    this.ws = new WebSocket(url, origin ? {origin} : {});
+    this.ws.binaryType = 'arraybuffer';
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', resolve);
+      this.ws.once('error', reject);
+    });
+    this.ws.on('error', () => {});
+    this.ws.on('message', (data) => {
+      const m = core.decodeSignal(new Uint8Array(data), 65536);
+      if (m.type === 'welcome') this.peerId = m.peerId;
+      this.messages.push(m);
+    });
+    this.ws.on('close', (code, reason) => {
+      this.closed = {code, reason: String(reason)};
+    });
+  }
+
+  send(message) {
+    const bytes = core.encodeSignal(message);
+    if (bytes.error) throw new Error(`encode ${message.type}: ${bytes.error}`);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
+
+  // Joins `site`; resolves the peer id, or null when refused (closed or an error).
+  async join(site, swarmKey = '') {
+    await this.opened;
+    this.send({type: 'join', site, swarmKey, capabilities: 0});
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !this.peerId && !this.closed && !this.messages.some((m) => m.type === 'error')) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.peerId;
+  }
+
+  errors() {
+    return this.messages.filter((m) => m.type === 'error');
+  }
+
+  close() {
+    try {
+      this.ws.terminate();
+    } catch (_) {
+      // already gone
+    }
+  }
+}
