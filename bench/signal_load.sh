@@ -103,7 +103,8 @@ failed=0
 # --- p2pcdn-server
 port=$(free_port)
 "$server" --bind 127.0.0.1 --port "$port" --log-level warn --max-connections 30000 \
-  --max-connections-per-ip 30000 --messages-per-second 100000 --max-relay-in-per-second 100000 \
+  --max-connections-per-ip 30000 --max-peers-per-ip-per-swarm 30000 \
+  --messages-per-second 100000 --max-relay-in-per-second 100000 \
   2>"$results/signal-p2pcdn-server.log" &
 pid=$!
 started+=("$pid")

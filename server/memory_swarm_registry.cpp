@@ -48,12 +48,16 @@ AnnounceResult MemorySwarmRegistry::announce(const PeerId& peer, const std::vect
   return result;
 }
 
-void MemorySwarmRegistry::withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) {
+size_t MemorySwarmRegistry::withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) {
   auto it = peers_.find(peer);
-  if (it == peers_.end()) return;
+  if (it == peers_.end()) return 0;
+  size_t removed = 0;
   for (const ResourceId& id : ids) {
-    if (it->second.positions.count(id) != 0) remove_holder(it->second, id);
+    if (it->second.positions.count(id) == 0) continue;
+    remove_holder(it->second, id);
+    ++removed;
   }
+  return removed;
 }
 
 void MemorySwarmRegistry::remove_holder(Peer& peer, ResourceId resource) {

@@ -22,7 +22,7 @@ class MemorySwarmRegistry : public SwarmRegistry {
   void leave(const PeerId& peer) override;
   AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
                           size_t max_per_peer) override;
-  void withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) override;
+  size_t withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) override;
   std::vector<PeerId> lookup(const PeerId& asker, const ResourceId& resource, size_t k) override;
   bool same_swarm(const PeerId& a, const PeerId& b) const override;
 

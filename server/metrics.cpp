@@ -30,6 +30,10 @@ const char* rejection_name(Rejection r) {
       return "heartbeat_timeout";
     case Rejection::kTargetBusy:
       return "target_busy";
+    case Rejection::kTooManyPeersFromIp:
+      return "too_many_peers_from_ip";
+    case Rejection::kTooManyAnnouncedFromIp:
+      return "too_many_announced_from_ip";
     case Rejection::kCount:
       break;
   }

@@ -22,6 +22,8 @@ enum class Rejection {
   kSlowReader,
   kHeartbeatTimeout,
   kTargetBusy,  // a relay refused because its target already gets all it may
+  kTooManyPeersFromIp,
+  kTooManyAnnouncedFromIp,
   kCount
 };
 

@@ -20,6 +20,7 @@ const char* check(const ServerConfig& c) {
   if (c.max_send_queue_bytes < 2 * uint64_t{c.max_message_size})
     return "--max-send-queue must be at least twice --max-message-size";
   if (!(c.max_relay_in_per_second > 0)) return "--max-relay-in-per-second must be positive";
+  if (c.max_peers_per_ip_per_swarm == 0) return "--max-peers-per-ip-per-swarm must be at least 1";
   if (c.heartbeat_interval_ms == 0 || c.peer_timeout_ms <= c.heartbeat_interval_ms) {
     return "--peer-timeout-ms must be longer than --heartbeat-interval-ms";
   }
@@ -66,6 +67,8 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("messages-per-second", po::value(&c.messages_per_second)->default_value(c.messages_per_second), "signaling messages per peer per second (burst: twice that)")
     ("max-message-size", po::value(&c.max_message_size)->default_value(c.max_message_size), "largest signaling message in bytes")
     ("max-announced", po::value(&c.max_announced_per_peer)->default_value(c.max_announced_per_peer), "resources one peer may announce")
+    ("max-announced-per-ip", po::value(&c.max_announced_per_ip)->default_value(c.max_announced_per_ip), "resources the peers of one client address may announce together")
+    ("max-peers-per-ip-per-swarm", po::value(&c.max_peers_per_ip_per_swarm)->default_value(c.max_peers_per_ip_per_swarm), "peers of one client address in one swarm")
     ("max-lookup-peers", po::value(&c.max_lookup_peers)->default_value(c.max_lookup_peers), "most peers one lookup returns")
     ("max-send-queue", po::value(&c.max_send_queue_bytes)->default_value(c.max_send_queue_bytes), "bytes queued to a peer before it is closed as too slow; relays fill at most half")
     ("max-relay-in-per-second", po::value(&c.max_relay_in_per_second)->default_value(c.max_relay_in_per_second), "relays into one peer per second, from all senders (burst: twice that)")

@@ -42,6 +42,9 @@ struct ServerConfig {
 
   // Limits on what many sockets of one client can do together.
   double max_relay_in_per_second = 100;  // into one peer from all (burst 2x): a link needs ~10
+  // Per client address (a NAT or proxy shares one: raise them there, as for connections).
+  uint32_t max_peers_per_ip_per_swarm = 16;  // one address cannot fill a swarm with identities
+  uint64_t max_announced_per_ip = 20000;     // summed over its peers: a bound on fake holders
   bool tls() const { return !cert_file.empty(); }
 };
 

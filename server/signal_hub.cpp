@@ -54,7 +54,7 @@ void SignalHub::disconnect(const PeerId& peer) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return;
   if (it->second.joined) log_.log(LogLevel::kDebug, "peer_left", {{"peer", peer_hex(peer)}});
-  registry_.leave(peer);
+  leave_swarm(peer, it->second);
   peers_.erase(it);
   --metrics_.websockets_open;
   refresh_gauges();
@@ -63,34 +63,40 @@ void SignalHub::disconnect(const PeerId& peer) {
 bool SignalHub::admit(const PeerId& id, PeerState& p, uint64_t now_ms) {
   if (p.bucket.take(now_ms)) return true;
   metrics_.reject(Rejection::kRateLimited);
-  if (strike(id, p, kDropRateLimited, now_ms)) {
+  if (strike(id, p, kNoticeRateLimited, now_ms)) {
     send_error(p, SignalErrorCode::kRateLimited, static_cast<SignalType>(0),
                "rate limit: " + std::to_string(config_.messages_per_second) + " messages/s");
   }
   return false;
 }
 
+// True the first time `kind` happens to this peer in the current window: that one is told
+// and logged, later ones only counted, so a hostile peer floods neither the log nor the
+// queue of its own socket.
+bool SignalHub::first_in_window(PeerState& p, Notice kind, uint64_t now_ms) {
+  if (now_ms - p.window_since_ms > kStrikeWindowMs) {
+    p.window_since_ms = now_ms;
+    p.strikes = 0;
+    p.noticed = 0;
+  }
+  if (p.noticed & kind) return false;
+  p.noticed |= kind;
+  return true;
+}
+
 // One of this peer's messages was dropped. The first drop of a kind in a window is to be
 // explained (true); a peer that keeps on after that is closed.
-bool SignalHub::strike(const PeerId& id, PeerState& p, Drop kind, uint64_t now_ms) {
-  if (now_ms - p.strikes_since_ms > kStrikeWindowMs) {
-    p.strikes_since_ms = now_ms;
-    p.strikes = 0;
-    p.explained = 0;
-  }
+bool SignalHub::strike(const PeerId& id, PeerState& p, Notice kind, uint64_t now_ms) {
+  const bool first = first_in_window(p, kind, now_ms);
   ++p.strikes;
-  if (!(p.explained & kind)) {
-    p.explained |= kind;
-    return true;
-  }
-  if (p.strikes > 4 * config_.messages_per_second) {
+  if (!first && p.strikes > 4 * config_.messages_per_second) {
     log_.log(LogLevel::kWarn, "peer_flooding",
              {{"peer", peer_hex(id)},
               {"ip", p.info.ip},
-              {"dropped", kind == kDropTargetBusy ? "relays_to_busy_target" : "over_rate"}});
+              {"dropped", kind == kNoticeTargetBusy ? "relays_to_busy_target" : "over_rate"}});
     close(id, p, close_code::kPolicy, "rate limit exceeded");
   }
-  return false;
+  return first;
 }
 
 void SignalHub::receive(const PeerId& peer, ByteView message, uint64_t now_ms) {
@@ -154,15 +160,9 @@ void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message,
     return;
   }
   if (auto* announce = std::get_if<Announce>(&message)) {
-    const AnnounceResult r = registry_.announce(id, announce->ids, config_.max_announced_per_peer);
-    if (r.refused > 0) {
-      metrics_.reject(Rejection::kTooManyAnnouncements);
-      send_error(p, SignalErrorCode::kTooManyAnnouncements, type,
-                 "refused " + std::to_string(r.refused) + " ids: limit " +
-                     std::to_string(config_.max_announced_per_peer) + " per peer");
-    }
+    on_announce(id, p, *announce, now_ms);
   } else if (auto* withdraw = std::get_if<Withdraw>(&message)) {
-    registry_.withdraw(id, withdraw->ids);
+    on_withdraw(id, p, *withdraw);
   } else if (auto* lookup = std::get_if<Lookup>(&message)) {
     const size_t k = std::min<size_t>(lookup->max_peers, config_.max_lookup_peers);
     ++metrics_.lookups;
@@ -202,11 +202,91 @@ void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
     close(id, p, close_code::kForbiddenSite, "forbidden site");
     return;
   }
-  registry_.join(id, join.site + '\n' + join.swarm_key);
+  // One address may hold only so many identities in a swarm: fake holders from one machine
+  // cannot crowd out the honest ones.
+  const std::string swarm = join.site + '\n' + join.swarm_key;
+  std::string ip_swarm = p.info.ip + '\n' + swarm;
+  auto same_ip = joined_per_ip_swarm_.find(ip_swarm);
+  if (same_ip != joined_per_ip_swarm_.end() &&
+      same_ip->second >= config_.max_peers_per_ip_per_swarm) {
+    metrics_.reject(Rejection::kTooManyPeersFromIp);
+    log_.log(LogLevel::kInfo, "join_refused",
+             {{"peer", peer_hex(id)},
+              {"ip", p.info.ip},
+              {"site", join.site},
+              {"peers_from_ip", std::to_string(same_ip->second)},
+              {"reason", "too_many_peers_from_ip"}});
+    send_error(p, SignalErrorCode::kServerFull, SignalType::kJoin,
+               "too many peers from this address in this swarm: limit " +
+                   std::to_string(config_.max_peers_per_ip_per_swarm));
+    close(id, p, close_code::kTryAgainLater, "too many peers from this address");
+    return;
+  }
+  registry_.join(id, swarm);
+  IpSwarmEntry& entry = *joined_per_ip_swarm_.try_emplace(std::move(ip_swarm), 0).first;
+  ++entry.second;
+  p.ip_swarm = &entry;
   p.joined = true;
   refresh_gauges();
   log_.log(LogLevel::kDebug, "peer_joined", {{"peer", peer_hex(id)}, {"site", join.site}});
   send(p, Welcome{id, config_.heartbeat_interval_ms, config_.max_announced_per_peer});
+}
+
+void SignalHub::on_announce(const PeerId& id, PeerState& p, const Announce& announce,
+                            uint64_t now_ms) {
+  // The peer's own limit, or less if its address is near the limit of all its peers.
+  auto ip_it = announced_per_ip_.try_emplace(p.info.ip, 0).first;
+  const uint64_t ip_room = ip_it->second < config_.max_announced_per_ip
+                               ? config_.max_announced_per_ip - ip_it->second
+                               : 0;
+  const size_t limit = static_cast<size_t>(
+      std::min<uint64_t>(config_.max_announced_per_peer, p.announced + ip_room));
+  const AnnounceResult r = registry_.announce(id, announce.ids, limit);
+  p.announced += static_cast<uint32_t>(r.added);
+  ip_it->second += r.added;
+  const uint64_t ip_total = ip_it->second;
+  if (ip_total == 0) announced_per_ip_.erase(ip_it);
+  if (r.refused == 0) return;
+  const bool by_ip = limit < config_.max_announced_per_peer;
+  metrics_.reject(by_ip ? Rejection::kTooManyAnnouncedFromIp : Rejection::kTooManyAnnouncements);
+  if (first_in_window(p, kNoticeAnnounce, now_ms)) {
+    log_.log(LogLevel::kInfo, "announce_refused",
+             {{"peer", peer_hex(id)},
+              {"ip", p.info.ip},
+              {"refused", std::to_string(r.refused)},
+              {"peer_holds", std::to_string(p.announced)},
+              {"ip_holds", std::to_string(ip_total)},
+              {"reason", by_ip ? "too_many_announced_from_ip" : "too_many_announcements"}});
+  }
+  send_error(p, SignalErrorCode::kTooManyAnnouncements, SignalType::kAnnounce,
+             "refused " + std::to_string(r.refused) + " ids: limit " +
+                 (by_ip ? std::to_string(config_.max_announced_per_ip) + " per address"
+                        : std::to_string(config_.max_announced_per_peer) + " per peer"));
+}
+
+void SignalHub::on_withdraw(const PeerId& id, PeerState& p, const Withdraw& withdraw) {
+  const size_t removed = registry_.withdraw(id, withdraw.ids);
+  if (removed == 0) return;
+  p.announced -= static_cast<uint32_t>(removed);
+  auto ip_it = announced_per_ip_.find(p.info.ip);
+  ip_it->second -= removed;
+  if (ip_it->second == 0) announced_per_ip_.erase(ip_it);
+}
+
+// Out of its swarm, with its announcements, and no longer counted against its address.
+void SignalHub::leave_swarm(const PeerId& id, PeerState& p) {
+  registry_.leave(id);
+  if (p.announced > 0) {
+    auto ip_it = announced_per_ip_.find(p.info.ip);
+    ip_it->second -= p.announced;
+    if (ip_it->second == 0) announced_per_ip_.erase(ip_it);
+    p.announced = 0;
+  }
+  if (p.ip_swarm != nullptr) {
+    if (--p.ip_swarm->second == 0)
+      joined_per_ip_swarm_.erase(joined_per_ip_swarm_.find(p.ip_swarm->first));
+    p.ip_swarm = nullptr;
+  }
 }
 
 void SignalHub::on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
@@ -227,7 +307,7 @@ void SignalHub::on_relay(const PeerId& id, PeerState& p, ByteView message, const
       link->queued_bytes() + message.size > config_.max_send_queue_bytes / 2;
   if (queue_half_full || !to.relay_in.take(now_ms)) {
     metrics_.reject(Rejection::kTargetBusy);
-    if (strike(id, p, kDropTargetBusy, now_ms)) {
+    if (strike(id, p, kNoticeTargetBusy, now_ms)) {
       const std::string target_hex = peer_hex(relay.peer);
       log_.log(LogLevel::kInfo, "relay_refused",
                {{"peer", peer_hex(id)},
@@ -282,7 +362,7 @@ void SignalHub::close(const PeerId& id, PeerState& p, uint16_t code, const std::
   if (p.closing) return;
   p.closing = true;
   // Purged now, not when the socket has finished closing: nobody is sent to a leaving peer.
-  registry_.leave(id);
+  leave_swarm(id, p);
   refresh_gauges();
   if (auto link = p.link.lock()) link->close(code, reason);
 }

@@ -59,8 +59,10 @@ class SignalHub {
   const ServerConfig& config() const { return config_; }
 
  private:
-  // Kinds of dropped message; the first of each kind in a strike window is explained.
-  enum Drop : uint8_t { kDropRateLimited = 1, kDropTargetBusy = 2 };
+  // Kinds of refusal a peer is told of (and the log shows) once per window, not every time.
+  enum Notice : uint8_t { kNoticeRateLimited = 1, kNoticeTargetBusy = 2, kNoticeAnnounce = 4 };
+  // Peers of one address in one swarm; the key is ip + '\n' + swarm. Nodes stay put.
+  using IpSwarmEntry = std::pair<const std::string, uint32_t>;
 
   struct PeerState {
     std::weak_ptr<PeerLink> link;
@@ -68,17 +70,23 @@ class SignalHub {
     TokenBucket bucket;    // messages from this peer
     TokenBucket relay_in;  // relays to this peer, from anyone
     uint64_t last_seen_ms = 0;
-    uint64_t strikes_since_ms = 0;
-    uint32_t strikes = 0;   // messages of this peer dropped in the current window
-    uint8_t explained = 0;  // Drop kinds already explained in the current window
+    uint64_t window_since_ms = 0;
+    uint32_t strikes = 0;              // messages of this peer dropped in the current window
+    uint32_t announced = 0;            // ids it holds in the registry
+    IpSwarmEntry* ip_swarm = nullptr;  // while joined: its place in joined_per_ip_swarm_
+    uint8_t noticed = 0;               // Notice kinds already told in the current window
     bool joined = false;
     bool closing = false;
   };
 
   bool admit(const PeerId& id, PeerState& p, uint64_t now_ms);
-  bool strike(const PeerId& id, PeerState& p, Drop kind, uint64_t now_ms);
+  bool first_in_window(PeerState& p, Notice kind, uint64_t now_ms);
+  bool strike(const PeerId& id, PeerState& p, Notice kind, uint64_t now_ms);
   void dispatch(const PeerId& id, PeerState& p, SignalMessage& message, uint64_t now_ms);
   void on_join(const PeerId& id, PeerState& p, const Join& join);
+  void on_announce(const PeerId& id, PeerState& p, const Announce& announce, uint64_t now_ms);
+  void on_withdraw(const PeerId& id, PeerState& p, const Withdraw& withdraw);
+  void leave_swarm(const PeerId& id, PeerState& p);
   void on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
                 uint64_t now_ms);
   void send(PeerState& p, const SignalMessage& message);
@@ -91,6 +99,9 @@ class SignalHub {
   Metrics& metrics_;
   const Logger& log_;
   std::unordered_map<PeerId, PeerState, IdHash> peers_;
+  // Per client address: joined peers per swarm, and their announcements together.
+  std::unordered_map<std::string, uint32_t> joined_per_ip_swarm_;
+  std::unordered_map<std::string, uint64_t> announced_per_ip_;  // only addresses above 0
   ByteView current_message_;  // the raw bytes being dispatched, for in-place relay
 };
 

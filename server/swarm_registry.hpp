@@ -38,7 +38,8 @@ class SwarmRegistry {
   virtual void leave(const PeerId& peer) = 0;
   virtual AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
                                   size_t max_per_peer) = 0;
-  virtual void withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) = 0;
+  // Returns how many of `ids` the peer had announced (and no longer has).
+  virtual size_t withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) = 0;
   // Up to k holders of `resource` in the asker's swarm, never the asker: a uniformly random
   // sample in random order, so neither a place in the list nor how often a holder is handed
   // out depends on when it announced.

@@ -172,6 +172,91 @@ TEST(Limits, LookupReturnsAtMostTheConfiguredPeers) {
   EXPECT_EQ(peers->peers.size(), 2u);
 }
 
+// The next message answers a heartbeat sent now: nothing (such as an ERROR) came before it.
+bool nothing_before_ack(WsClient& c) {
+  c.send(Heartbeat{99});
+  auto ack = c.read_as<HeartbeatAck>();
+  return ack && ack->sent_at_ms == 99;
+}
+
+TEST(Limits, MaxPeersPerIpPerSwarm) {
+  auto config = test_config();
+  config.max_peers_per_ip_per_swarm = 3;
+  RunningServer server(config);
+  std::vector<std::unique_ptr<WsClient>> peers;
+  for (int i = 0; i < 3; ++i) {
+    peers.push_back(std::make_unique<WsClient>());
+    ASSERT_TRUE(peers.back()->connect(server.port()));
+    ASSERT_NE(peers.back()->join(kSite), PeerId{}) << i;
+  }
+  // A fourth identity from the same address in the same swarm is refused.
+  WsClient fourth;
+  ASSERT_TRUE(fourth.connect(server.port()));
+  fourth.send(Join{kSite, "", 0});
+  auto error = fourth.read_as<SignalError>();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, static_cast<uint16_t>(SignalErrorCode::kServerFull));
+  EXPECT_NE(error->message.find("limit 3"), std::string::npos) << error->message;
+  EXPECT_EQ(fourth.wait_close(), 1013);
+  EXPECT_TRUE(
+      metric_is(server.port(), "p2pcdn_rejections_total{reason=\"too_many_peers_from_ip\"} 1"));
+  // Another swarm (another key) counts apart.
+  WsClient other_swarm;
+  ASSERT_TRUE(other_swarm.connect(server.port()));
+  EXPECT_NE(other_swarm.join(kSite, "course-2"), PeerId{});
+  // A peer that leaves gives its place back.
+  peers[0]->send(Leave{});
+  EXPECT_EQ(peers[0]->wait_close(), 1000);
+  WsClient again;
+  ASSERT_TRUE(again.connect(server.port()));
+  EXPECT_NE(again.join(kSite), PeerId{});
+}
+
+TEST(Limits, MaxAnnouncedPerIp) {
+  auto config = test_config();
+  config.max_announced_per_peer = 4;
+  config.max_announced_per_ip = 5;
+  RunningServer server(config);
+  WsClient a, b, asker;
+  for (WsClient* c : {&a, &b, &asker}) {
+    ASSERT_TRUE(c->connect(server.port()));
+    c->join(kSite);
+  }
+  a.send(Announce{{resource(1), resource(2), resource(3), resource(4)}});
+  EXPECT_TRUE(nothing_before_ack(a));
+  // b, from the same address, may add only what is left of the address's 5.
+  b.send(Announce{{resource(5), resource(6), resource(7)}});
+  auto error = b.read_as<SignalError>();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, static_cast<uint16_t>(SignalErrorCode::kTooManyAnnouncements));
+  EXPECT_NE(error->message.find("refused 2 ids: limit 5 per address"), std::string::npos)
+      << error->message;
+  EXPECT_TRUE(
+      metric_is(server.port(), "p2pcdn_rejections_total{reason=\"too_many_announced_from_ip\"} 1"));
+  EXPECT_TRUE(metric_is(server.port(), "p2pcdn_announcements 5"));
+  for (uint8_t r = 5; r <= 7; ++r) {
+    asker.send(Lookup{r, resource(r), 5});
+    auto peers = asker.read_as<Peers>();
+    ASSERT_TRUE(peers);
+    EXPECT_EQ(peers->peers.size(), r == 5 ? 1u : 0u) << int(r);
+  }
+  // What a withdraws, and all a held once it leaves, is room for b again.
+  a.send(Withdraw{{resource(1), resource(2)}});
+  EXPECT_TRUE(nothing_before_ack(a));
+  b.send(Announce{{resource(6), resource(7)}});
+  EXPECT_TRUE(nothing_before_ack(b));
+  a.send(Leave{});
+  EXPECT_EQ(a.wait_close(), 1000);
+  b.send(Announce{{resource(8)}});
+  EXPECT_TRUE(nothing_before_ack(b));
+  // b now meets its own limit of 4, told as such.
+  b.send(Announce{{resource(9)}});
+  error = b.read_as<SignalError>();
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->message.find("limit 4 per peer"), std::string::npos) << error->message;
+  EXPECT_TRUE(metric_is(server.port(), "p2pcdn_announcements 4"));
+}
+
 // Relays ~60 KB candidates from `sender` to `target`, which reads nothing, until the server
 // refuses one as the target is busy: its socket buffers are full, and its send queue half so.
 bool relay_until_target_busy(uint16_t port, WsClient& sender, const PeerId& target) {
@@ -246,7 +331,9 @@ TEST(Limits, APeerThatDoesNotReadIsClosed) {
 // keep on. The target is never closed for what others sent it.
 TEST(Limits, ARelayFloodThrottlesTheSendersNotTheTarget) {
   auto config = test_config();
-  config.max_connections_per_ip = 200;  // every client here comes from 127.0.0.1
+  // Every client here comes from 127.0.0.1, standing for sixty machines.
+  config.max_connections_per_ip = 200;
+  config.max_peers_per_ip_per_swarm = 200;
   RunningServer server(config);
   RawWsClient victim;
   ASSERT_TRUE(victim.connect(server.port()));

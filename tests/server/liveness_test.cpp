@@ -144,9 +144,35 @@ TEST(Liveness, BadFlagsAndBusyPortsFailClearly) {
   EXPECT_EQ(run({"--heartbeat-interval-ms", "1000", "--peer-timeout-ms", "500"}), 2);
   EXPECT_EQ(run({"--max-send-queue", "100000"}), 2);  // under twice --max-message-size
   EXPECT_EQ(run({"--max-relay-in-per-second", "0"}), 2);
+  EXPECT_EQ(run({"--max-peers-per-ip-per-swarm", "0"}), 2);
   RunningServer busy(test_config());
   const std::string port = std::to_string(busy.port());
   EXPECT_EQ(run({"--bind", "127.0.0.1", "--port", port.c_str()}), 1);
+}
+
+TEST(Liveness, HardeningFlagsAreParsed) {
+  int exit_code = -1;
+  const char* defaults[] = {"p2pcdn-server"};
+  auto config = server::parse_server_config(1, defaults, exit_code);
+  ASSERT_TRUE(config);
+  EXPECT_FALSE(config->allow_no_origin);
+  EXPECT_EQ(config->max_relay_in_per_second, 100);
+  EXPECT_EQ(config->max_peers_per_ip_per_swarm, 16u);
+  EXPECT_EQ(config->max_announced_per_ip, 20000u);
+  const char* args[] = {"p2pcdn-server",
+                        "--allow-no-origin",
+                        "--max-relay-in-per-second",
+                        "250",
+                        "--max-peers-per-ip-per-swarm",
+                        "40",
+                        "--max-announced-per-ip",
+                        "50000"};
+  config = server::parse_server_config(8, args, exit_code);
+  ASSERT_TRUE(config);
+  EXPECT_TRUE(config->allow_no_origin);
+  EXPECT_EQ(config->max_relay_in_per_second, 250);
+  EXPECT_EQ(config->max_peers_per_ip_per_swarm, 40u);
+  EXPECT_EQ(config->max_announced_per_ip, 50000u);
 }
 
 }  // namespace
