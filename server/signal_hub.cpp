@@ -93,7 +93,9 @@ bool SignalHub::strike(const PeerId& id, PeerState& p, Notice kind, uint64_t now
     log_.log(LogLevel::kWarn, "peer_flooding",
              {{"peer", peer_hex(id)},
               {"ip", p.info.ip},
-              {"dropped", kind == kNoticeTargetBusy ? "relays_to_busy_target" : "over_rate"}});
+              {"dropped", kind == kNoticeTargetBusy  ? "relays_to_busy_target"
+                          : kind == kNoticeMalformed ? "malformed"
+                                                     : "over_rate"}});
     close(id, p, close_code::kPolicy, "rate limit exceeded");
   }
   return first;
@@ -111,9 +113,8 @@ void SignalHub::receive(const PeerId& peer, ByteView message, uint64_t now_ms) {
 
   auto decoded = decode_signal(message, config_.max_message_size);
   if (!decoded) {
-    metrics_.reject(Rejection::kMalformed);
     const auto about = message.size > 1 ? static_cast<SignalType>(message.data[1]) : SignalType{};
-    send_error(p, SignalErrorCode::kMalformed, about, describe(decoded.error()));
+    malformed(peer, p, about, describe(decoded.error()), now_ms);
     return;
   }
   current_message_ = message;
@@ -128,9 +129,19 @@ void SignalHub::receive_text(const PeerId& peer, uint64_t now_ms) {
   if (it->second.closing) return;  // as in receive(): a closing peer is no longer answered
   it->second.last_seen_ms = now_ms;
   if (!admit(peer, it->second, now_ms)) return;
+  malformed(peer, it->second, SignalType{}, "signaling messages are binary", now_ms);
+}
+
+// Every malformed message is answered (the ERROR says what was wrong with it) and counts
+// towards closing the sender, like a message over its rate.
+void SignalHub::malformed(const PeerId& id, PeerState& p, SignalType about, const std::string& text,
+                          uint64_t now_ms) {
   metrics_.reject(Rejection::kMalformed);
-  send_error(it->second, SignalErrorCode::kMalformed, SignalType{},
-             "signaling messages are binary");
+  send_error(p, SignalErrorCode::kMalformed, about, text);
+  if (strike(id, p, kNoticeMalformed, now_ms)) {
+    log_.log(LogLevel::kInfo, "malformed_message",
+             {{"peer", peer_hex(id)}, {"ip", p.info.ip}, {"error", text}});
+  }
 }
 
 void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message, uint64_t now_ms) {
@@ -150,8 +161,7 @@ void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message,
   if (std::holds_alternative<Welcome>(message) || std::holds_alternative<Peers>(message) ||
       std::holds_alternative<HeartbeatAck>(message) ||
       std::holds_alternative<SignalError>(message)) {
-    metrics_.reject(Rejection::kMalformed);
-    send_error(p, SignalErrorCode::kMalformed, type, "server-to-client message sent to the server");
+    malformed(id, p, type, "server-to-client message sent to the server", now_ms);
     return;
   }
   if (!p.joined) {

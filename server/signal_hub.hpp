@@ -60,7 +60,12 @@ class SignalHub {
 
  private:
   // Kinds of refusal a peer is told of (and the log shows) once per window, not every time.
-  enum Notice : uint8_t { kNoticeRateLimited = 1, kNoticeTargetBusy = 2, kNoticeAnnounce = 4 };
+  enum Notice : uint8_t {
+    kNoticeRateLimited = 1,
+    kNoticeTargetBusy = 2,
+    kNoticeAnnounce = 4,
+    kNoticeMalformed = 8,
+  };
   // Peers of one address in one swarm; the key is ip + '\n' + swarm. Nodes stay put.
   using IpSwarmEntry = std::pair<const std::string, uint32_t>;
 
@@ -82,6 +87,8 @@ class SignalHub {
   bool admit(const PeerId& id, PeerState& p, uint64_t now_ms);
   bool first_in_window(PeerState& p, Notice kind, uint64_t now_ms);
   bool strike(const PeerId& id, PeerState& p, Notice kind, uint64_t now_ms);
+  void malformed(const PeerId& id, PeerState& p, SignalType about, const std::string& text,
+                 uint64_t now_ms);
   void dispatch(const PeerId& id, PeerState& p, SignalMessage& message, uint64_t now_ms);
   void on_join(const PeerId& id, PeerState& p, const Join& join);
   void on_announce(const PeerId& id, PeerState& p, const Announce& announce, uint64_t now_ms);

@@ -45,6 +45,19 @@ TEST(BadInput, MalformedMessagesGetAnErrorAndChangeNothing) {
       << metrics.body();
 }
 
+TEST(BadInput, APeerThatKeepsSendingMalformedMessagesIsClosed) {
+  auto config = test_config();
+  config.messages_per_second = 1000;  // burst 2000; 4 x 1000 refusals in 10 s close a peer
+  RunningServer server(config);
+  WsClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  c.join(kSite);
+  // ~2000 malformed (the burst), the rest over the rate: only with the malformed ones
+  // counted are there enough refusals to close.
+  for (int i = 0; i < 4100; ++i) c.send_raw({1, 2, 3});
+  EXPECT_EQ(c.wait_close(), 1008);
+}
+
 TEST(BadInput, EverythingButHeartbeatNeedsJoinFirst) {
   RunningServer server(test_config());
   WsClient c;
