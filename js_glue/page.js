@@ -31,6 +31,9 @@ const P2PCDN_DEFAULTS = {
   maxUploadBytesPerSecond: 0,  // 0: no limit, all peers together
   maxUploadBytesPerSecondPerPeer: 0,  // 0: no limit
   maxAttempts: 3,           // peers tried per resource before the origin
+  // A transfer that has sent no byte this long (none yet, or a pause) gets a second holder
+  // asked in parallel; the first verified body wins (peer_fetch.js).
+  hedgeAfterMs: 500,
   // Next-page prefetch (prefetch.js): after load, fetch from peers up to this many bytes of
   // what the linked pages need; 0 turns it off.
   prefetchBytes: 4 << 20,
@@ -267,7 +270,8 @@ class P2pcdnPage extends EventTarget {
     }
   }
 
-  // A peer's HAVE is kept only for resources of this manifest: made-up ids cost nothing.
+  // A peer's HAVE is kept only for resources of this manifest: made-up ids cost nothing. A
+  // peer of another deploy may name its files, a few; far more than a manifest holds is a flood.
   _onHave(link, f) {
     link.haveSeen = true;
     const known = f.ids.filter((id) => this.byResource.has(id));
@@ -275,7 +279,9 @@ class P2pcdnPage extends EventTarget {
     else if (f.op === 'remove') known.forEach((id) => link.have.delete(id));
     else known.forEach((id) => link.have.add(id));
     link.unknownHave = (link.unknownHave || 0) + (f.ids.length - known.length);
-    if (link.unknownHave > 100000) this.punish(link, 'flooded', `${link.unknownHave} ids in HAVE that are not in the manifest`);
+    if (link.unknownHave > 1000 + 2 * this.byResource.size) {
+      this.punish(link, 'flooded', `${link.unknownHave} ids in HAVE that are not in the manifest`);
+    }
     this.holders.wake();
   }
 
@@ -328,41 +334,12 @@ class P2pcdnPage extends EventTarget {
 
   // ---- fetching from peers ----
 
-  // Fetches a manifest entry from peers: {body, headers}, or throws with the reason.
-  // An aborted signal stops it between attempts and cancels a transfer under way. A
-  // background fetch (a prefetch) is left out of the held and failure figures and of the
-  // page's delay budget.
-  async fetchFromPeers(entry, {onProgress, signal, background = false} = {}) {
+  // Fetches a manifest entry from peers: {body, headers}, or throws with the reason
+  // (peer_fetch.js). An aborted signal cancels the transfers under way. A background fetch
+  // (a prefetch) is left out of the held and failure figures and of the page's delay budget.
+  async fetchFromPeers(entry, options = {}) {
     await this.ready;
     if (!entry.size) throw new Error('empty');
-    const tried = new Set();
-    let reason = 'noPeers';
-    const outcome = (fromPeer) => {
-      if (!tried.held || background) return;
-      this.stats.held.count++;
-      if (fromPeer) this.stats.held.fromPeer++;
-      else this.stats.held.toOrigin++;
-    };
-    for (let attempt = 0; attempt < this.config.maxAttempts; attempt++) {
-      const link = signal && signal.aborted ? null : await this.holders.find(entry, tried, background);
-      if (!link || (signal && signal.aborted)) break;
-      tried.add(link.peerId);
-      link.lastUsed = performance.now();
-      const started = performance.now();
-      try {
-        if (!(await this.requests.whenSlotFree(link, this.config.connectTimeoutMs))) throw new Error('busy');
-        const result = await this.requests.start(link, entry, onProgress, signal, background);
-        outcome(true);
-        return result;
-      } catch (err) {
-        reason = err.message;
-        if (reason !== 'cancelled' && !background) {
-          this.holders.lose(started, performance.now());
-          this.stats.fail(P2pcdnStats.failureKey(reason));
-        }
-      }
-    }
-    outcome(false);
-    throw new Error(signal && signal.aborted ? 'cancelled' : reason);
+    return new PeerFetch(this, entry, options).run();
   }
 }

@@ -30,6 +30,7 @@ class P2pcdnStats extends EventTarget {
     // What hostile or broken peers did and what was done: {peer, offense, detail, action, at}.
     this.hostile = [];
     this.offersRefused = 0;  // incoming offers refused by link admission
+    this.hedged = 0;  // requests that asked a second peer because the first went quiet
     // Why this visitor has no peers, in words (e.g. "signaling unreachable").
     this.noPeerReason = 'starting';
     this.history = [];  // {t, peers, origin, cache} samples for the chart
@@ -70,7 +71,7 @@ class P2pcdnStats extends EventTarget {
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
       requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
-      hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused,
+      hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged,
     };
   }
 

@@ -1,0 +1,105 @@
+// What hostile peers cost honest ones (run through bench/hostile_bench.sh, inside a network
+// namespace). Prints one JSON object.
+//   flood: a seeder that has loaded the demo, idle for FLOOD_MS, then for FLOOD_MS from the
+//          moment a hostile peer sends it 1500 REQUESTs: its longest main-thread task
+//          (PerformanceObserver longtask, plus a 10 ms timer's worst lag) and its JS heap.
+//   page:  an honest visitor's demo page, from navigation to every media element loaded,
+//          with two honest seeders and one hostile peer of each kind that it asks first
+//          (config.test.tryFirst: the worst case), against the same with no hostile peer.
+//          Medians of ROUNDS (default 3), rounds interleaved so drift hits every kind alike.
+import {DEMO_MEDIA, DEMO_TOTAL, loadDemo, seedDemo, sleep, stats, swarmRunner} from '../tests/e2e/harness.mjs';
+import {heapUsed, peerIdOf, swarmWithHostile} from '../tests/e2e/hostile_swarm.mjs';
+
+const ROUNDS = Number(process.env.ROUNDS || 3);
+const FLOOD_MS = Number(process.env.FLOOD_MS || 5000);
+const KINDS = {
+  none: null,
+  lie: {corruptUploads: true},
+  stall: {stall: true},
+  drip: {drip: 2000},
+  'truncate, silent': {truncate: true},
+  'truncate, close': {truncate: 'close'},
+  inject: {inject: true, injectIds: 200},
+  malformed: {malformed: true},
+  'HAVE flood': {haveFlood: 200000},
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const withSwarm = swarmRunner(8801);
+
+// Starts watching the page's main thread: long tasks and the worst lag of a 10 ms timer.
+function watchMainThread(v) {
+  return v.page.evaluate(() => {
+    const w = (window.__mainThread = {longest: 0, lag: 0});
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.longest = Math.max(w.longest, e.duration);
+    }).observe({type: 'longtask'});
+    let last = performance.now();
+    w.timer = setInterval(() => {
+      const now = performance.now();
+      w.lag = Math.max(w.lag, now - last - 10);
+      last = now;
+    }, 10);
+  });
+}
+
+const readMainThread = (v) => v.page.evaluate(() => {
+  const w = window.__mainThread;
+  const out = {longestTaskMs: w.longest, worstTimerLagMs: Math.round(w.lag)};
+  w.longest = 0;
+  w.lag = 0;
+  return out;
+});
+
+async function floodFigures() {
+  let out;
+  await withSwarm({}, async (ctx) => {
+    const {h, a} = await swarmWithHostile(ctx, {requestFlood: 1500});
+    const aId = await peerIdOf(a);
+    await watchMainThread(a);
+    await sleep(FLOOD_MS);
+    const idle = {...(await readMainThread(a)), heapBytes: await heapUsed(a)};
+    const sentBefore = (await stats(a)).bytesToPeers;
+    await h.page.evaluate((peer) => window.p2pcdn.hostile.requestFloodTo(peer), aId);
+    let heapPeak = 0;
+    for (let t = 0; t < FLOOD_MS; t += 250) {
+      heapPeak = Math.max(heapPeak, await heapUsed(a));
+      await sleep(250);
+    }
+    const s = await stats(a);
+    const flood = {...(await readMainThread(a)), heapBytes: heapPeak, bytesSent: s.bytesToPeers - sentBefore,
+                   verdict: s.hostile.map((x) => `${x.offense}: ${x.action}`)};
+    out = {idle, flood};
+  });
+  return out;
+}
+
+async function pageTime(test) {
+  let out;
+  await withSwarm({}, async (ctx) => {
+    const {a, hId} = await swarmWithHostile(ctx, test);
+    // The injector attacks transfers another peer serves: the victim asks A for those.
+    const first = test && !test.inject ? hId : await peerIdOf(a);
+    const c = await ctx.visitor({config: {prefetchBytes: 0, test: {tryFirst: first, ...(test && test.inject ? {requestIdsFrom: 1} : {})}}});
+    const started = Date.now();
+    await loadDemo(c, ctx.server.url, 60000);
+    const ms = Date.now() - started;
+    await sleep(300);
+    const s = await stats(c);
+    out = {ms, fromPeers: s.bytesFromPeers / DEMO_TOTAL, verdicts: s.hostile.filter((x) => x.peer === hId).map((x) => x.offense)};
+  });
+  return out;
+}
+
+const flood = await floodFigures();
+const pages = Object.fromEntries(Object.keys(KINDS).map((k) => [k, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [kind, test] of Object.entries(KINDS)) pages[kind].push(await pageTime(test));
+}
+const none = median(pages.none.map((r) => r.ms));
+const kinds = {};
+for (const [kind, runs] of Object.entries(pages)) {
+  const ms = median(runs.map((r) => r.ms));
+  kinds[kind] = {ms, ratio: ms / none, fromPeers: median(runs.map((r) => r.fromPeers)),
+                 verdicts: [...new Set(runs.flatMap((r) => r.verdicts))]};
+}
+console.log(JSON.stringify({rounds: ROUNDS, media: DEMO_MEDIA.length, flood, kinds}, null, 1));

@@ -1,0 +1,126 @@
+// One resource fetched from peers: attempts on holders one after another (at most
+// maxAttempts), and a hedge: when the attempt under way has sent no byte for hedgeAfterMs
+// (no first byte yet, or a pause), the next holder is asked in parallel and the first
+// complete, verified body wins; the other attempt is cancelled. So a stalling, dripping or
+// truncating peer costs a page about hedgeAfterMs, not the core's deadlines, and an honest
+// transfer, which streams, is never duplicated.
+class PeerFetch {
+  constructor(page, entry, {onProgress, signal, background = false} = {}) {
+    this.page = page;
+    this.entry = entry;
+    this.onProgress = onProgress;
+    this.signal = signal;
+    this.background = background;
+    this.tried = new Set();
+    this.attempts = new Set();  // {link, controller, started, lastByteAt}
+    this.count = 0;
+    this.reason = 'noPeers';
+    this.received = 0;
+    this.done = false;
+    this.launching = false;
+  }
+
+  run() {
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      if (this.signal) this.signal.addEventListener('abort', () => this._abort(), {once: true});
+      this.timer = setInterval(() => this._maybeHedge(), 100);
+      this._launch();
+    });
+  }
+
+  // Starts an attempt on the best holder not tried yet; ends the fetch if there is none and
+  // nothing else is running.
+  async _launch() {
+    const {page, entry, tried, background} = this;
+    if (this.launching) return;
+    this.launching = true;
+    let link = null;
+    if (this.count < page.config.maxAttempts && !this._aborted()) link = await page.holders.find(entry, tried, background);
+    this.launching = false;
+    if (this.done) return;
+    if (!link || this._aborted()) {
+      if (this.attempts.size === 0) this._finish(null, new Error(this._aborted() ? 'cancelled' : this.reason));
+      return;
+    }
+    tried.add(link.peerId);
+    this.count++;
+    link.lastUsed = performance.now();
+    const attempt = {link, controller: new AbortController(), started: performance.now(), lastByteAt: 0};
+    this.attempts.add(attempt);
+    const progress = (received) => {
+      attempt.lastByteAt = performance.now();
+      if (received > this.received) {
+        this.received = received;
+        if (this.onProgress) this.onProgress(received);
+      }
+    };
+    try {
+      if (!(await page.requests.whenSlotFree(link, page.config.connectTimeoutMs))) throw new Error('busy');
+      if (attempt.controller.signal.aborted) throw new Error('cancelled');
+      const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background);
+      this.attempts.delete(attempt);
+      this._finish(result, null);
+    } catch (err) {
+      this.attempts.delete(attempt);
+      this._lost(attempt, err.message);
+    }
+  }
+
+  _lost(attempt, reason) {
+    if (this.done) return;
+    if (reason !== 'cancelled') {
+      this.reason = reason;
+      if (!this.background) {
+        this.page.holders.lose(attempt.started, performance.now());
+        this.page.stats.fail(P2pcdnStats.failureKey(reason));
+      }
+    }
+    if (this.attempts.size === 0) this._launch();
+  }
+
+  _maybeHedge() {
+    if (this.done || this.launching || this.attempts.size !== 1 || this.count >= this.page.config.maxAttempts) return;
+    const [attempt] = this.attempts;
+    const quietSince = attempt.lastByteAt || attempt.started;
+    if (performance.now() - quietSince < this.page.config.hedgeAfterMs) return;
+    if (!this.background) this.page.stats.hedged++;
+    this._launch();
+  }
+
+  _aborted() {
+    return this.signal && this.signal.aborted;
+  }
+
+  _abort() {
+    for (const a of this.attempts) a.controller.abort(this.signal.reason);
+    if (!this.launching) this._finish(null, new Error('cancelled'));
+  }
+
+  _finish(result, error) {
+    if (this.done) return;
+    this.done = true;
+    clearInterval(this.timer);
+    const losers = [...this.attempts];
+    this.attempts.clear();
+    for (const a of losers) a.controller.abort();  // CANCEL: their bytes stop
+    // A loser that had gone quiet while another peer delivered the whole body stalled or
+    // dripped: a strike, as if its deadline had passed (two ban it).
+    const now = performance.now();
+    for (const a of result ? losers : []) {
+      const quietMs = now - (a.lastByteAt || a.started);
+      if (quietMs < this.page.config.hedgeAfterMs) continue;
+      const offense = a.lastByteAt ? 'dripped' : 'stalled';
+      this.page.punish(a.link, offense, `quiet for ${Math.round(quietMs)} ms of ${this.entry.url} while another peer delivered it`);
+    }
+    if (this.tried.held && !this.background) {  // it waited for a peer to come up: how it ended
+      const held = this.page.stats.held;
+      held.count++;
+      if (result) held.fromPeer++;
+      else held.toOrigin++;
+    }
+    if (result) this.resolve(result);
+    else this.reject(error);
+  }
+}
