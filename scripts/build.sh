@@ -26,7 +26,8 @@ case "$config" in
 esac
 if [ "$config" = fuzz ]; then
   # the fuzzers only
-  cmake --build build/fuzz --target frame_decoder_fuzz chunk_assembler_fuzz ws_frame_reader_fuzz
+  cmake --build build/fuzz --target frame_decoder_fuzz signal_codec_fuzz chunk_assembler_fuzz \
+    ws_frame_reader_fuzz
 else
   cmake --build "build/$config"
 fi

@@ -44,6 +44,7 @@ asan_tests() {
 wasm_tests() { scripts/build.sh wasm && ctest --test-dir build/wasm --output-on-failure; }
 e2e_tests() { scripts/build-site.sh demo && scripts/build-site.sh site && tests/e2e/netns.sh node --test tests/e2e/; }
 fuzz_frames() { scripts/build.sh fuzz && fuzz frame_decoder_fuzz; }
+fuzz_signaling() { scripts/build.sh fuzz && fuzz signal_codec_fuzz; }
 fuzz_assembler() { scripts/build.sh fuzz && fuzz chunk_assembler_fuzz; }
 fuzz_websocket() { scripts/build.sh fuzz && fuzz ws_frame_reader_fuzz; }
 
@@ -54,6 +55,7 @@ suite "Wasm: core tests under Node" wasm_tests
 suite "JS binding tests, Node" node --test tests/js/
 suite "end-to-end, Chromium in a network namespace" e2e_tests
 suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz_frames
+suite "fuzz signaling codec ${FUZZ_SECONDS}s" fuzz_signaling
 suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz_assembler
 suite "fuzz WebSocket frame reader ${FUZZ_SECONDS}s" fuzz_websocket
 
