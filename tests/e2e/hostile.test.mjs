@@ -42,6 +42,20 @@ async function victimVisit(ctx, first, extra = {}) {
   return {c, s, tookMs};
 }
 
+// n raw signaling clients joined to the test's site, each with the site's Origin. The
+// caller closes them (closeAll).
+async function joinedRawClients(ctx, n) {
+  const clients = [];
+  for (let i = 0; i < n; i++) {
+    const f = new RawSignalClient(`ws://${new URL(ctx.server.url).host}/signal`, {origin: ctx.server.url});
+    clients.push(f);
+    assert.ok(await f.join(ctx.server.url), `raw client ${i} joined: ${JSON.stringify(f.messages)}`);
+  }
+  return clients;
+}
+
+const closeAll = (clients) => clients.forEach((f) => f.close());
+
 function named(s, peer, offenses, action) {
   const hit = s.hostile.find((h) => h.peer === peer && offenses.includes(h.offense) && (!action || h.action === action));
   assert.ok(hit, `${peer} named for ${offenses} (${action || 'any action'}): ${JSON.stringify(s.hostile)}`);
@@ -118,13 +132,8 @@ test('a request flood on a seeder: it stays up, serves others, and bans the floo
 
 test('ten fake holders announced before two honest seeders cost little offload', () => withSwarm(MANY_CLIENTS, async (ctx) => {
   const ids = DEMO_MEDIA.map((p) => core.resourceId(`${ctx.server.url}${p}`));
-  const fakes = [];
-  for (let i = 0; i < 12; i++) {
-    const f = new RawSignalClient(`ws://${new URL(ctx.server.url).host}/signal`, {origin: ctx.server.url});
-    fakes.push(f);
-    assert.ok(await f.join(ctx.server.url), `fake ${i} joined: ${JSON.stringify(f.messages)}`);
-    f.send({type: 'announce', ids});
-  }
+  const fakes = await joinedRawClients(ctx, 12);
+  for (const f of fakes) f.send({type: 'announce', ids});
   try {
     await seedDemo(ctx, undefined, 13 * DEMO_MEDIA.length);
     await seedDemo(ctx, undefined, 14 * DEMO_MEDIA.length);
@@ -133,7 +142,7 @@ test('ten fake holders announced before two honest seeders cost little offload',
     const s = await settled(c, (x) => x.hostile.some((h) => h.offense === 'connect-failed'), 8000);
     assert.ok(s.hostile.some((x) => x.offense === 'connect-failed'), JSON.stringify(s.hostile));
   } finally {
-    fakes.forEach((f) => f.close());
+    closeAll(fakes);
   }
 }));
 
@@ -150,12 +159,7 @@ test('an offer flood on a seeder never evicts its working links', () => withSwar
     pc.close();
     return offer;
   });
-  const flooders = [];
-  for (let i = 0; i < 30; i++) {
-    const f = new RawSignalClient(`ws://${new URL(ctx.server.url).host}/signal`, {origin: ctx.server.url});
-    flooders.push(f);
-    await f.join(ctx.server.url);
-  }
+  const flooders = await joinedRawClients(ctx, 30);
   try {
     const flood = (async () => {
       for (let round = 0; round < 4; round++) {
@@ -171,7 +175,7 @@ test('an offer flood on a seeder never evicts its working links', () => withSwar
     assert.ok(links <= 8, `seeder has ${links} links`);
     assert.ok((await stats(c)).bytesFromPeers >= 0.9 * DEMO_TOTAL);
   } finally {
-    flooders.forEach((f) => f.close());
+    closeAll(flooders);
   }
 }));
 
@@ -179,12 +183,7 @@ test('sixty sockets relaying to one seeder at just under the rate do not disconn
   const a = await seedDemo(ctx);
   await seedDemo(ctx, undefined, 2 * DEMO_MEDIA.length);
   const aId = await peerIdOf(a);
-  const senders = [];
-  for (let i = 0; i < 60; i++) {
-    const f = new RawSignalClient(`ws://${new URL(ctx.server.url).host}/signal`, {origin: ctx.server.url});
-    senders.push(f);
-    await f.join(ctx.server.url);
-  }
+  const senders = await joinedRawClients(ctx, 60);
   const payload = 'x'.repeat(2000);
   let stop = false;
   const flood = (async () => {
@@ -200,7 +199,7 @@ test('sixty sockets relaying to one seeder at just under the rate do not disconn
   } finally {
     stop = true;
     await flood;
-    senders.forEach((f) => f.close());
+    closeAll(senders);
   }
   // The target kept its signaling session all along: same peer id, never reconnected.
   assert.equal(await a.page.evaluate(() => window.p2pcdn.signaling.joined), true);
