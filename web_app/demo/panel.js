@@ -8,6 +8,8 @@
     ['Sent to peers', (s) => bytes(s.bytesToPeers)],
     ['Peers connected', (s) => String(s.peersConnected)],
     ['Failures', (s) => Object.entries(s.failures).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'],
+    // What hostile or broken peers did, and what was done (the last three).
+    ['Peers judged', (s) => s.hostile.slice(-3).map((h) => `${h.peer.slice(0, 8)}: ${h.offense}, ${h.action}`).join('; ') || 'none'],
   ];
   const colors = {peers: '#2a9d8f', origin: '#e76f51', cache: '#8d99ae'};
 
@@ -18,8 +20,16 @@
   }
 
   function render(s) {
-    document.getElementById('stats').innerHTML =
-        rows.map(([label, f]) => `<tr><th>${label}</th><td>${f(s)}</td></tr>`).join('');
+    // Text only, never markup: some of it (peer ids) comes from other peers.
+    document.getElementById('stats').replaceChildren(...rows.map(([label, f]) => {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      const td = document.createElement('td');
+      th.textContent = label;
+      td.textContent = f(s);
+      tr.append(th, td);
+      return tr;
+    }));
     document.getElementById('reason').textContent = s.noPeerReason ? `No peers: ${s.noPeerReason}` : '';
     draw(window.p2pcdn.stats.history);
   }
