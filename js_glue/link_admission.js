@@ -66,10 +66,19 @@ class LinkAdmission {
     return times.length <= P2PCDN_ADMISSION.offersPerPeer;
   }
 
+  // Counted, and named in stats.refusedOffers (the last 32 peers: who, how many, why).
   _refuse(peerId, why) {
     this.refused++;
-    this.page.stats.offersRefused = this.refused;
-    this.page.stats.changed();
+    const stats = this.page.stats;
+    stats.offersRefused = this.refused;
+    const named = stats.refusedOffers;
+    const i = named.findIndex((r) => r.peer === peerId);
+    const entry = i >= 0 ? named.splice(i, 1)[0] : {peer: peerId, count: 0, why};
+    entry.count++;
+    entry.why = why;
+    named.push(entry);
+    if (named.length > 32) named.shift();
+    stats.changed();
     return false;
   }
 

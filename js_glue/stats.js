@@ -30,6 +30,7 @@ class P2pcdnStats extends EventTarget {
     // What hostile or broken peers did and what was done: {peer, offense, detail, action, at}.
     this.hostile = [];
     this.offersRefused = 0;  // incoming offers refused by link admission
+    this.refusedOffers = [];  // {peer, count, why} of the last 32 peers refused
     this.hedged = 0;  // requests that asked a second peer because the first went quiet
     // Why this visitor has no peers, in words (e.g. "signaling unreachable").
     this.noPeerReason = 'starting';
@@ -72,6 +73,7 @@ class P2pcdnStats extends EventTarget {
       requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
       hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged,
+      refusedOffers: this.refusedOffers.map((r) => ({...r})),
     };
   }
 

@@ -13,7 +13,7 @@ import {test} from 'node:test';
 import {
   DEMO_MEDIA, DEMO_TOTAL, expectBytesIdentical, loadDemo, seedDemo, settled, sleep, stats, swarmRunner, waitFor,
 } from './harness.mjs';
-import {heapUsed, peerIdOf, swarmWithHostile} from './hostile_swarm.mjs';
+import {arm, heapUsed, peerIdOf, swarmWithHostile} from './hostile_swarm.mjs';
 import {core, RawSignalClient} from './raw_signal.mjs';
 
 const withSwarm = swarmRunner(8301);
@@ -68,7 +68,7 @@ test('a peer that lies is banned at its first wrong body', () => withSwarm({}, a
   assert.equal(s.failures.integrity, 1, JSON.stringify(s.failures));
 }));
 
-test('a peer that answers and then sends nothing is cut by the rate deadline', () => withSwarm({}, async (ctx) => {
+test('a peer that answers and then goes silent is outrun by another holder and struck', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {truncate: true});
   const {s} = await victimVisit(ctx, hId);
   named(s, hId, ['dripped', 'stalled']);
@@ -80,16 +80,32 @@ test('a peer that closes with a transfer half done is struck', () => withSwarm({
   named(s, hId, ['truncated']);
 }));
 
-test('a peer that never sends a first byte is cut by the first-byte deadline', () => withSwarm({}, async (ctx) => {
+test('a peer that never sends a first byte is outrun by another holder and struck', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {stall: true});
   const {s} = await victimVisit(ctx, hId);
   named(s, hId, ['stalled']);
 }));
 
-test('a drip (16 bytes every 2 s) is cut as fast as silence', () => withSwarm({}, async (ctx) => {
+test('a drip (16 bytes every 2 s) costs no more than silence', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {drip: 2000});
   const {s} = await victimVisit(ctx, hId);
-  named(s, hId, ['dripped']);
+  // Its requests that got 16 bytes dripped; those still waiting for theirs stalled.
+  named(s, hId, ['dripped', 'stalled']);
+}));
+
+test('with no other holder to outrun it, a drip is cut by the rate deadline and the origin serves', () => withSwarm({}, async (ctx) => {
+  const h = await seedDemo(ctx);
+  await arm(h, {drip: 2000});
+  const hId = await peerIdOf(h);
+  const c = await ctx.visitor({config: {prefetchBytes: 0}});
+  const started = Date.now();
+  await loadDemo(c, ctx.server.url, PAGE_BOUND_MS);
+  const tookMs = Date.now() - started;
+  const s = await settled(c, (x) => x.bytesFromOrigin >= DEMO_TOTAL, 10000);
+  await expectBytesIdentical(c);
+  assert.ok(tookMs <= PAGE_BOUND_MS, `page took ${tookMs} ms`);
+  assert.ok(s.failures.tooSlow + s.failures.stalled >= 1, JSON.stringify(s.failures));
+  named(s, hId, ['dripped', 'stalled']);
 }));
 
 test('DATA injected into a transfer another peer serves changes nothing and bans the injector', () => withSwarm({}, async (ctx) => {
@@ -171,6 +187,9 @@ test('an offer flood on a seeder never evicts its working links', () => withSwar
     await flood;
     const sa = await stats(a);
     assert.ok(sa.offersRefused > 0, JSON.stringify(sa));
+    // The flooders are named with what was refused and why.
+    const ids = new Set(flooders.map((f) => f.peerId));
+    assert.ok(sa.refusedOffers.some((r) => ids.has(r.peer) && r.count >= 1 && r.why), JSON.stringify(sa.refusedOffers));
     const links = await a.page.evaluate(() => window.p2pcdn.links.size);
     assert.ok(links <= 8, `seeder has ${links} links`);
     assert.ok((await stats(c)).bytesFromPeers >= 0.9 * DEMO_TOTAL);
@@ -201,7 +220,10 @@ test('sixty sockets relaying to one seeder at just under the rate do not disconn
     await flood;
     closeAll(senders);
   }
-  // The target kept its signaling session all along: same peer id, never reconnected.
+  // The senders were refused as such, and the target kept its signaling session all along:
+  // same peer id, never reconnected.
+  const m = await ctx.server.metrics();
+  assert.ok(m['p2pcdn_rejections_total{reason="target_busy"}'] > 0, JSON.stringify(m));
   assert.equal(await a.page.evaluate(() => window.p2pcdn.signaling.joined), true);
   assert.equal(await peerIdOf(a), aId);
 }));
