@@ -31,13 +31,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const withSwarm = swarmRunner(8801);
 const MANY_CLIENTS = {serverArgs: ['--max-connections-per-ip', '512', '--max-peers-per-ip-per-swarm', '128']};
 
-// Main-thread busy time (CDP Performance TaskDuration, seconds) so far.
-async function taskSeconds(v) {
+// Main-thread busy time (CDP Performance TaskDuration, seconds, counted from enable()):
+// one session per page, so every reading counts from the same moment.
+async function taskClock(v) {
   const cdp = await v.context.newCDPSession(v.page);
   await cdp.send('Performance.enable');
-  const {metrics} = await cdp.send('Performance.getMetrics');
-  await cdp.detach();
-  return metrics.find((m) => m.name === 'TaskDuration').value;
+  return async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
 }
 
 // Starts watching the page's main thread: long tasks and the worst lag of a 10 ms timer.
@@ -71,10 +70,11 @@ async function floodFigures() {
     const {h, a} = await swarmWithHostile(ctx, {requestFlood: 1500});
     const aId = await peerIdOf(a);
     await watchMainThread(a);
-    let busy = await taskSeconds(a);
+    const taskSeconds = await taskClock(a);
+    let busy = await taskSeconds();
     await sleep(FLOOD_MS);
-    const idle = {...(await readMainThread(a)), heapBytes: await heapUsed(a), busyShare: ((await taskSeconds(a)) - busy) * 1000 / FLOOD_MS};
-    busy = await taskSeconds(a);
+    const idle = {...(await readMainThread(a)), heapBytes: await heapUsed(a), busyShare: ((await taskSeconds()) - busy) * 1000 / FLOOD_MS};
+    busy = await taskSeconds();
     const sentBefore = (await stats(a)).bytesToPeers;
     await h.page.evaluate((peer) => window.p2pcdn.hostile.requestFloodTo(peer), aId);
     let heapPeak = 0;
@@ -84,7 +84,7 @@ async function floodFigures() {
     }
     const s = await stats(a);
     const flood = {...(await readMainThread(a)), heapBytes: heapPeak, bytesSent: s.bytesToPeers - sentBefore,
-                   busyShare: ((await taskSeconds(a)) - busy) * 1000 / FLOOD_MS,
+                   busyShare: ((await taskSeconds()) - busy) * 1000 / FLOOD_MS,
                    verdict: s.hostile.map((x) => `${x.offense}: ${x.action}`)};
     out = {idle, flood};
   });
@@ -134,7 +134,7 @@ const none = median(pages.none.map((r) => r.ms));
 const kinds = {};
 for (const [kind, runs] of Object.entries(pages)) {
   const ms = median(runs.map((r) => r.ms));
-  kinds[kind] = {ms, ratio: ms / none, fromPeers: median(runs.map((r) => r.fromPeers)),
+  kinds[kind] = {ms, ratio: ms / none, runsMs: runs.map((r) => r.ms), fromPeers: median(runs.map((r) => r.fromPeers)),
                  verdicts: [...new Set(runs.flatMap((r) => r.verdicts))]};
 }
 console.log(JSON.stringify({rounds: ROUNDS, floodMs: FLOOD_MS, media: DEMO_MEDIA.length, flood, kinds}, null, 1));
