@@ -67,6 +67,11 @@ class P2pcdnPage extends EventTarget {
     });
   }
 
+  // Whether signaling has welcomed this page (the 'joined' event fires when it does).
+  get joined() {
+    return this.signaling.joined;
+  }
+
   async _start() {
     const manifest = this._loadManifest();
     manifest.catch(() => {});  // handled below, once the core is in

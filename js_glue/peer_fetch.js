@@ -81,12 +81,23 @@ class PeerFetch {
   }
 
   _maybeHedge() {
-    if (this.done || this.launching || this.attempts.size !== 1 || this.count >= this.page.config.maxAttempts) return;
+    if (this.done || this.launching || this.noHedge || this.attempts.size !== 1 ||
+        this.count >= this.page.config.maxAttempts) {
+      return;
+    }
     const [attempt] = this.attempts;
     const quietSince = attempt.lastByteAt || attempt.started;
     if (performance.now() - quietSince < this.page.config.hedgeAfterMs) return;
-    if (!this.background) this.page.stats.hedged++;
-    this._launch();
+    this._hedge();
+  }
+
+  // One hedge at most per quiet spell; if no other holder can be had, none again for this
+  // fetch (no lookup storm while a lone holder pauses).
+  async _hedge() {
+    const before = this.count;
+    await this._launch();
+    if (this.count === before) this.noHedge = true;
+    else if (!this.background) this.page.stats.hedged++;
   }
 
   _aborted() {

@@ -8,6 +8,7 @@ const P2PCDN_UPLOAD = {
   maxConcurrent: 8,        // open uploads per peer; more get ERROR busy
   floodBusy: 64,           // busy answers to one peer within floodWindowMs: it is flooding
   floodWindowMs: 10000,
+  readWholeBytes: 1 << 20,  // bodies up to this size are read in one go
 };
 
 class PeerUploads {
@@ -44,7 +45,12 @@ class PeerUploads {
                         .map((h) => `${h}: ${cached.headers.get(h)}\n`)
                         .join('');
     reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers});
-    link.uploads.push({requestId: frame.requestId, url: entry.url, body: new BodySlices(cached.body, offset), next: offset, end});
+    // Small bodies are read whole (one read, bounded: 8 uploads of 1 MiB per peer); larger
+    // ones stream.
+    const body = size <= P2PCDN_UPLOAD.readWholeBytes ? new WholeBody(await cached.arrayBuffer(), offset)
+                                                      : new BodySlices(cached.body, offset);
+    if (link.closed) return body.close();
+    link.uploads.push({requestId: frame.requestId, url: entry.url, body, next: offset, end});
     this._pump(link);
   }
 
@@ -141,14 +147,43 @@ class PeerUploads {
   }
 }
 
+// A small body, read whole, handed out in slices like BodySlices.
+class WholeBody {
+  constructor(buffer, offset) {
+    this.bytes = new Uint8Array(buffer);
+    this.at = offset;
+  }
+
+  async take(n) {
+    if (!this.bytes) return null;
+    if (this.at + n > this.bytes.length) throw new Error('cached body shorter than the manifest says');
+    const out = this.bytes.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+
+  close() {
+    this.bytes = null;
+  }
+}
+
 // A response body read as a stream, handed out in slices of the size each frame needs; holds
-// at most one stream chunk beyond what was asked. Starts at `offset` (bytes before it are
-// read and dropped: a Cache Storage body cannot seek).
+// the rest of one stream chunk and one read ahead (so the next frame's bytes are on their
+// way while this one is sent). Starts at `offset` (bytes before it are read and dropped: a
+// Cache Storage body cannot seek).
 class BodySlices {
   constructor(stream, offset) {
     this.reader = stream.getReader();
     this.skip = offset;
     this.buffered = null;  // Uint8Array: the rest of the last chunk read
+    this.ahead = this.reader.read();
+  }
+
+  _next() {
+    const read = this.ahead;
+    this.ahead = this.reader.read();
+    this.ahead.catch(() => {});  // a cancelled stream rejects the read nobody waits for
+    return read;
   }
 
   // The next n bytes (fewer only at the end), or null once closed.
@@ -157,7 +192,7 @@ class BodySlices {
     let filled = 0;
     while (filled < n) {
       if (!this.buffered || !this.buffered.length) {
-        const {value, done} = await this.reader.read();
+        const {value, done} = await this._next();
         if (done || !value) break;
         this.buffered = value;
         if (this.skip) {
