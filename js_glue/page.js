@@ -90,7 +90,7 @@ class P2pcdnPage extends EventTarget {
     this.selector = new core.PeerSelector(Math.floor(Math.random() * 2 ** 32), 0.2);
     this.assembler = new core.ChunkAssembler({
       maxTotalBytes: 256 << 20, firstByteTimeoutMs: this.config.firstByteTimeoutMs,
-      minBytesPerSecond: this.config.minPeerBytesPerSecond, rateWindowMs: 1000,
+      minBytesPerSecond: this.config.minPeerBytesPerSecond, rateWindowMs: 2000,
     });
     this.requests = new PeerRequests(this);
     this.uploads = new PeerUploads(this);

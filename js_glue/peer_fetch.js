@@ -1,9 +1,10 @@
 // One resource fetched from peers: attempts on holders one after another (at most
 // maxAttempts), and a hedge: when the attempt under way has sent no byte for hedgeAfterMs
 // (no first byte yet, or a pause), the next holder is asked in parallel and the first
-// complete, verified body wins; the other attempt is cancelled. So a stalling, dripping or
-// truncating peer costs a page about hedgeAfterMs, not the core's deadlines, and an honest
-// transfer, which streams, is never duplicated.
+// complete, verified body wins. So a stalling, dripping or truncating peer costs a page about
+// hedgeAfterMs, not the core's deadlines, and an honest transfer, which streams, is never
+// duplicated. A loser still delivering is cancelled; a quiet one is left to the core's
+// deadlines, which judge it (a strike if it misses them) without the page waiting for it.
 class PeerFetch {
   constructor(page, entry, {onProgress, signal, background = false} = {}) {
     this.page = page;
@@ -51,7 +52,7 @@ class PeerFetch {
     this.attempts.add(attempt);
     const progress = (received) => {
       attempt.lastByteAt = performance.now();
-      if (received > this.received) {
+      if (received > this.received && !this.done) {
         this.received = received;
         if (this.onProgress) this.onProgress(received);
       }
@@ -113,18 +114,14 @@ class PeerFetch {
     if (this.done) return;
     this.done = true;
     clearInterval(this.timer);
-    const losers = [...this.attempts];
-    this.attempts.clear();
-    for (const a of losers) a.controller.abort();  // CANCEL: their bytes stop
-    // A loser that had gone quiet while another peer delivered the whole body stalled or
-    // dripped: a strike, as if its deadline had passed (two ban it).
     const now = performance.now();
-    for (const a of result ? losers : []) {
-      const quietMs = now - (a.lastByteAt || a.started);
-      if (quietMs < this.page.config.hedgeAfterMs) continue;
-      const offense = a.lastByteAt ? 'dripped' : 'stalled';
-      this.page.punish(a.link, offense, `quiet for ${Math.round(quietMs)} ms of ${this.entry.url} while another peer delivered it`);
+    for (const a of this.attempts) {
+      // CANCEL stops a loser's bytes; a quiet loser sends none, and its deadline will say
+      // whether it merely started late or stalls.
+      const quiet = now - (a.lastByteAt || a.started) >= this.page.config.hedgeAfterMs;
+      if (!result || !quiet) a.controller.abort();
     }
+    this.attempts.clear();
     if (this.tried.held && !this.background) {  // it waited for a peer to come up: how it ended
       const held = this.page.stats.held;
       held.count++;

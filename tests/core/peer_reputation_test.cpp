@@ -22,12 +22,15 @@ TEST(PeerReputation, ProofOfHostilityBansAtOnce) {
 
 TEST(PeerReputation, StallsAndDripsAreStrikesThenABan) {
   PeerReputation r;
-  EXPECT_FALSE(r.on_offense(id('a'), PeerOffense::kStalled, 1));
+  EXPECT_FALSE(r.on_offense(id('a'), PeerOffense::kStalled, 1000));
   EXPECT_TRUE(r.usable(id('a')));
-  EXPECT_TRUE(r.on_offense(id('a'), PeerOffense::kDripped, 2));
+  // Strikes close together are one event (all requests of a starved peer expiring at once).
+  EXPECT_FALSE(r.on_offense(id('a'), PeerOffense::kDripped, 3999));
+  EXPECT_EQ(r.find(id('a'))->strikes, 1u);
+  EXPECT_TRUE(r.on_offense(id('a'), PeerOffense::kDripped, 4000));
   EXPECT_EQ(r.find(id('a'))->banned_for, PeerOffense::kDripped);
   // A later offense does not rewrite why it was banned.
-  EXPECT_TRUE(r.on_offense(id('a'), PeerOffense::kLied, 3));
+  EXPECT_TRUE(r.on_offense(id('a'), PeerOffense::kLied, 5000));
   EXPECT_EQ(r.find(id('a'))->banned_for, PeerOffense::kDripped);
 }
 

@@ -56,41 +56,45 @@ async function joinedRawClients(ctx, n) {
 
 const closeAll = (clients) => clients.forEach((f) => f.close());
 
-function named(s, peer, offenses, action) {
-  const hit = s.hostile.find((h) => h.peer === peer && offenses.includes(h.offense) && (!action || h.action === action));
-  assert.ok(hit, `${peer} named for ${offenses} (${action || 'any action'}): ${JSON.stringify(s.hostile)}`);
+// Waits (a peer left to its deadlines is judged after the page has its bytes) until v's
+// stats name `peer` for one of `offenses`, with `action` if given; returns the stats.
+async function named(v, peer, offenses, action) {
+  const hit = (x) => x.hostile.some((h) => h.peer === peer && offenses.includes(h.offense) && (!action || h.action === action));
+  const s = await settled(v, hit, 6000);
+  assert.ok(hit(s), `${peer} named for ${offenses} (${action || 'any action'}): ${JSON.stringify(s.hostile)}`);
+  return s;
 }
 
 test('a peer that lies is banned at its first wrong body', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {corruptUploads: true});
-  const {s} = await victimVisit(ctx, hId);
-  named(s, hId, ['lied'], 'banned for this visit');
+  const {c, s} = await victimVisit(ctx, hId);
+  await named(c, hId, ['lied'], 'banned for this visit');
   assert.equal(s.failures.integrity, 1, JSON.stringify(s.failures));
 }));
 
 test('a peer that answers and then goes silent is outrun by another holder and struck', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {truncate: true});
-  const {s} = await victimVisit(ctx, hId);
-  named(s, hId, ['dripped', 'stalled']);
+  const {c, s} = await victimVisit(ctx, hId);
+  await named(c, hId, ['dripped', 'stalled']);
 }));
 
 test('a peer that closes with a transfer half done is struck', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {truncate: 'close'});
-  const {s} = await victimVisit(ctx, hId);
-  named(s, hId, ['truncated']);
+  const {c, s} = await victimVisit(ctx, hId);
+  await named(c, hId, ['truncated']);
 }));
 
 test('a peer that never sends a first byte is outrun by another holder and struck', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {stall: true});
-  const {s} = await victimVisit(ctx, hId);
-  named(s, hId, ['stalled']);
+  const {c, s} = await victimVisit(ctx, hId);
+  await named(c, hId, ['stalled']);
 }));
 
 test('a drip (16 bytes every 2 s) costs no more than silence', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {drip: 2000});
-  const {s} = await victimVisit(ctx, hId);
+  const {c} = await victimVisit(ctx, hId);
   // Its requests that got 16 bytes dripped; those still waiting for theirs stalled.
-  named(s, hId, ['dripped', 'stalled']);
+  await named(c, hId, ['dripped', 'stalled']);
 }));
 
 test('with no other holder to outrun it, a drip is cut by the rate deadline and the origin serves', () => withSwarm({}, async (ctx) => {
@@ -105,15 +109,15 @@ test('with no other holder to outrun it, a drip is cut by the rate deadline and 
   await expectBytesIdentical(c);
   assert.ok(tookMs <= PAGE_BOUND_MS, `page took ${tookMs} ms`);
   assert.ok(s.failures.tooSlow + s.failures.stalled >= 1, JSON.stringify(s.failures));
-  named(s, hId, ['dripped', 'stalled']);
+  await named(c, hId, ['dripped', 'stalled']);
 }));
 
 test('DATA injected into a transfer another peer serves changes nothing and bans the injector', () => withSwarm({}, async (ctx) => {
   const {hId, a, b} = await swarmWithHostile(ctx, {inject: true, injectIds: 200});
   // The victim asks A and numbers its requests from 1, as p2pcdn did before, so the injector
   // (linked to the victim as a holder) hits transfers A serves.
-  const {s} = await victimVisit(ctx, await peerIdOf(a), {requestIdsFrom: 1});
-  named(s, hId, ['injected'], 'banned for this visit');
+  const {c, s} = await victimVisit(ctx, await peerIdOf(a), {requestIdsFrom: 1});
+  await named(c, hId, ['injected'], 'banned for this visit');
   for (const honest of [await peerIdOf(a), await peerIdOf(b)]) {
     assert.ok(!s.hostile.some((x) => x.peer === honest), `honest ${honest} blamed: ${JSON.stringify(s.hostile)}`);
   }
@@ -122,15 +126,14 @@ test('DATA injected into a transfer another peer serves changes nothing and bans
 
 test('malformed frames close the link and ban the sender, with no reply', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {malformed: true});
-  const {s} = await victimVisit(ctx, hId);
-  named(s, hId, ['malformed'], 'banned for this visit');
+  const {c, s} = await victimVisit(ctx, hId);
+  await named(c, hId, ['malformed'], 'banned for this visit');
 }));
 
 test('a HAVE flood of made-up ids is not stored and bans the sender', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {haveFlood: 200000});
   const {c, s} = await victimVisit(ctx, hId);
-  await settled(c, (x) => x.hostile.some((h) => h.offense === 'flooded'), 10000);
-  named(await stats(c), hId, ['flooded'], 'banned for this visit');
+  await named(c, hId, ['flooded'], 'banned for this visit');
   assert.ok(s.bytesFromPeers >= 0.9 * DEMO_TOTAL);
 }));
 
@@ -139,8 +142,7 @@ test('a request flood on a seeder: it stays up, serves others, and bans the floo
   const aId = await peerIdOf(a);
   const heapBefore = await heapUsed(a);
   await h.page.evaluate((peer) => window.p2pcdn.hostile.requestFloodTo(peer), aId);
-  const flooded = await settled(a, (x) => x.hostile.some((e) => e.peer === hId), 15000);
-  named(flooded, hId, ['flooded'], 'banned for this visit');
+  await named(a, hId, ['flooded'], 'banned for this visit');
   const heapAfter = await heapUsed(a);
   assert.ok(heapAfter - heapBefore < HEAP_BOUND, `seeder heap grew ${heapAfter - heapBefore}`);
   await victimVisit(ctx, aId);

@@ -84,8 +84,9 @@ test('A closes mid-transfer: B completes from the origin, in bounded time', () =
   const tookMs = Date.now() - closedAt;
   console.log(`# after A closed: ${JSON.stringify(s.failures)} origin ${s.bytesFromOrigin} in ${tookMs} ms`);
   assert.equal(s.bytesFromPeers + s.bytesFromOrigin, TOTAL, JSON.stringify(s));
-  // Noticed either by the channel closing or by the transfer stalling.
-  assert.ok(s.failures.closed + s.failures.stalled >= 1, JSON.stringify(s));
+  // Noticed by the channel closing, or before it by the transfer stalling or falling below
+  // the minimum rate (A uploads at 1 MiB/s; a CPU-starved moment can push it under).
+  assert.ok(s.failures.closed + s.failures.stalled + s.failures.tooSlow >= 1, JSON.stringify(s));
   assert.ok(tookMs < 15000, `took ${tookMs} ms after A closed`);
   await expectBytesIdentical(b);
 }));

@@ -86,8 +86,11 @@ bool PeerReputation::on_offense(std::string_view peer, PeerOffense offense, uint
     ++r.connect_failures;
   } else if (bans_at_once(offense)) {
     if (r.banned_for == PeerOffense::kNone) r.banned_for = offense;
-  } else if (++r.strikes >= limits_.strikes_to_ban && r.banned_for == PeerOffense::kNone) {
-    r.banned_for = offense;
+  } else if (r.strikes == 0 || now_ms >= r.last_strike_ms + limits_.strike_spacing_ms) {
+    r.last_strike_ms = now_ms;
+    if (++r.strikes >= limits_.strikes_to_ban && r.banned_for == PeerOffense::kNone) {
+      r.banned_for = offense;
+    }
   }
   return r.banned_for != PeerOffense::kNone;
 }

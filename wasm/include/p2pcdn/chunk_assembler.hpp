@@ -34,8 +34,9 @@ struct AssemblerLimits {
   // all of its open requests, or what they still lack if that is less) in every window of
   // rate_window_ms, else all its open requests expire (kTooSlow). A bare data channel moves
   // 4-20 MiB/s on this project's machines; a peer below 256 KiB/s is slower than most origins.
+  // The window is long enough that a browser starved of CPU for a second is not judged.
   uint64_t min_bytes_per_second = 256 * 1024;
-  uint64_t rate_window_ms = 1000;
+  uint64_t rate_window_ms = 2000;
 };
 
 // Why a request expired, and whose it was.

@@ -32,6 +32,9 @@ struct ReputationLimits {
   size_t max_peers = 512;               // the oldest record goes first beyond this
   uint64_t memory_ms = 60 * 60 * 1000;  // a visit: records older than this are forgotten
   uint32_t strikes_to_ban = 2;          // stalls, drips and truncations together
+  // Strikes this close together count once: one CPU-starved moment of an honest peer can
+  // expire all its requests at once, and that is one event, not several.
+  uint64_t strike_spacing_ms = 3000;
   // An honest peer answers every offer; one that did not, or whose network cannot reach
   // ours, will not do better on the next page.
   uint32_t connect_failures_to_skip = 1;
@@ -40,6 +43,7 @@ struct ReputationLimits {
 struct PeerRecord {
   uint64_t delivered_bytes = 0;
   uint32_t strikes = 0;
+  uint64_t last_strike_ms = 0;  // not saved: spacing matters within a page
   uint32_t connect_failures = 0;
   PeerOffense banned_for = PeerOffense::kNone;
   uint64_t last_ms = 0;
