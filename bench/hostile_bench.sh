@@ -4,11 +4,7 @@
 # ROUNDS sets the repetitions (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-scripts/build.sh native >/dev/null
-scripts/build.sh wasm >/dev/null
-scripts/build-site.sh demo >/dev/null
-mkdir -p bench/results
+bench/prepare.sh demo
 ROUNDS=${ROUNDS:-3} tests/e2e/netns.sh node bench/hostile_bench.mjs >bench/results/hostile.json
 node -e '
 const d = require("./bench/results/hostile.json");

@@ -3,11 +3,7 @@
 # Writes bench/results/p2p.json. RUNS sets the repetitions (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-scripts/build.sh native >/dev/null
-scripts/build.sh wasm >/dev/null
-scripts/build-site.sh demo >/dev/null
-mkdir -p bench/results
+bench/prepare.sh demo
 RUNS=${RUNS:-5} tests/e2e/netns.sh node bench/p2p_bench.mjs >bench/results/p2p.json
 node -e '
 const d = require("./bench/results/p2p.json");

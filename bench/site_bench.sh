@@ -4,11 +4,7 @@
 # Writes bench/results/site-*.json and prints the Markdown tables of bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-scripts/build.sh native >/dev/null
-scripts/build.sh wasm >/dev/null
-scripts/build-site.sh site >/dev/null
-mkdir -p bench/results
+bench/prepare.sh site
 run() {  # run NAME [VAR=value...]
   local name=$1
   shift

@@ -56,6 +56,13 @@ async function joinedRawClients(ctx, n) {
 
 const closeAll = (clients) => clients.forEach((f) => f.close());
 
+// Two honest seeders; the first is the one attacked.
+async function twoSeeders(ctx) {
+  const a = await seedDemo(ctx);
+  await seedDemo(ctx, undefined, 2 * DEMO_MEDIA.length);
+  return {a, aId: await peerIdOf(a)};
+}
+
 // Waits (a peer left to its deadlines is judged after the page has its bytes) until v's
 // stats name `peer` for one of `offenses`, with `action` if given; returns the stats.
 async function named(v, peer, offenses, action) {
@@ -165,9 +172,7 @@ test('ten fake holders announced before two honest seeders cost little offload',
 }));
 
 test('an offer flood on a seeder never evicts its working links', () => withSwarm(MANY_CLIENTS, async (ctx) => {
-  const a = await seedDemo(ctx);
-  await seedDemo(ctx, undefined, 2 * DEMO_MEDIA.length);
-  const aId = await peerIdOf(a);
+  const {a, aId} = await twoSeeders(ctx);
   // A real offer, made by a browser, replayed by thirty identities.
   const sdp = await a.page.evaluate(async () => {
     const pc = new RTCPeerConnection();
@@ -201,9 +206,7 @@ test('an offer flood on a seeder never evicts its working links', () => withSwar
 }));
 
 test('sixty sockets relaying to one seeder at just under the rate do not disconnect it', () => withSwarm(MANY_CLIENTS, async (ctx) => {
-  const a = await seedDemo(ctx);
-  await seedDemo(ctx, undefined, 2 * DEMO_MEDIA.length);
-  const aId = await peerIdOf(a);
+  const {a, aId} = await twoSeeders(ctx);
   const senders = await joinedRawClients(ctx, 60);
   const payload = 'x'.repeat(2000);
   let stop = false;
