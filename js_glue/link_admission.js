@@ -56,6 +56,11 @@ class LinkAdmission {
       for (const [id, times] of this.offersByPeer) {
         if (now - times[times.length - 1] > P2PCDN_ADMISSION.offerPeerWindowMs) this.offersByPeer.delete(id);
       }
+      // Many fresh identities within one window: forget the oldest, so the table stays bounded.
+      for (const id of this.offersByPeer.keys()) {
+        if (this.offersByPeer.size <= 256) break;
+        this.offersByPeer.delete(id);
+      }
     }
     const times = (this.offersByPeer.get(peerId) || []).filter((t) => now - t < P2PCDN_ADMISSION.offerPeerWindowMs);
     times.push(now);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "fuzz_checks.hpp"
 #include "p2pcdn/frame.hpp"
 #include "p2pcdn/signal.hpp"
 #include "split_input.hpp"
@@ -20,19 +21,6 @@ using namespace p2pcdn;
 using namespace p2pcdn::fuzz;
 
 namespace {
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-bool same(const std::vector<uint8_t>& bytes, ByteView message) {
-  return bytes.size() == message.size && std::equal(bytes.begin(), bytes.end(), message.data);
-}
-
-bool is_decode_error(Errc error) {
-  return error == Errc::kTruncated || error == Errc::kBadVersion || error == Errc::kBadLength ||
-         error == Errc::kUnknownType || error == Errc::kOversize || error == Errc::kBadField;
-}
 
 // A decoded frame re-encodes to exactly its message, and that decodes to the same frame.
 void check_frame_round_trip(const Frame& frame, ByteView message, size_t max) {

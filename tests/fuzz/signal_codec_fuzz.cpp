@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "fuzz_checks.hpp"
 #include "p2pcdn/signal.hpp"
 #include "split_input.hpp"
 
@@ -18,19 +19,6 @@ using namespace p2pcdn;
 using namespace p2pcdn::fuzz;
 
 namespace {
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-bool same(const std::vector<uint8_t>& bytes, ByteView message) {
-  return bytes.size() == message.size && std::equal(bytes.begin(), bytes.end(), message.data);
-}
-
-bool is_decode_error(Errc error) {
-  return error == Errc::kTruncated || error == Errc::kBadVersion || error == Errc::kBadLength ||
-         error == Errc::kUnknownType || error == Errc::kOversize || error == Errc::kBadField;
-}
 
 // A decoded message re-encodes to exactly its bytes, and those decode to the same message.
 void check_round_trip(const SignalMessage& message, ByteView bytes, size_t max) {
