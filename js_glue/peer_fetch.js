@@ -106,6 +106,8 @@ class PeerFetch {
   }
 
   _abort() {
+    // The worker gave up waiting (its own watchdog): for this page's figures, a stall.
+    if (this.signal.reason === 'stalled' && !this.background && !this.done) this.page.stats.fail('stalled');
     for (const a of this.attempts) a.controller.abort(this.signal.reason);
     if (!this.launching) this._finish(null, new Error('cancelled'));
   }
