@@ -33,7 +33,8 @@ class HolderSearch {
       const r = reputation.record(id);
       return !r || !r.strikes;
     };
-    return [...links.values()].filter((l) => l.opened && l.remoteHello && l.have.has(resourceId) &&
+    const holds = (l) => l.have.has(resourceId) || (l.pieces && l.pieces.has(resourceId));  // whole or in part
+    return [...links.values()].filter((l) => l.opened && l.remoteHello && holds(l) &&
                                              !tried.has(l.peerId) && reputation.usable(l.peerId) &&
                                              (!cleanOnly || clean(l.peerId)));
   }

@@ -54,6 +54,8 @@ class P2pcdnPage extends EventTarget {
     this.cachedIds = new Set();   // resource ids this page can serve
     this.nextHandle = 0;
     this.pages = new Map();           // page path -> paths of the resources it asks for
+    this.pieceHoldings = new PieceHoldings(this);  // parts of large files, ours and peers'
+    this.piecedFetches = new Map();   // resource id -> PiecedFetch under way
     this.signaling = new PageSignaling(this);
     this.holders = new HolderSearch(this);
     this.admission = new LinkAdmission(this);
@@ -125,7 +127,8 @@ class P2pcdnPage extends EventTarget {
     for (const [path, file] of Object.entries(manifest.files || {})) {
       const url = new URL(path, location.origin).href;
       const entry = {url, size: file.size, integrity: file.integrity, type: file.type,
-                     resourceId: this.core.resourceId(url), hashHex: this.core.sriToHex(file.integrity)};
+                     resourceId: this.core.resourceId(url), hashHex: this.core.sriToHex(file.integrity),
+                     pieces: piecesOf(file)};
       if (!entry.hashHex) continue;
       this.entries.set(url, entry);
       this.byResource.set(entry.resourceId, entry);
@@ -140,24 +143,62 @@ class P2pcdnPage extends EventTarget {
   async _scanCache() {
     if (!self.caches) return;
     const cache = await caches.open(this.cacheName);
+    const pieces = [];
     for (const request of await cache.keys()) {
+      const piece = /^(.*)[?&]p2pcdn-piece=(\d+)$/.exec(request.url);
+      if (piece) pieces.push([piece[1], Number(piece[2])]);
       const entry = this.entries.get(request.url);
       if (entry) this.cachedIds.add(entry.resourceId);
     }
+    for (const [url, index] of pieces) this._pieceHeld(this.entries.get(url), index);
     this.signaling.announce([...this.cachedIds]);
   }
 
   // The worker served a request of this page: count it, and share what it now holds.
   onServed(m) {
-    if (m.source !== 'peer') this.stats.count(m.source, m.bytes);
+    if (m.source !== 'peer' || m.piece) this.stats.count(m.source, m.bytes, !!m.piece);
     const entry = this.entries.get(m.url);
     if (entry && m.cached && !this.cachedIds.has(entry.resourceId)) {
       this.cachedIds.add(entry.resourceId);
       this.signaling.announce([entry.resourceId]);
       for (const link of this.links.values()) {
-        if (link.opened) this._sendHave(link, 'add', [entry.resourceId]);
+        if (link.sentHave) this._sendHave(link, 'add', [entry.resourceId]);
       }
     }
+  }
+
+  // ---- large files, in pieces ----
+
+  // The worker stored a piece: serve it; a file whose last piece arrived is held whole.
+  onPieceStored(m) {
+    if (!this.core) return;
+    this._pieceHeld(this.entries.get(m.url), m.index);
+  }
+
+  _pieceHeld(entry, index) {
+    if (!entry || !entry.pieces || !this.pieceHoldings.add(entry, index)) return;
+    this.cachedIds.add(entry.resourceId);
+    this.signaling.announce([entry.resourceId]);
+    for (const link of this.links.values()) {
+      if (link.sentHave) this._sendHave(link, 'add', [entry.resourceId]);
+    }
+  }
+
+  // The worker wants pieces of a large file; those no peer can give go back to it.
+  async onPiecesWanted(m) {
+    const refuse = () => this.bridge.post({type: 'pieces-missing', id: m.id, indices: m.indices});
+    try {
+      await this.ready;
+    } catch (_) {
+      return refuse();
+    }
+    const entry = this.entries.get(m.url);
+    if (!entry || !entry.pieces || !Array.isArray(m.indices)) return refuse();
+    PiecedFetch.of(this, entry).ask(m.id, m.indices);
+  }
+
+  onPiecesCancelled(m) {
+    for (const fetch of this.piecedFetches.values()) fetch.cancel(m.id);
   }
 
   // ---- peer links ----
@@ -201,8 +242,7 @@ class P2pcdnPage extends EventTarget {
     performance.mark('p2pcdn:link-open');
     const core = this.core;
     link.send(core.encodeFrame({type: 'hello', maxVersion: core.wireVersion,
-                                maxMessageSize: link.localMaxMessageSize(), capabilities: 1}));
-    this._sendHave(link, 'replace', [...this.cachedIds]);
+                                maxMessageSize: link.localMaxMessageSize(), capabilities: core.capByteRanges | core.capPieces}));
     this._linksChanged();
     this.stats.noPeerReason = '';
     if (this.hostile) this.hostile.onLinkOpen(link);
@@ -247,9 +287,20 @@ class P2pcdnPage extends EventTarget {
       case 'hello':
         link.remoteHello = f;
         link.maxMessageSize = this.core.negotiatedMessageSize(link.localMaxMessageSize(), f.maxMessageSize);
+        // What we hold, once we know what the peer reads: parts of files first, then HAVE,
+        // which tells it the list is complete.
+        if (!link.sentHave) {
+          link.sentHave = true;
+          this.pieceHoldings.sendAll(link);
+          this._sendHave(link, 'replace', [...this.cachedIds]);
+        }
         break;
       case 'have':
         this._onHave(link, f);
+        break;
+      case 'have-pieces':
+        this._countUnknown(link, this.pieceHoldings.onHavePieces(link, f));
+        this._holdersChanged();
         break;
       case 'request':
         this.uploads.serve(link, f);
@@ -283,11 +334,20 @@ class P2pcdnPage extends EventTarget {
     if (f.op === 'replace') link.have = new Set(known);
     else if (f.op === 'remove') known.forEach((id) => link.have.delete(id));
     else known.forEach((id) => link.have.add(id));
-    link.unknownHave = (link.unknownHave || 0) + (f.ids.length - known.length);
+    this._countUnknown(link, f.ids.length - known.length);
+    this._holdersChanged();
+  }
+
+  _countUnknown(link, n) {
+    link.unknownHave = (link.unknownHave || 0) + n;
     if (link.unknownHave > 1000 + 2 * this.byResource.size) {
-      this.punish(link, 'flooded', `${link.unknownHave} ids in HAVE that are not in the manifest`);
+      this.punish(link, 'flooded', `${link.unknownHave} ids in HAVE or HAVE_PIECES that are not in the manifest`);
     }
+  }
+
+  _holdersChanged() {
     this.holders.wake();
+    for (const fetch of this.piecedFetches.values()) fetch.pump();
   }
 
   _onLinkClose(link, reason) {
@@ -295,6 +355,7 @@ class P2pcdnPage extends EventTarget {
     // Closed by the peer (or its network), not by this page: its open transfers were cut.
     link.closedByPeer = /^(channel closed|connection |peer said bye|send failed)/.test(reason || '');
     if (this.requests) this.requests.failLink(link, 'closed');
+    for (const fetch of this.piecedFetches.values()) fetch.forget(link);
     if (this.uploads) this.uploads.closeLink(link);
     link.uploads = [];
     if (this.selector) this.selector.forget(link.handle);
@@ -322,6 +383,7 @@ class P2pcdnPage extends EventTarget {
   _onTick() {
     const now = performance.now();
     this.requests.expire(now);
+    this.pieceHoldings.flush();
     this.admission.sweep(now);
     this.holders.wake();  // dials that went unanswered make room for the next holder
     for (const link of [...this.links.values()]) {
@@ -346,5 +408,22 @@ class P2pcdnPage extends EventTarget {
     await this.ready;
     if (!entry.size) throw new Error('empty');
     return new PeerFetch(this, entry, options).run();
+  }
+}
+
+// A manifest entry's pieces ({size, count, hashes: Uint8Array}), or null for a file fetched
+// whole (or pieces the page cannot use).
+function piecesOf(file) {
+  const p = file.pieces;
+  if (!p || !(p.size > 0) || typeof p.hashes !== 'string' || !(file.size > 0)) return null;
+  const count = Math.ceil(file.size / p.size);
+  try {
+    const binary = atob(p.hashes);
+    if (binary.length !== count * 32) return null;
+    const hashes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) hashes[i] = binary.charCodeAt(i);
+    return {size: p.size, count, hashes};
+  } catch (_) {
+    return null;
   }
 }

@@ -58,18 +58,20 @@ class PeerRequests {
     }
   }
 
-  // background: a prefetch, which the page's first-peer-byte figure leaves out.
-  start(link, entry, onProgress, signal, background = false) {
+  // background: a prefetch, which the page's first-peer-byte figure leaves out. piece:
+  // {offset, length, hash} asks for one piece of a large file, verified against its own hash.
+  start(link, entry, onProgress, signal, background = false, piece = null) {
     const {core, assembler, selector} = this.page;
     const id = this._newId();
-    const error = assembler.begin(id, link.handle, 0, entry.size, entry.integrity, performance.now());
+    const range = piece || {offset: 0, length: entry.size, hash: entry.integrity};
+    const error = assembler.begin(id, link.handle, range.offset, range.length, range.hash, performance.now());
     if (error) return Promise.reject(new Error(error.error));
     const frame = core.encodeFrame({
       type: 'request', requestId: id, resource: entry.resourceId, contentHash: entry.hashHex,
-      offset: 0, length: null,
+      offset: range.offset, length: piece ? range.length : null,
     });
     return new Promise((resolve, reject) => {
-      const request = {id, link, entry, resolve, reject, onProgress, received: 0, headers: '',
+      const request = {id, link, entry, length: range.length, resolve, reject, onProgress, received: 0, headers: '',
                        started: performance.now(), background};
       this.open.set(id, request);
       selector.onRequestStart(link.handle);
@@ -154,7 +156,7 @@ class PeerRequests {
     // navigation ends its peer id, so an honest peer never gathers two.
     const truncated = reason === 'closed' && link.closedByPeer;
     if (offense && (reason !== 'closed' || truncated)) {
-      this.page.punish(link, offense, `${reason} after ${request.received} of ${request.entry.size} bytes of ${request.entry.url}`);
+      this.page.punish(link, offense, `${reason} after ${request.received} of ${request.length} bytes of ${request.entry.url}`);
     }
   }
 

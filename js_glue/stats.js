@@ -18,6 +18,7 @@ class P2pcdnStats extends EventTarget {
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
+    this.pieces = {fromPeers: 0, fromOrigin: 0, fromCache: 0};  // pieces of large files, by source
     this.peersConnected = 0;
     // Why a request did not come from a peer, or why a peer failed.
     // stalled: no first byte in time (or the worker gave up); tooSlow: below the minimum
@@ -32,23 +33,21 @@ class P2pcdnStats extends EventTarget {
     this.offersRefused = 0;  // incoming offers refused by link admission
     this.refusedOffers = [];  // {peer, count, why} of the last 32 peers refused
     this.hedged = 0;  // requests that asked a second peer because the first went quiet
+    this.bytesByPeer = {};  // peer id -> verified bytes of large files' pieces it delivered
     // Why this visitor has no peers, in words (e.g. "signaling unreachable").
     this.noPeerReason = 'starting';
     this.history = [];  // {t, peers, origin, cache} samples for the chart
     this._timer = 0;
   }
 
-  count(source, bytes) {
-    if (source === 'peer') {
-      this.bytesFromPeers += bytes;
-      this.requestsFromPeers++;
-    } else if (source === 'origin') {
-      this.bytesFromOrigin += bytes;
-      this.requestsFromOrigin++;
-    } else if (source === 'cache') {
-      this.bytesFromCache += bytes;
-      this.requestsFromCache++;
-    }
+  // Bytes served to this page by source; a request answered whole counts one request, a
+  // large file's pieces (piece: true) count their bytes and pieces.
+  count(source, bytes, piece = false) {
+    const key = {peer: 'Peers', origin: 'Origin', cache: 'Cache'}[source];
+    if (!key) return;
+    this[`bytesFrom${key}`] += bytes;
+    if (piece) this.pieces[`from${key}`]++;
+    else this[`requestsFrom${key}`]++;
     this.changed();
   }
 
@@ -56,6 +55,10 @@ class P2pcdnStats extends EventTarget {
     this.prefetch.count++;
     this.prefetch.bytes += bytes;
     this.changed();
+  }
+
+  fromPeer(peerId, bytes) {
+    this.bytesByPeer[peerId] = (this.bytesByPeer[peerId] || 0) + bytes;
   }
 
   fail(reason) {
@@ -70,10 +73,10 @@ class P2pcdnStats extends EventTarget {
       peerBytesReceived: this.peerBytesReceived, lastPeerTransfer: this.lastPeerTransfer,
       firstPeerByteMs: this.firstPeerByteMs, held: {...this.held}, prefetch: {...this.prefetch},
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
-      requestsFromCache: this.requestsFromCache, peersConnected: this.peersConnected,
+      requestsFromCache: this.requestsFromCache, pieces: {...this.pieces}, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
       hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged,
-      refusedOffers: this.refusedOffers.map((r) => ({...r})),
+      refusedOffers: this.refusedOffers.map((r) => ({...r})), bytesByPeer: {...this.bytesByPeer},
     };
   }
 

@@ -25,19 +25,18 @@ class PeerUploads {
     if (link.uploads.length + (link.opening || 0) >= P2PCDN_UPLOAD.maxConcurrent) return this._busy(link, frame.requestId, reply);
     const entry = this.page.byResource.get(frame.resource);
     link.opening = (link.opening || 0) + 1;  // counted while Cache Storage answers
-    let cached = null;
+    const size = entry ? entry.size : 0;
+    const offset = frame.offset;
+    const end = frame.length === null ? size : offset + frame.length;
+    let copy = null;
     try {
-      cached = entry && entry.hashHex === frame.contentHash ? await this.page.cachedResponse(entry) : null;
+      copy = entry && entry.hashHex === frame.contentHash ? await this._copy(entry, offset, end) : null;
     } finally {
       link.opening--;
     }
-    if (!cached || link.closed) return cached ? null : reply({type: 'not-found', requestId: frame.requestId});
-    // The body is read as a stream, a chunk at a time as frames are due: never a whole body
-    // in memory per request.
-    const size = entry.size;
-    const offset = frame.offset;
-    const end = frame.length === null ? size : offset + frame.length;
-    if (offset >= size || end > size || !cached.body) {
+    if (!copy || link.closed) return copy ? null : reply({type: 'not-found', requestId: frame.requestId});
+    const cached = copy.response;
+    if (offset >= size || end > size || !cached.body || copy.range) {
       return reply({type: 'error', requestId: frame.requestId, code: 4, message: 'range not satisfiable'});
     }
     const headers = ['content-type', 'last-modified']
@@ -47,11 +46,28 @@ class PeerUploads {
     reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers});
     // Small bodies are read whole (one read, bounded: 8 uploads of 1 MiB per peer); larger
     // ones stream.
-    const body = size <= P2PCDN_UPLOAD.readWholeBytes ? new WholeBody(await cached.arrayBuffer(), offset)
-                                                      : new BodySlices(cached.body, offset);
+    const start = offset - copy.base;  // where the range starts in the copy
+    const body = copy.size <= P2PCDN_UPLOAD.readWholeBytes ? new WholeBody(await cached.arrayBuffer(), start)
+                                                           : new BodySlices(cached.body, start);
     if (link.closed) return body.close();
     link.uploads.push({requestId: frame.requestId, url: entry.url, body, next: offset, end});
     this._pump(link);
+  }
+
+  // The cached copy a range is served from: the whole body, or for a large file held in
+  // pieces the one piece that holds the range ({range: true} when it spans pieces). Null
+  // when this page does not hold it.
+  async _copy(entry, offset, end) {
+    const whole = await this.page.cachedResponse(entry);
+    if (whole || !entry.pieces) return whole && {response: whole, base: 0, size: entry.size};
+    const index = Math.floor(offset / entry.pieces.size);
+    const base = index * entry.pieces.size;
+    const pieceEnd = Math.min(entry.size, base + entry.pieces.size);
+    if (!this.page.pieceHoldings.has(entry, index)) return null;
+    const cache = await caches.open(this.page.cacheName);
+    const response = await cache.match(p2pcdnPieceKey(entry.url, index));
+    if (!response) return null;
+    return {response, base, size: pieceEnd - base, range: end > pieceEnd};
   }
 
   _busy(link, requestId, reply) {

@@ -72,6 +72,12 @@ class WorkerBridge {
       if (resolve) resolve(m);
     } else if (m.type === 'served') {
       page.onServed(m);
+    } else if (m.type === 'pieces') {
+      page.onPiecesWanted(m);
+    } else if (m.type === 'cancel-pieces') {
+      page.onPiecesCancelled(m);
+    } else if (m.type === 'piece-stored') {
+      page.onPieceStored(m);
     }
   }
 

@@ -1,11 +1,14 @@
 // p2pcdn-manifest: hashes every file under a web root and writes the manifest the service
-// worker trusts: URL path -> size, SHA-256 (SRI form), content type; plus the manifest's own
-// content hash, which names the deploy (a new deploy makes old cached copies unservable).
+// worker trusts: URL path -> size, SHA-256 (SRI form), content type, and for large files the
+// SHA-256 of each piece; plus the manifest's own content hash, which names the deploy (a new
+// deploy makes old cached copies unservable).
 #include <boost/json.hpp>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "http_routes.hpp"
 #include "p2pcdn/sha256.hpp"
 #include "page_references.hpp"
+#include "piece_hasher.hpp"
 
 namespace fs = std::filesystem;
 using namespace p2pcdn;
@@ -22,22 +26,36 @@ namespace {
 struct Entry {
   uint64_t size = 0;
   std::string integrity;
+  uint64_t piece_size = 0;   // 0: not cut into pieces
+  std::string piece_hashes;  // server::concatenated_base64 of the piece digests
 };
 
-bool hash_file(const fs::path& path, Entry& entry) {
+// Reads the file once, in blocks (files can be several GB), for both the whole-file digest
+// and the piece digests. Returns why it failed, or nothing.
+std::optional<std::string> hash_file(const fs::path& path, const server::PiecePolicy& policy,
+                                     Entry& entry) {
+  std::error_code ec;
+  const uint64_t expected_size = fs::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  Sha256 hash;
+  if (ec || !in) return "cannot read";
+  const uint64_t piece_size = policy.piece_size_for(expected_size);
+  server::PieceHasher hasher(piece_size);
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto n = static_cast<size_t>(in.gcount());
-    hash.update(ByteView(reinterpret_cast<const uint8_t*>(buffer.data()), n));
-    entry.size += n;
+    hasher.update(ByteView(reinterpret_cast<const uint8_t*>(buffer.data()),
+                           static_cast<size_t>(in.gcount())));
   }
-  if (in.bad()) return false;
-  entry.integrity = to_sri(hash.finish());
-  return true;
+  if (in.bad()) return "cannot read";
+  const server::FileDigests digests = hasher.finish();
+  // The piece size was chosen for the size before reading: pieces of a file that grew or
+  // shrank meanwhile may break the threshold or the automatic size's piece count.
+  if (digests.size != expected_size) return "size changed while reading";
+  entry.size = digests.size;
+  entry.integrity = to_sri(digests.whole);
+  entry.piece_size = piece_size;
+  if (piece_size != 0) entry.piece_hashes = server::concatenated_base64(digests.pieces);
+  return std::nullopt;
 }
 
 bool hidden(const fs::path& rel) {
@@ -117,74 +135,151 @@ bool precompressed_sibling(const fs::path& path) {
 }
 
 int usage() {
-  std::cerr << "usage: p2pcdn-manifest ROOT [--out FILE]\n"
-               "  Hashes every file under ROOT and writes the manifest as JSON to FILE\n"
-               "  (default: stdout). Left out: hidden files, FILE, and \"x.gz\" beside \"x\"\n"
-               "  (a precompressed copy p2pcdn-server sends to clients that take gzip).\n";
+  std::cerr
+      << "usage: p2pcdn-manifest ROOT [--out FILE] [--piece-threshold BYTES] [--piece-size BYTES]\n"
+         "  Hashes every file under ROOT and writes the manifest as JSON to FILE\n"
+         "  (default: stdout). Left out: hidden files, FILE, and \"x.gz\" beside \"x\"\n"
+         "  (a precompressed copy p2pcdn-server sends to clients that take gzip).\n"
+         "  --piece-threshold BYTES  files larger than this also get the SHA-256 of each\n"
+         "                           piece, so browsers can check pieces from several peers\n"
+         "                           as they arrive (default 1048576; 0: every non-empty file)\n"
+         "  --piece-size BYTES       size of those pieces: a power of two from 16384 to\n"
+         "                           67108864 (default: the smallest from 262144 up that\n"
+         "                           makes at most 1024 pieces of the file)\n";
   return 2;
 }
 
-}  // namespace
+std::optional<uint64_t> parse_bytes(std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
-int main(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "--help") return argc < 2 ? usage() : (usage(), 0);
-  const fs::path root = argv[1];
+struct Options {
+  fs::path root;
   std::string out_path;
+  server::PiecePolicy pieces;
+};
+
+// Returns the exit code when the tool should stop here (--help, a bad argument).
+std::optional<int> parse_options(int argc, char** argv, Options& options) {
+  if (argc < 2) return usage();
+  if (std::string(argv[1]) == "--help") return (usage(), 0);
+  options.root = argv[1];
   for (int i = 2; i < argc; ++i) {
-    if (std::string(argv[i]) == "--out" && i + 1 < argc) {
-      out_path = argv[++i];
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) return usage();
+    const std::string value = argv[++i];
+    if (flag == "--out") {
+      options.out_path = value;
+    } else if (flag == "--piece-threshold") {
+      const auto bytes = parse_bytes(value);
+      if (!bytes) {
+        std::cerr << "p2pcdn-manifest: --piece-threshold takes a number of bytes, not \"" << value
+                  << "\"\n";
+        return 2;
+      }
+      options.pieces.threshold = *bytes;
+    } else if (flag == "--piece-size") {
+      const auto bytes = parse_bytes(value);
+      if (!bytes || !server::is_valid_piece_size(*bytes)) {
+        std::cerr << "p2pcdn-manifest: --piece-size must be a power of two from "
+                  << server::kMinPieceSize << " to " << server::kMaxPieceSize << " bytes, not \""
+                  << value << "\"\n";
+        return 2;
+      }
+      options.pieces.piece_size = *bytes;
     } else {
       return usage();
     }
   }
+  return std::nullopt;
+}
+
+// Every file to list, hashed, by site path; sorted, so the content hash is independent of
+// walk order. Returns false after saying why on stderr.
+bool collect_entries(const Options& options, std::map<std::string, Entry>& entries) {
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) {
-    std::cerr << "p2pcdn-manifest: " << root << " is not a folder\n";
-    return 1;
-  }
-  const fs::path out_abs = out_path.empty() ? fs::path() : fs::weakly_canonical(out_path, ec);
-  std::map<std::string, Entry> entries;  // sorted: the content hash is independent of walk order
-  for (auto it = fs::recursive_directory_iterator(root, ec);
+  const fs::path out_abs =
+      options.out_path.empty() ? fs::path() : fs::weakly_canonical(options.out_path, ec);
+  for (auto it = fs::recursive_directory_iterator(options.root, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
-    const fs::path rel = fs::relative(it->path(), root);
+    // Exactly what the throwing status() would throw for (a symlink loop, say); a dangling
+    // link is just not a file.
+    std::error_code status_ec;
+    const fs::file_status status = it->status(status_ec);
+    if (!fs::status_known(status)) {
+      std::cerr << "p2pcdn-manifest: skipped " << it->path() << ": " << status_ec.message() << '\n';
+      continue;
+    }
+    if (!fs::is_regular_file(status)) continue;
+    const fs::path rel = fs::relative(it->path(), options.root);
     if (hidden(rel) || (!out_abs.empty() && fs::weakly_canonical(it->path()) == out_abs)) continue;
     if (precompressed_sibling(it->path())) continue;
     Entry entry;
-    if (!hash_file(it->path(), entry)) {
-      std::cerr << "p2pcdn-manifest: cannot read " << it->path() << '\n';
-      return 1;
+    if (const auto error = hash_file(it->path(), options.pieces, entry)) {
+      std::cerr << "p2pcdn-manifest: " << *error << ' ' << it->path() << '\n';
+      return false;
     }
     entries.emplace("/" + rel.generic_string(), entry);
   }
   if (ec) {
     std::cerr << "p2pcdn-manifest: " << ec.message() << '\n';
-    return 1;
+    return false;
   }
+  return true;
+}
+
+boost::json::object file_json(const std::string& path, const Entry& entry) {
+  boost::json::object file{{"size", entry.size},
+                           {"integrity", entry.integrity},
+                           {"type", std::string(server::mime_type(path))}};
+  if (entry.piece_size != 0) {
+    file["pieces"] =
+        boost::json::object{{"size", entry.piece_size}, {"hashes", entry.piece_hashes}};
+  }
+  return file;
+}
+
+boost::json::object manifest_json(const fs::path& root,
+                                  const std::map<std::string, Entry>& entries) {
   Sha256 listing;
   boost::json::object files;
   for (const auto& [path, entry] : entries) {
     const std::string line = path + ' ' + std::to_string(entry.size) + ' ' + entry.integrity + '\n';
     listing.update(ByteView::of(line));
-    files[path] = {{"size", entry.size},
-                   {"integrity", entry.integrity},
-                   {"type", std::string(server::mime_type(path))}};
+    files[path] = file_json(path, entry);
   }
-  const boost::json::object manifest{{"version", 1},
-                                     {"contentHash", to_sri(listing.finish())},
-                                     {"files", files},
-                                     {"pages", PageResources(root, entries).pages()}};
-  const std::string text = boost::json::serialize(manifest) + "\n";
-  if (out_path.empty()) {
+  return {{"version", 1},
+          {"contentHash", to_sri(listing.finish())},
+          {"files", files},
+          {"pages", PageResources(root, entries).pages()}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (const auto exit_code = parse_options(argc, argv, options)) return *exit_code;
+  std::error_code ec;
+  if (!fs::is_directory(options.root, ec)) {
+    std::cerr << "p2pcdn-manifest: " << options.root << " is not a folder\n";
+    return 1;
+  }
+  std::map<std::string, Entry> entries;
+  if (!collect_entries(options, entries)) return 1;
+  const std::string text = boost::json::serialize(manifest_json(options.root, entries)) + "\n";
+  if (options.out_path.empty()) {
     std::cout << text;
     return 0;
   }
-  std::ofstream out(out_path, std::ios::binary);
+  std::ofstream out(options.out_path, std::ios::binary);
   out << text;
   if (!out) {
-    std::cerr << "p2pcdn-manifest: cannot write " << out_path << '\n';
+    std::cerr << "p2pcdn-manifest: cannot write " << options.out_path << '\n';
     return 1;
   }
-  std::cerr << "p2pcdn-manifest: " << entries.size() << " files, " << out_path << '\n';
+  std::cerr << "p2pcdn-manifest: " << entries.size() << " files, " << options.out_path << '\n';
   return 0;
 }

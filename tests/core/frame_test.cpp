@@ -105,7 +105,101 @@ TEST(Frame, TypeOfEachAlternative) {
   EXPECT_EQ(frame_type(Hello{}), FrameType::kHello);
   EXPECT_EQ(frame_type(Data{}), FrameType::kData);
   EXPECT_EQ(frame_type(Pong{}), FrameType::kPong);
+  EXPECT_EQ(frame_type(HavePieces{}), FrameType::kHavePieces);
   EXPECT_EQ(encoded(Pong{})[1], static_cast<uint8_t>(FrameType::kPong));
+  EXPECT_EQ(encoded(HavePieces{id_of(1), 1, {0x80}})[1], 11);
+}
+
+// --- HAVE_PIECES ---
+
+HavePieces have_pieces(uint32_t count, std::initializer_list<uint32_t> held) {
+  HavePieces f{id_of(4), count, std::vector<uint8_t>(piece_bitfield_size(count))};
+  for (uint32_t i : held) f.bitfield[i / 8] |= static_cast<uint8_t>(0x80 >> (i % 8));
+  return f;
+}
+
+// An encoded HAVE_PIECES with its count field and bitfield replaced as they are, wrong or not.
+std::vector<uint8_t> raw_have_pieces(uint32_t count, const std::vector<uint8_t>& bitfield) {
+  auto bytes = encoded(HavePieces{id_of(4), 1, {0}});
+  bytes.resize(kEnvelopeSize + 32);
+  for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(count >> (8 * i)));
+  bytes.insert(bytes.end(), bitfield.begin(), bitfield.end());
+  write_envelope(bytes.data(), kWireVersion, bytes[1], static_cast<uint32_t>(bytes.size() - 8));
+  return bytes;
+}
+
+TEST(Frame, HavePiecesRoundTrip) {
+  for (uint32_t count : {1u, 7u, 8u, 9u, 1000u, kMaxPieceCount}) {
+    HavePieces f = have_pieces(count, {0, count / 2, count - 1});
+    const auto bytes = encoded(f);
+    EXPECT_EQ(bytes.size(), kEnvelopeSize + 32 + 4 + (count + 7) / 8);
+    HavePieces g = round_trip(f);
+    EXPECT_EQ(g.resource, f.resource);
+    EXPECT_EQ(g.piece_count, count);
+    EXPECT_EQ(g.bitfield, f.bitfield);
+  }
+  // MSB first: piece 0 is 0x80 of byte 0, piece 9 is 0x40 of byte 1.
+  HavePieces f = have_pieces(10, {0, 9});
+  EXPECT_EQ(f.bitfield, (std::vector<uint8_t>{0x80, 0x40}));
+  EXPECT_EQ(encoded(f), raw_have_pieces(10, {0x80, 0x40}));
+  EXPECT_TRUE(has_piece(ByteView(f.bitfield), 0));
+  EXPECT_FALSE(has_piece(ByteView(f.bitfield), 1));
+  EXPECT_TRUE(has_piece(ByteView(f.bitfield), 9));
+  EXPECT_FALSE(has_piece(ByteView(f.bitfield), 16));  // past the end: not held, not read
+  EXPECT_FALSE(has_piece(ByteView(), 0));
+}
+
+TEST(FrameMalformed, HavePiecesCount) {
+  EXPECT_EQ(decode_frame(raw_have_pieces(0, {})).error(), Errc::kBadField);
+  std::vector<uint8_t> too_many(kMaxPieceCount / 8 + 1);
+  EXPECT_EQ(decode_frame(raw_have_pieces(kMaxPieceCount + 1, too_many), 1 << 20).error(),
+            Errc::kBadField);
+  EXPECT_EQ(decode_frame(raw_have_pieces(0xFFFFFFFF, {}), 1 << 20).error(), Errc::kBadField);
+}
+
+TEST(FrameMalformed, HavePiecesBitfieldLength) {
+  EXPECT_EQ(decode_frame(raw_have_pieces(9, {0xFF})).error(), Errc::kTruncated);
+  EXPECT_EQ(decode_frame(raw_have_pieces(9, {})).error(), Errc::kTruncated);
+  EXPECT_EQ(decode_frame(raw_have_pieces(9, {0xFF, 0x80, 0})).error(), Errc::kBadLength);
+  EXPECT_EQ(decode_frame(raw_have_pieces(8, {0xFF, 0})).error(), Errc::kBadLength);
+  // Cut before the count: no field to judge yet.
+  auto bytes = raw_have_pieces(8, {0xFF});
+  bytes.resize(kEnvelopeSize + 34);
+  write_envelope(bytes.data(), kWireVersion, bytes[1], 34);
+  EXPECT_EQ(decode_frame(bytes).error(), Errc::kTruncated);
+}
+
+TEST(FrameMalformed, HavePiecesSpareBits) {
+  EXPECT_TRUE(decode_frame(raw_have_pieces(9, {0xFF, 0x80})).ok());
+  EXPECT_EQ(decode_frame(raw_have_pieces(9, {0xFF, 0x40})).error(), Errc::kBadField);
+  EXPECT_EQ(decode_frame(raw_have_pieces(9, {0x00, 0x01})).error(), Errc::kBadField);
+  EXPECT_EQ(decode_frame(raw_have_pieces(1, {0x81})).error(), Errc::kBadField);
+  EXPECT_TRUE(decode_frame(raw_have_pieces(16, {0xFF, 0xFF})).ok());  // no spare bits
+}
+
+TEST(FrameMalformed, HavePiecesRespectsTheMessageSize) {
+  const uint32_t fits = max_have_pieces(kMinMessageSize);
+  EXPECT_EQ(fits, (kMinMessageSize - kEnvelopeSize - 36) * 8);
+  EXPECT_EQ(encoded(have_pieces(fits, {})).size(), kMinMessageSize);
+  EXPECT_TRUE(decode_frame(encoded(have_pieces(fits, {})), kMinMessageSize).ok());
+  EXPECT_EQ(decode_frame(encoded(have_pieces(fits + 1, {})), kMinMessageSize).error(),
+            Errc::kOversize);
+  // The largest count fits Chromium's 256 KiB.
+  EXPECT_EQ(max_have_pieces(kDefaultMaxMessageSize), kMaxPieceCount);
+  EXPECT_TRUE(decode_frame(encoded(have_pieces(kMaxPieceCount, {}))).ok());
+  EXPECT_EQ(max_have_pieces(kEnvelopeSize + 36), 0u);
+  EXPECT_EQ(max_have_pieces(0), 0u);
+}
+
+TEST(FrameMalformed, HavePiecesTheDecoderWouldRefuseIsNotEncoded) {
+  EXPECT_EQ(encode_frame(HavePieces{id_of(1), 0, {}}).error(), Errc::kBadField);
+  EXPECT_EQ(encode_frame(HavePieces{id_of(1), kMaxPieceCount + 1,
+                                    std::vector<uint8_t>(kMaxPieceCount / 8 + 1)})
+                .error(),
+            Errc::kBadField);
+  EXPECT_EQ(encode_frame(HavePieces{id_of(1), 9, {0xFF}}).error(), Errc::kBadLength);
+  EXPECT_EQ(encode_frame(HavePieces{id_of(1), 9, {0xFF, 0x80, 0}}).error(), Errc::kBadLength);
+  EXPECT_EQ(encode_frame(HavePieces{id_of(1), 9, {0xFF, 0xC0}}).error(), Errc::kBadField);
 }
 
 // --- malformed frames: each class returns its error and nothing else breaks ---
@@ -126,7 +220,8 @@ TEST(FrameMalformed, TruncatedBodyOfEveryType) {
                                      NotFound{},
                                      ErrorFrame{1, 2, "x"},
                                      Ping{},
-                                     Pong{}};
+                                     Pong{},
+                                     HavePieces{id_of(2), 12, {0xFF, 0xF0}}};
   for (const Frame& f : frames) {
     auto bytes = encoded(f);
     // Cut the body and fix the declared length so only the fields are short.
@@ -166,7 +261,7 @@ TEST(FrameMalformed, BadLength) {
 
 TEST(FrameMalformed, UnknownType) {
   auto bytes = encoded(Cancel{1});
-  for (uint8_t t : {uint8_t{0}, uint8_t{11}, uint8_t{200}, uint8_t{255}}) {
+  for (uint8_t t : {uint8_t{0}, uint8_t{12}, uint8_t{200}, uint8_t{255}}) {
     bytes[1] = t;
     EXPECT_EQ(decode_frame(bytes).error(), Errc::kUnknownType) << int(t);
   }

@@ -115,14 +115,23 @@ export function fileHash(file) {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-// Waits until the page's worker has cached every path (what it can now serve to peers).
+// The paths the page's worker holds in Cache Storage, whole or some pieces of them.
 export function cachedPaths(visitor) {
   return visitor.page.evaluate(async () => {
     const names = (await caches.keys()).filter((n) => n.startsWith('p2pcdn-'));
     const out = [];
     for (const n of names) for (const r of await (await caches.open(n)).keys()) out.push(new URL(r.url).pathname);
-    return out.sort();
+    return [...new Set(out)].sort();  // a large file's pieces share its path
   });
+}
+
+// Whether the visitor's page holds every one of `paths` whole (a large file: every piece),
+// so it can serve them.
+export function holdsWhole(visitor, paths) {
+  return visitor.page.evaluate((list) => window.p2pcdn.ready.then(() => list.every((p) => {
+    const entry = window.p2pcdn.entries.get(new URL(p, location.href).href);
+    return entry && window.p2pcdn.cachedIds.has(entry.resourceId);
+  })), paths);
 }
 
 // ---- swarms of demo visitors ----
@@ -158,7 +167,7 @@ export function swarmRunner(firstPort) {
 export async function seedDemo(ctx, options, announced = DEMO_MEDIA.length) {
   const a = await ctx.visitor(options);
   await loadDemo(a, ctx.server.url);
-  const cached = await waitFor(async () => (await cachedPaths(a)).filter((p) => DEMO_MEDIA.includes(p)).length === DEMO_MEDIA.length, 20000);
+  const cached = await waitFor(() => holdsWhole(a, DEMO_MEDIA), 20000);
   assert.ok(cached, 'the seeder cached every media file');
   const done = await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= announced, 10000);
   assert.ok(done, 'the seeder announced them');

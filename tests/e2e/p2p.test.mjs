@@ -111,7 +111,6 @@ test('a non-public response is never served to another peer', async () => {
       assert.ok(!(await cachedPaths(b)).includes(secret), 'B did not keep the private file');
       const s = await stats(b);
       assert.equal(s.bytesFromPeers, TOTAL, `only the public media came from a peer: ${JSON.stringify(s)}`);
-      assert.equal(s.requestsFromPeers, MEDIA.length);
       const metrics = await ctx.server.metrics();
       assert.equal(originBytes(metrics, secret), 2 * 50000, 'each visitor got it from the origin');
     });

@@ -41,6 +41,7 @@ test('frames round-trip through the shared codec', () => {
     {type: 'error', requestId: 0, code: 2, message: 'busy'},
     {type: 'ping', nonce: 5, sentAtMs: 1700000000000},
     {type: 'pong', nonce: 5, sentAtMs: 1700000000000},
+    {type: 'have-pieces', resource: id, pieceCount: 10, bitfield: new Uint8Array([0x80, 0x40])},
   ];
   for (const f of frames) {
     const bytes = core.encodeFrame(f);
@@ -75,6 +76,16 @@ test('bad input comes back as an error value', () => {
   assert.equal(core.encodeFrame({type: 'cancel', requestId: -1}).error, 'bad-field');
   assert.equal(core.encodeFrame({type: 'cancel', requestId: 1.5}).error, 'bad-field');
   assert.equal(core.encodeFrame({type: 'have', op: 'add', ids: ['zz']}).error, 'bad-field');
+  const pieces = (pieceCount, bitfield) =>
+    core.encodeFrame({type: 'have-pieces', resource: 'ab'.repeat(32), pieceCount, bitfield});
+  assert.equal(pieces(9, new Uint8Array([0xff])).error, 'bad-length');
+  assert.equal(pieces(9, new Uint8Array([0xff, 0x40])).error, 'bad-field');  // a spare bit
+  assert.equal(pieces(0, new Uint8Array([])).error, 'bad-field');
+  assert.equal(pieces(9, [0xff, 0x80]).error, 'bad-field');  // not a Uint8Array
+  const big = pieces(core.maxPieceCount, new Uint8Array(core.maxPieceCount / 8));
+  assert.equal(core.decodeFrame(big, 262144).pieceCount, core.maxPieceCount);
+  assert.equal(core.decodeFrame(big, core.minMessageSize).error, 'oversize');
+  assert.equal(core.maxHavePieces(core.minMessageSize), (core.minMessageSize - 44) * 8);
   assert.equal(core.encodeSignal({type: 'lookup'}).error, 'bad-field');
   assert.equal(core.decodeSignal(null, 100).error, 'bad-field');
   // Still works afterwards.
@@ -159,4 +170,56 @@ test('reputation remembers offenses across a save and load, and ranks holders', 
   assert.deepEqual(next.record(c), {deliveredBytes: 5000, strikes: 0, connectFailures: 0, bannedFor: null});
   rep.delete();
   next.delete();
+});
+
+test('piece scheduler spreads pieces over peers and names the copies to cancel', () => {
+  const pieceSize = 1 << 20;
+  const s = new core.PieceScheduler(6, pieceSize, 5 * pieceSize + 7, {maxInFlightPerPeer: 2});
+  assert.equal(s.pieceCount(), 6);
+  assert.equal(s.pieceBytes(5), 7);
+  s.need(0, Infinity);
+  assert.deepEqual(s.orphans(), [0, 1, 2, 3, 4, 5]);
+  s.addPeer(1);
+  assert.equal(s.setPieces(2, new Uint8Array([0b00110000])), '');  // pieces 2 and 3
+  assert.equal(s.setPieces(3, new Uint8Array([0xff, 0])), 'bad-length');
+  assert.equal(s.setPieces(3, new Uint8Array([0xff])), 'bad-field');  // bits past piece 5
+  assert.equal(s.setPieces(3, 'junk'), 'bad-field');
+  assert.deepEqual(s.orphans(), []);
+  assert.equal(s.next(1, 0), 0);
+  assert.equal(s.next(2, 0), 2);
+  assert.equal(s.next(1, 0), 1);
+  assert.equal(s.next(1, 0), -1);  // at capacity
+  assert.deepEqual(s.done(1, 0, 100), []);
+  assert.deepEqual(s.done(2, 0, 100), []);  // not asked of peer 2: ignored
+  assert.equal(s.failed(2, 2, 100), false);
+  assert.equal(s.next(2, 100), 3);
+  assert.deepEqual(s.removePeer(2), [3]);
+  assert.deepEqual(s.have(1), [1]);  // fetched elsewhere: cancel peer 1's copy
+  assert.equal(s.next(1, 100), 2);
+  assert.equal(s.next(1, 100), 3);
+  s.cancel(1, 3);
+  assert.equal(s.next(1, 100), 3);
+  for (const [piece, at] of [[2, 200], [3, 300]]) assert.deepEqual(s.done(1, piece, at), []);
+  assert.equal(s.next(1, 300), 4);
+  assert.equal(s.next(1, 300), 5);
+  assert.deepEqual(s.done(1, 4, 400), []);
+  assert.equal(s.complete(), false);
+  assert.deepEqual(s.done(1, 5, 400), []);
+  assert.equal(s.complete(), true);
+  const stats = s.peerStats(1);
+  assert.equal(stats.pieces, 5);  // 0, 2, 3, 4, 5
+  assert.equal(stats.bytes, 4 * pieceSize + 7);
+  assert.ok(stats.rateBytesPerMs > 0);
+  assert.deepEqual([stats.inFlight, stats.failures, stats.dropped], [0, 0, false]);
+  assert.equal(s.peerStats(9), null);
+  // Nonsense numbers do nothing.
+  s.need(-1, NaN);
+  assert.deepEqual(s.have(-5), []);
+  assert.deepEqual(s.done(1, 1e12, NaN), []);
+  assert.equal(s.next(1, -1), -1);
+  s.delete();
+  const bad = new core.PieceScheduler(3, 1 << 20, 1 << 20);  // one piece, not three
+  assert.equal(bad.pieceCount(), 0);
+  assert.equal(bad.next(1, 0), -1);
+  bad.delete();
 });

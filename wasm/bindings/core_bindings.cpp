@@ -2,12 +2,16 @@
 // {error, message} object; nothing throws into JS. Bytes enter with one memcpy
 // (copy_in) and leave as a JS-owned copy or, for bodies, a view into the heap.
 #include <emscripten/bind.h>
+#include <emscripten/heap.h>
+
+#include <cmath>
 
 #include "js_values.hpp"
 #include "p2pcdn/chunk_assembler.hpp"
 #include "p2pcdn/data_chunker.hpp"
 #include "p2pcdn/peer_reputation.hpp"
 #include "p2pcdn/peer_selector.hpp"
+#include "p2pcdn/piece_scheduler.hpp"
 #include "p2pcdn/sha256.hpp"
 
 namespace p2pcdn::js {
@@ -90,6 +94,11 @@ val data_header(uint32_t request_id, double offset, uint32_t payload_size) {
 
 uint32_t payload_capacity(uint32_t max_message_size) {
   return DataChunker(0, 0, 1, max_message_size).payload_capacity();
+}
+
+// Most pieces one HAVE_PIECES can describe at this message size.
+uint32_t max_have_pieces_js(uint32_t max_message_size) {
+  return max_have_pieces(max_message_size);
 }
 
 uint32_t negotiated_size(uint32_t local, uint32_t remote) {
@@ -270,6 +279,97 @@ class JsPeerSelector {
   PeerSelector selector_;
 };
 
+// A JS number as a whole count or size; anything else (NaN, negative, fraction, past 2^53)
+// is 0, which the scheduler refuses as a layout.
+uint64_t whole(double x) {
+  return x >= 0 && x <= 9007199254740991.0 && x == std::floor(x) ? static_cast<uint64_t>(x) : 0;
+}
+
+uint32_t piece_count_from(double x) {
+  const uint64_t n = whole(x);
+  return n <= kMaxPieceCount ? static_cast<uint32_t>(n) : 0;
+}
+
+// A JS number as a piece index; anything that is not one lies past every file's end.
+uint32_t piece_index(double x) {
+  return x >= 0 && x <= 4294967295.0 ? static_cast<uint32_t>(x) : 0xFFFFFFFF;
+}
+
+// performance.now() and the like; NaN or negative clocks count as 0.
+uint64_t ms(double now) {
+  return now > 0 && now <= 9007199254740991.0 ? static_cast<uint64_t>(now) : 0;
+}
+
+PieceSchedulerLimits piece_limits_from(const val& o) {
+  PieceSchedulerLimits l;
+  if (o.isUndefined() || o.isNull()) return l;
+  if (auto v = number_field(o, "maxInFlightPerPeer"); v && *v >= 1)
+    l.max_in_flight_per_peer = static_cast<size_t>(whole(*v));
+  if (auto v = number_field(o, "targetQueueMs"); v && *v > 0) l.target_queue_ms = ms(*v);
+  if (auto v = number_field(o, "maxCopies"); v && *v >= 1)
+    l.max_copies = static_cast<size_t>(whole(*v));
+  if (auto v = number_field(o, "maxFailuresPerPeer"); v && *v >= 1)
+    l.max_failures_per_peer = static_cast<size_t>(whole(*v));
+  return l;
+}
+
+class JsPieceScheduler {
+ public:
+  JsPieceScheduler(double piece_count, double piece_size, double file_size)
+      : JsPieceScheduler(piece_count, piece_size, file_size, val::undefined()) {}
+  // pieceCount() is 0 afterwards when the three do not describe one file.
+  JsPieceScheduler(double piece_count, double piece_size, double file_size, val limits)
+      : scheduler_(piece_count_from(piece_count), whole(piece_size), whole(file_size),
+                   piece_limits_from(limits)) {}
+
+  void need(double first, double last) { scheduler_.need(piece_index(first), piece_index(last)); }
+  val have(double piece) { return u32_array(scheduler_.have(piece_index(piece))); }
+  void add_peer(uint32_t peer) { scheduler_.add_peer(peer); }
+  // '' when taken; an error name ('bad-length', 'bad-field') when refused.
+  std::string set_pieces(uint32_t peer, val bytes) {
+    bool ok = false;
+    const ByteView in = copy_in(bytes, ok);
+    return error_name_or_empty(ok ? scheduler_.set_pieces(peer, in) : Errc::kBadField);
+  }
+  val remove_peer(uint32_t peer) { return u32_array(scheduler_.remove_peer(peer)); }
+  // A piece index, or -1.
+  int next(uint32_t peer, double now) {
+    auto piece = scheduler_.next(peer, ms(now));
+    return piece ? static_cast<int>(*piece) : -1;
+  }
+  val done(uint32_t peer, double piece, double now) {
+    return u32_array(scheduler_.done(peer, piece_index(piece), ms(now)));
+  }
+  // True when this failure dropped the peer for the file.
+  bool failed(uint32_t peer, double piece, double now) {
+    return scheduler_.failed(peer, piece_index(piece), ms(now));
+  }
+  void cancel(uint32_t peer, double piece) { scheduler_.cancel(peer, piece_index(piece)); }
+  val orphans() const { return u32_array(scheduler_.orphans()); }
+  bool complete() const { return scheduler_.complete(); }
+  double piece_count() const { return scheduler_.piece_count(); }
+  double piece_bytes(double piece) const {
+    return static_cast<double>(scheduler_.piece_bytes(piece_index(piece)));
+  }
+  val peer_stats(uint32_t peer) const {
+    auto s = scheduler_.peer_stats(peer);
+    if (!s) return val::null();
+    val o = val::object();
+    o.set("pieces", static_cast<double>(s->pieces_done));
+    o.set("bytes", static_cast<double>(s->bytes_done));
+    o.set("rateBytesPerMs", s->rate_bytes_per_ms);
+    o.set("inFlight", static_cast<double>(s->in_flight));
+    o.set("failures", static_cast<double>(s->failures));
+    o.set("dropped", s->dropped);
+    return o;
+  }
+
+ private:
+  static std::string error_name_or_empty(Errc e) { return e == Errc::kOk ? "" : error_name(e); }
+
+  PieceScheduler scheduler_;
+};
+
 std::optional<PeerOffense> offense_from(const std::string& name) {
   for (uint8_t i = 1; i <= static_cast<uint8_t>(PeerOffense::kConnectFailed); ++i) {
     const auto o = static_cast<PeerOffense>(i);
@@ -334,6 +434,9 @@ EMSCRIPTEN_BINDINGS(p2pcdn_core) {
   constant("minMessageSize", p2pcdn::kMinMessageSize);
   constant("defaultMaxMessageSize", p2pcdn::kDefaultMaxMessageSize);
   constant("dataHeaderSize", static_cast<uint32_t>(p2pcdn::kDataHeaderSize));
+  constant("capByteRanges", p2pcdn::kCapByteRanges);
+  constant("capPieces", p2pcdn::kCapPieces);
+  constant("maxPieceCount", p2pcdn::kMaxPieceCount);
   function("sha256Hex", &sha256_hex);
   function("sha256Sri", &sha256_sri);
   function("resourceId", &resource_id);
@@ -346,6 +449,10 @@ EMSCRIPTEN_BINDINGS(p2pcdn_core) {
   function("dataHeader", &data_header);
   function("payloadCapacity", &payload_capacity);
   function("negotiatedMessageSize", &negotiated_size);
+  // The Wasm heap's size: what bodies being reassembled have made it grow to (it never shrinks).
+  function("heapBytes",
+           optional_override([]() { return static_cast<double>(emscripten_get_heap_size()); }));
+  function("maxHavePieces", &max_have_pieces_js);
 
   class_<Sha256Stream>("Sha256Stream")
       .constructor<>()
@@ -388,4 +495,22 @@ EMSCRIPTEN_BINDINGS(p2pcdn_core) {
       .function("ban", &JsPeerSelector::ban)
       .function("forget", &JsPeerSelector::forget)
       .function("stats", &JsPeerSelector::stats);
+
+  class_<JsPieceScheduler>("PieceScheduler")
+      .constructor<double, double, double>()
+      .constructor<double, double, double, val>()
+      .function("need", &JsPieceScheduler::need)
+      .function("have", &JsPieceScheduler::have)
+      .function("addPeer", &JsPieceScheduler::add_peer)
+      .function("setPieces", &JsPieceScheduler::set_pieces)
+      .function("removePeer", &JsPieceScheduler::remove_peer)
+      .function("next", &JsPieceScheduler::next)
+      .function("done", &JsPieceScheduler::done)
+      .function("failed", &JsPieceScheduler::failed)
+      .function("cancel", &JsPieceScheduler::cancel)
+      .function("orphans", &JsPieceScheduler::orphans)
+      .function("complete", &JsPieceScheduler::complete)
+      .function("pieceCount", &JsPieceScheduler::piece_count)
+      .function("pieceBytes", &JsPieceScheduler::piece_bytes)
+      .function("peerStats", &JsPieceScheduler::peer_stats);
 }

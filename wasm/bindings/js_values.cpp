@@ -179,6 +179,13 @@ val copy_out(ByteView bytes) {
       .call<val>("slice");
 }
 
+val u32_array(const std::vector<uint32_t>& values) {
+  val copy = val::global("Uint32Array")
+                 .new_(emscripten::typed_memory_view(values.size(), values.data()))
+                 .call<val>("slice");
+  return val::global("Array").call<val>("from", copy);
+}
+
 std::optional<double> number_field(const val& o, const char* key) {
   val v = o[key];
   if (!v.isNumber()) return std::nullopt;
@@ -267,6 +274,16 @@ Result<Frame> frame_from_js(const val& o, std::vector<uint8_t>& payload_storage)
     if (!nonce || !at) return Errc::kBadField;
     return *type == "ping" ? Frame{Ping{*nonce, *at}} : Frame{Pong{*nonce, *at}};
   }
+  if (*type == "have-pieces") {
+    auto res = id_field<kId>(o, "resource");
+    auto count = u32_field(o, "pieceCount");
+    val bits = o["bitfield"];
+    if (!res || !count || !bits.instanceof (val::global("Uint8Array"))) return Errc::kBadField;
+    bool ok = false;
+    const ByteView in = copy_in(bits, ok);
+    // encode_frame refuses a count or bitfield the decoder would refuse.
+    return Frame{HavePieces{*res, *count, std::vector<uint8_t>(in.data, in.data + in.size)}};
+  }
   return Errc::kUnknownType;
 }
 
@@ -328,6 +345,12 @@ val frame_to_js(const Frame& frame) {
                    o.set("type", "pong");
                    o.set("nonce", f.nonce);
                    o.set("sentAtMs", static_cast<double>(f.sent_at_ms));
+                 },
+                 [&](const HavePieces& f) {
+                   o.set("type", "have-pieces");
+                   o.set("resource", hex(f.resource));
+                   o.set("pieceCount", f.piece_count);
+                   o.set("bitfield", copy_out(ByteView(f.bitfield)));
                  },
              },
              frame);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "p2pcdn/frame.hpp"
 #include "p2pcdn/result.hpp"
@@ -25,6 +26,9 @@ ByteView copy_in(const val& bytes, bool& ok);
 
 // A JS-owned copy of bytes in the Wasm heap (the heap view would go stale on growth).
 val copy_out(ByteView bytes);
+
+// A plain Array of numbers, built in one crossing however long the list (a million pieces).
+val u32_array(const std::vector<uint32_t>& values);
 
 std::optional<double> number_field(const val& object, const char* key);
 std::optional<std::string> string_field(const val& object, const char* key);

@@ -59,6 +59,11 @@ void write_body(ByteWriter& w, const Frame& frame) {
                    w.u32(f.nonce);
                    w.u64(f.sent_at_ms);
                  },
+                 [&](const HavePieces& f) {
+                   w.array(f.resource);
+                   w.u32(f.piece_count);
+                   w.bytes(f.bitfield.data(), f.bitfield.size());
+                 },
              },
              frame);
 }
@@ -158,6 +163,27 @@ Result<Frame> decode_ping(ByteReader& r) {
   return finish(r, f);
 }
 
+// A bit past the last piece would name a piece that does not exist.
+bool spare_bits_clear(uint32_t piece_count, ByteView bitfield) {
+  const uint32_t used = piece_count % 8;
+  return used == 0 || (bitfield.data[bitfield.size - 1] & (0xFFu >> used)) == 0;
+}
+
+Result<Frame> decode_have_pieces(ByteReader& r) {
+  HavePieces f;
+  f.resource = r.array<kResourceIdSize>();
+  f.piece_count = r.u32();
+  if (r.failed()) return Errc::kTruncated;
+  if (f.piece_count == 0 || f.piece_count > kMaxPieceCount) return Errc::kBadField;
+  const size_t size = piece_bitfield_size(f.piece_count);
+  if (r.remaining() < size) return Errc::kTruncated;
+  if (r.remaining() > size) return Errc::kBadLength;
+  const ByteView bits = r.view(size);
+  if (!spare_bits_clear(f.piece_count, bits)) return Errc::kBadField;
+  f.bitfield.assign(bits.data, bits.data + bits.size);
+  return finish(r, std::move(f));
+}
+
 bool fits_fields(const Frame& frame) {
   if (auto* have = std::get_if<Have>(&frame)) return have->ids.size() <= 0xFFFF;
   if (auto* head = std::get_if<ResponseHead>(&frame))
@@ -168,7 +194,7 @@ bool fits_fields(const Frame& frame) {
 
 }  // namespace
 
-static_assert(std::variant_size_v<Frame> == static_cast<size_t>(FrameType::kPong),
+static_assert(std::variant_size_v<Frame> == static_cast<size_t>(FrameType::kHavePieces),
               "Frame alternatives follow FrameType order");
 
 FrameType frame_type(const Frame& frame) {
@@ -177,6 +203,10 @@ FrameType frame_type(const Frame& frame) {
 
 Result<std::vector<uint8_t>> encode_frame(const Frame& frame) {
   if (!fits_fields(frame)) return Errc::kOversize;
+  if (auto* pieces = std::get_if<HavePieces>(&frame)) {
+    const Errc e = check_piece_bitfield(pieces->piece_count, ByteView(pieces->bitfield));
+    if (e != Errc::kOk) return e;
+  }
   std::vector<uint8_t> out;
   const size_t header = start_envelope(out, kWireVersion, static_cast<uint8_t>(frame_type(frame)));
   ByteWriter w(out);
@@ -210,6 +240,8 @@ Result<Frame> decode_frame(ByteView message, size_t max_message_size) {
       return decode_ping<Ping>(r);
     case FrameType::kPong:
       return decode_ping<Pong>(r);
+    case FrameType::kHavePieces:
+      return decode_have_pieces(r);
   }
   return Errc::kUnknownType;
 }
@@ -227,6 +259,19 @@ uint32_t negotiated_message_size(const Hello& local, const Hello& remote) {
 size_t max_have_ids(size_t max_message_size) {
   const size_t fit = (max_message_size - kEnvelopeSize - 4) / kResourceIdSize;
   return std::min<size_t>(fit, 0xFFFF);
+}
+
+Errc check_piece_bitfield(uint32_t piece_count, ByteView bitfield) {
+  if (piece_count == 0 || piece_count > kMaxPieceCount) return Errc::kBadField;
+  if (bitfield.size != piece_bitfield_size(piece_count)) return Errc::kBadLength;
+  return spare_bits_clear(piece_count, bitfield) ? Errc::kOk : Errc::kBadField;
+}
+
+uint32_t max_have_pieces(size_t max_message_size) {
+  const size_t header = kEnvelopeSize + kResourceIdSize + 4;
+  if (max_message_size <= header) return 0;
+  const size_t fit = (max_message_size - header) * 8;
+  return static_cast<uint32_t>(std::min<size_t>(fit, kMaxPieceCount));
 }
 
 }  // namespace p2pcdn

@@ -34,10 +34,14 @@ enum class FrameType : uint8_t {
   kError = 8,
   kPing = 9,
   kPong = 10,
+  kHavePieces = 11,
 };
 
 // Capability bits in HELLO; unknown bits are ignored so newer peers stay compatible.
 inline constexpr uint32_t kCapByteRanges = 1u << 0;  // serves REQUESTs with offset/length
+// Decodes HAVE_PIECES. A peer without it treats type 11 as malformed and bans the sender, so
+// HAVE_PIECES goes only to peers whose HELLO sets this bit.
+inline constexpr uint32_t kCapPieces = 1u << 1;
 
 struct Hello {
   uint8_t max_version = kWireVersion;
@@ -106,12 +110,37 @@ struct Pong {
   uint64_t sent_at_ms = 0;
 };
 
+// Bounds the bitfield a peer can make us hold per HAVE_PIECES (128 KiB).
+inline constexpr uint32_t kMaxPieceCount = 1u << 20;
+
+// Of one resource, exactly these pieces are held (replaces what the sender said before).
+// Piece i is bit 7 - i % 8 of byte i / 8, most significant first as in BitTorrent; the spare
+// bits of the last byte are 0. A peer holding the whole file sends HAVE instead.
+struct HavePieces {
+  ResourceId resource{};
+  uint32_t piece_count = 0;       // 1..kMaxPieceCount
+  std::vector<uint8_t> bitfield;  // piece_bitfield_size(piece_count) bytes
+};
+
+inline size_t piece_bitfield_size(uint32_t piece_count) {
+  return (size_t{piece_count} + 7) / 8;
+}
+
+// kOk, kBadField (count 0 or above the cap, a spare bit set) or kBadLength (wrong size).
+Errc check_piece_bitfield(uint32_t piece_count, ByteView bitfield);
+
+// False for a piece past the bitfield's end, so an index from anywhere is safe.
+inline bool has_piece(ByteView bitfield, uint32_t piece) {
+  return piece / 8 < bitfield.size && (bitfield.data[piece / 8] >> (7 - piece % 8) & 1) != 0;
+}
+
 using Frame = std::variant<Hello, Have, Request, ResponseHead, Data, Cancel, NotFound, ErrorFrame,
-                           Ping, Pong>;
+                           Ping, Pong, HavePieces>;
 
 FrameType frame_type(const Frame& frame);
 
-// Fails with kOversize when a list or text is longer than its field can declare.
+// Fails with kOversize when a list or text is longer than its field can declare, and for a
+// HAVE_PIECES the decoder would refuse (kBadField, kBadLength): every peer would ban us for it.
 Result<std::vector<uint8_t>> encode_frame(const Frame& frame);
 
 // Decodes one data-channel message. Data::payload points into message.
@@ -126,5 +155,8 @@ uint32_t negotiated_message_size(const Hello& local, const Hello& remote);
 
 // Most ids a single HAVE can carry within a message size.
 size_t max_have_ids(size_t max_message_size);
+
+// Most pieces a HAVE_PIECES can describe within a message size (130720 at the 16 KiB floor).
+uint32_t max_have_pieces(size_t max_message_size);
 
 }  // namespace p2pcdn

@@ -1,0 +1,196 @@
+// The pieces of one large file that the worker asked for, fetched from several peers at
+// once. The core's PieceScheduler picks which piece each peer gets: the earliest needed
+// first, more in flight to faster peers, a slow peer's piece copied to a faster one, the
+// last pieces asked of two peers (end-game), and never again a piece from a peer that failed
+// it. Each piece is a ranged REQUEST the core verifies against that piece's own hash, so a
+// bad piece blames exactly its sender (and bans it, as any lie). Verified pieces go to the
+// worker as they arrive; pieces no usable peer holds go back to it at once, and it takes them
+// from the origin with a Range request.
+class PiecedFetch {
+  // One per file, shared by the worker's asks for it.
+  static of(page, entry) {
+    let fetch = page.piecedFetches.get(entry.resourceId);
+    if (!fetch) {
+      fetch = new PiecedFetch(page, entry);
+      page.piecedFetches.set(entry.resourceId, fetch);
+    }
+    return fetch;
+  }
+
+  constructor(page, entry) {
+    this.page = page;
+    this.entry = entry;
+    this.scheduler = new page.core.PieceScheduler(entry.pieces.count, entry.pieces.size, entry.size);
+    this.askOf = new Map();     // piece -> the worker's ask id
+    this.inFlight = new Map();  // `${handle}:${piece}` -> {controller, link, index}
+    this.known = new Map();     // link handle -> what the scheduler was told ('all' or a pieces version)
+    this.settled = new Set();   // pieces delivered to the worker or given back to it
+    this.searching = false;
+  }
+
+  // The worker wants these pieces (its ask `id`), earliest first.
+  ask(id, indices) {
+    const count = this.entry.pieces.count;
+    const valid = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < count && !this.askOf.has(i));
+    // A piece this fetch already settled (delivered, or given back) is never scheduled again:
+    // asked once more, it goes back to the worker at once.
+    const fresh = valid.filter((i) => !this.settled.has(i));
+    const again = valid.filter((i) => this.settled.has(i));
+    if (again.length) this.page.bridge.post({type: 'pieces-missing', id, indices: again});
+    if (!fresh.length) return;
+    const wanted = [...this.askOf.keys()];
+    fresh.forEach((i) => this.askOf.set(i, id));
+    // The scheduler puts its newest need first. A response reading on extends what is wanted
+    // and the order stays earliest first; only a jump past it (a seek) goes first. Asks may
+    // arrive out of order, so the order is rebuilt from every piece wanted, not the ask's span.
+    const seek = wanted.length > 0 && Math.min(...fresh) > Math.max(...wanted) + 1;
+    const runs = pieceRuns(seek ? fresh : [...this.askOf.keys()]);
+    for (let k = runs.length - 1; k >= 0; k--) this.scheduler.need(runs[k][0], runs[k][1]);
+    this.pump();
+  }
+
+  // The worker gave up on ask `id` (it takes the rest from the origin).
+  cancel(id) {
+    for (const [i, asker] of [...this.askOf]) {
+      if (asker !== id) continue;
+      this.askOf.delete(i);
+      this.settled.add(i);
+      this.scheduler.have(i);
+      this._abortPiece(i, null);
+    }
+  }
+
+  // A link that went away (closed or banned): its pieces in flight fail there and are needed
+  // again from others.
+  forget(link) {
+    if (!this.known.delete(link.handle)) return;
+    this.scheduler.removePeer(link.handle);
+    this.pump();
+  }
+
+  _links() {
+    const {page, entry} = this;
+    return [...page.links.values()].filter((l) => l.opened && !l.closed && l.remoteHello &&
+                                                  page.reputation.usable(l.peerId) &&
+                                                  (l.have.has(entry.resourceId) || (l.pieces && l.pieces.has(entry.resourceId))));
+  }
+
+  _know(link) {
+    const id = this.entry.resourceId;
+    if (link.have.has(id)) {
+      if (this.known.get(link.handle) !== 'all') this.scheduler.addPeer(link.handle);
+      this.known.set(link.handle, 'all');
+    } else if (this.known.get(link.handle) !== link.piecesVersion) {
+      this.scheduler.setPieces(link.handle, link.pieces.get(id));
+      this.known.set(link.handle, link.piecesVersion);
+    }
+  }
+
+  pump() {
+    if (!this.askOf.size) return;
+    const {page} = this;
+    const links = this._links();
+    const now = performance.now();
+    for (const link of links) {
+      this._know(link);
+      while (page.requests.openOn(link) < P2PCDN_MAX_IN_FLIGHT_PER_PEER) {
+        const index = this.scheduler.next(link.handle, now);
+        if (index < 0) break;
+        this._request(link, index);
+      }
+    }
+    if (!links.length) {
+      this._search();
+      return;
+    }
+    this._giveBack(this.scheduler.orphans().filter((i) => this.askOf.has(i)));
+  }
+
+  // No connected peer holds the file: look up holders and connect (up to the hold window);
+  // if none comes up, the worker takes the pieces from the origin.
+  async _search() {
+    if (this.searching) return;
+    this.searching = true;
+    const link = await this.page.holders.find(this.entry, new Set(), false);
+    this.searching = false;
+    if (link) this.pump();
+    else this._giveBack([...this.askOf.keys()].filter((i) => !this._pieceInFlight(i)));
+  }
+
+  _giveBack(indices) {
+    if (!indices.length) return;
+    const byAsk = new Map();
+    for (const i of indices) {
+      const id = this.askOf.get(i);
+      this.askOf.delete(i);
+      this.settled.add(i);
+      this.scheduler.have(i);  // no longer this page's to fetch
+      if (!byAsk.has(id)) byAsk.set(id, []);
+      byAsk.get(id).push(i);
+    }
+    for (const [id, list] of byAsk) this.page.bridge.post({type: 'pieces-missing', id, indices: list});
+  }
+
+  _pieceInFlight(index) {
+    for (const f of this.inFlight.values()) if (f.index === index) return true;
+    return false;
+  }
+
+  _request(link, index) {
+    const {page, entry} = this;
+    const offset = index * entry.pieces.size;
+    const piece = {offset, length: Math.min(entry.pieces.size, entry.size - offset), hash: pieceHashHex(entry, index)};
+    const key = `${link.handle}:${index}`;
+    const controller = new AbortController();
+    this.inFlight.set(key, {controller, link, index});
+    link.lastUsed = performance.now();
+    page.requests.start(link, entry, null, controller.signal, false, piece).then(
+        ({body}) => this._delivered(key, link, index, body),
+        (err) => this._failed(key, link, index, err.message));
+  }
+
+  _delivered(key, link, index, body) {
+    this.inFlight.delete(key);
+    for (const handle of this.scheduler.done(link.handle, index, performance.now())) this._abortPiece(index, handle);
+    const id = this.askOf.get(index);
+    this.askOf.delete(index);
+    this.settled.add(index);
+    this.page.stats.fromPeer(link.peerId, body.byteLength);
+    if (id !== undefined) this.page.bridge.post({type: 'piece', id, index, body}, [body]);
+    this.pump();
+  }
+
+  _failed(key, link, index, reason) {
+    this.inFlight.delete(key);
+    if (reason === 'cancelled') return;
+    this.scheduler.failed(link.handle, index, performance.now());
+    this.page.stats.fail(P2pcdnStats.failureKey(reason));
+    this.pump();
+  }
+
+  // Stops the copies of a piece in flight (on one peer, or on all when handle is null).
+  _abortPiece(index, handle) {
+    for (const f of [...this.inFlight.values()]) {
+      if (f.index === index && (handle === null || f.link.handle === handle)) f.controller.abort();
+    }
+  }
+}
+
+function pieceHashHex(entry, index) {
+  const bytes = entry.pieces.hashes.subarray(index * 32, index * 32 + 32);
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+// Sorted runs of consecutive piece indices: [[first, last], ...].
+function pieceRuns(indices) {
+  const sorted = [...indices].sort((a, b) => a - b);
+  const runs = [];
+  for (const i of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && i === last[1] + 1) last[1] = i;
+    else runs.push([i, i]);
+  }
+  return runs;
+}

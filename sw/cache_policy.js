@@ -1,0 +1,84 @@
+// What this worker keeps, and so shares: only public, complete, same-origin answers whose
+// bytes are exactly what the manifest names. Cookies are not visible here: a site that
+// personalises by cookie marks such answers private, as it must for any shared cache.
+function cacheable(response) {
+  if ((response.status !== 200 && response.status !== 206) || response.type === 'opaque') return false;
+  const cc = (response.headers.get('cache-control') || '').toLowerCase();
+  return !/\b(private|no-store)\b/.test(cc) && !response.headers.has('set-cookie');
+}
+
+async function sriOf(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+  let binary = '';
+  for (const b of digest) binary += String.fromCharCode(b);
+  return `sha256-${btoa(binary)}`;
+}
+
+async function matches(body, file) {
+  return body.byteLength === file.size && (await sriOf(body)) === file.integrity;
+}
+
+// Caches an origin response only if it is public and is exactly the bytes the manifest
+// names: a stale deploy or a private answer is never spread.
+async function keep(cache, response, body, file, url, verified = false) {
+  if (response.status !== 200 || !cacheable(response)) return false;
+  if (!verified && !(await matches(body, file))) return false;
+  await cache.put(url, new Response(body, {status: 200, headers: response.headers}));
+  return true;
+}
+
+function fromHttpCache(url) {
+  return fetch(new Request(url, {cache: 'only-if-cached', mode: 'same-origin', credentials: 'same-origin'}))
+      .then((res) => (res.ok ? res : null), () => null);
+}
+
+// The URLs a cache holds: one read of its keys instead of a match per URL.
+async function heldUrls(cache) {
+  return new Set((await cache.keys()).map((request) => request.url));
+}
+
+function headersFromPeer(text, file) {
+  const headers = new Headers();
+  for (const line of (text || '').split('\n')) {
+    const at = line.indexOf(':');
+    if (at > 0) headers.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
+  }
+  if (!headers.has('content-type') && file.type) headers.set('content-type', file.type);
+  return headers;
+}
+
+function responseFromPeer(result, file) {
+  const headers = headersFromPeer(result.headers, file);
+  headers.set('content-length', String(result.body.byteLength));
+  headers.set('x-p2pcdn-source', 'peer');
+  return new Response(result.body, {status: 200, headers});
+}
+
+// Keeps verified copies of what a page loaded before this worker controlled it (they are in
+// the HTTP cache), so a first visit's first page becomes shareable too. Large files are
+// kept as pieces only when they stream through this worker.
+async function adopt(urls, clientId) {
+  const manifest = await loadManifest();
+  const cache = await caches.open(manifest.cacheName);
+  const held = await heldUrls(cache);
+  for (const url of urls) {
+    const file = manifest.files.get(url);
+    if (!file || file.pieces || !shareable(new Request(url)) || held.has(url)) continue;
+    const local = await fromHttpCache(url);
+    if (!local) continue;
+    const body = await local.clone().arrayBuffer();
+    if (await keep(cache, local, body, file, url)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
+  }
+}
+
+// Keeps a prefetched body: fetched from peers and verified by the page's core, like a
+// peer answer to a request of this worker.
+async function storePrefetched(m, port) {
+  const manifest = await loadManifest();
+  const file = typeof m.url === 'string' && manifest.files.get(m.url);
+  if (!file || file.pieces || !shareable(new Request(m.url)) || !(m.body instanceof ArrayBuffer) || m.body.byteLength !== file.size) return;
+  const cache = await caches.open(manifest.cacheName);
+  if (await cache.match(m.url)) return;
+  await cache.put(m.url, responseFromPeer({body: m.body, headers: m.headers}, file));
+  port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes: file.size, cached: true});
+}

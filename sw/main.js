@@ -1,0 +1,22 @@
+// The worker's events, and its one global: self.p2pcdn.
+self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'p2pcdn:adopt' && Array.isArray(event.data.urls) && event.source) {
+    event.waitUntil(adopt(event.data.urls.slice(0, 1000), event.source.id).catch(() => {}));
+    return;
+  }
+  if (!event.data || event.data.type !== 'p2pcdn:page' || !event.ports[0] || !event.source) return;
+  attachPage(event);
+});
+
+self.addEventListener('fetch', (event) => {
+  if (event.request.mode === 'navigate') {
+    event.waitUntil(checkManifest());
+    return;
+  }
+  if (shareable(event.request)) event.respondWith(handle(event));
+});
+
+self.p2pcdn = {configure, get config() { return state.config; }};

@@ -1,0 +1,43 @@
+// The manifest names the deploy; caches of other deploys are deleted. Loaded once, then
+// checked again when a page navigates (at most every manifestCheckMs), so the next page
+// sees a deploy even while this worker stays alive. Pages ask the worker for it instead of
+// each fetching it from the origin.
+function loadManifest() {
+  if (!state.manifest) {
+    state.manifest = fetchManifest().catch((err) => {
+      state.manifest = null;  // try again on the next request
+      throw err;
+    });
+  }
+  return state.manifest;
+}
+
+async function fetchManifest() {
+  state.manifestCheckedAt = Date.now();
+  const res = await fetch(state.config.manifestUrl, {cache: 'no-cache'});
+  if (!res.ok) throw new Error(`manifest ${res.status}`);
+  const raw = await res.json();
+  const files = new Map();
+  for (const [path, file] of Object.entries(raw.files || {})) files.set(new URL(path, self.location.origin).href, file);
+  const cacheName = `p2pcdn-${raw.contentHash}`;
+  for (const name of await caches.keys()) {
+    if (name.startsWith('p2pcdn-') && name !== cacheName) await caches.delete(name);
+  }
+  state.pieceSources.clear();
+  return {raw, files, cacheName};
+}
+
+function checkManifest() {
+  if (!state.manifest || Date.now() - state.manifestCheckedAt < state.config.manifestCheckMs) return Promise.resolve();
+  state.manifestCheckedAt = Date.now();
+  return fetchManifest().then((m) => {
+    state.manifest = Promise.resolve(m);
+  }, () => {});  // unreachable for now: keep the one we have
+}
+
+// A page asks for the manifest this worker holds (if it names the same URL).
+async function answerManifest(m, port) {
+  const same = typeof m.url === 'string' && new URL(m.url, self.location.origin).href === new URL(state.config.manifestUrl, self.location.origin).href;
+  const manifest = same ? (await loadManifest()).raw : null;
+  port.postMessage({type: 'manifest', id: m.id, manifest});
+}

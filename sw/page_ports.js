@@ -1,0 +1,101 @@
+// The worker's side of the page bridge: each controlled page with p2pcdn.js attaches a
+// MessageChannel port; the worker asks pages to fetch from peers over it (bytes travel
+// transferred, not copied) and tells them what it served, so their stats are whole.
+
+// Tells a page what was served for it. A page's first requests are answered before its
+// script has attached, so those notes wait for it (a few, for a few pages).
+function notify(clientId, message) {
+  const port = state.pages.get(clientId);
+  if (port) return port.postMessage(message);
+  if (!clientId) return;
+  if (!state.unsent.has(clientId)) {
+    if (state.unsent.size >= 16) state.unsent.delete(state.unsent.keys().next().value);
+    state.unsent.set(clientId, []);
+  }
+  const queue = state.unsent.get(clientId);
+  if (queue.length < 256) queue.push(message);
+}
+
+// Tells every attached page (each one is a peer that may now serve it).
+function notifyAll(message) {
+  for (const port of state.pages.values()) port.postMessage(message);
+}
+
+// The requesting page's port, waiting briefly for it if that page has not attached yet;
+// else any page's port; else null.
+async function pickPage(clientId) {
+  // Checked again after the await: the page may attach while clients.get() runs.
+  if (clientId && !state.pages.has(clientId) && (await self.clients.get(clientId)) && !state.pages.has(clientId)) {
+    await new Promise((resolve) => {
+      const waiters = state.attachWaiters.get(clientId) || [];
+      waiters.push(resolve);
+      state.attachWaiters.set(clientId, waiters);
+      setTimeout(resolve, state.config.pageAttachMs);
+    });
+  }
+  if (state.pages.has(clientId)) return state.pages.get(clientId);
+  const any = [...state.pages.values()];
+  return any.length ? any[any.length - 1] : null;
+}
+
+// Asks a page to fetch a whole file from peers. Resolves {body, headers} or null; never rejects.
+function askPage(port, url, file) {
+  const id = ++state.nextId;
+  return new Promise((resolve) => {
+    const entry = {resolve, timer: 0};
+    const arm = (ms) => {
+      clearTimeout(entry.timer);
+      entry.timer = setTimeout(() => {
+        state.pending.delete(id);
+        port.postMessage({type: 'cancel', id, reason: 'stalled'});  // stop the peer transfer: no double traffic
+        resolve(null);
+      }, ms);
+    };
+    entry.arm = arm;
+    state.pending.set(id, entry);
+    arm(state.config.firstByteTimeoutMs);
+    port.postMessage({type: 'fetch', id, url, size: file.size, integrity: file.integrity});
+  });
+}
+
+function onPageMessage(m, port) {
+  if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
+  if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
+  if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
+  if (m.type === 'piece' || m.type === 'pieces-missing') return PieceSource.onPageMessage(m);
+  const entry = state.pending.get(m.id);
+  if (!entry) return;
+  if (m.type === 'progress') {
+    entry.arm(state.config.progressTimeoutMs);
+    return;
+  }
+  clearTimeout(entry.timer);
+  state.pending.delete(m.id);
+  entry.resolve(m.ok ? {body: m.body, headers: m.headers} : null);
+}
+
+// A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
+// and does not hold yet.
+async function answerWanted(m, port) {
+  const manifest = await loadManifest();
+  const held = await heldUrls(await caches.open(manifest.cacheName));
+  const urls = (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000).filter((url) =>
+    typeof url === 'string' && manifest.files.has(url) && !manifest.files.get(url).pieces &&
+    shareable(new Request(url)) && !held.has(url));
+  port.postMessage({type: 'wanted', id: m.id, urls});
+}
+
+function attachPage(event) {
+  const port = event.ports[0];
+  port.onmessage = (e) => onPageMessage(e.data || {}, port);
+  state.pages.set(event.source.id, port);
+  for (const message of state.unsent.get(event.source.id) || []) port.postMessage(message);
+  state.unsent.delete(event.source.id);
+  for (const resolve of state.attachWaiters.get(event.source.id) || []) resolve();
+  state.attachWaiters.delete(event.source.id);
+  // Forget pages that have gone.
+  event.waitUntil(self.clients.matchAll().then((clients) => {
+    const live = new Set(clients.map((c) => c.id));
+    for (const id of state.pages.keys()) if (!live.has(id)) state.pages.delete(id);
+  }));
+}

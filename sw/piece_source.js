@@ -1,0 +1,284 @@
+// A large file held as verified pieces (the manifest's `pieces`: a size and one SHA-256 per
+// piece). Each piece is fetched once, from the page's peers or, when no peer has it or the
+// page gives up, from the origin with a Range request; kept in Cache Storage under its own
+// key; and handed to the responses reading it. Memory holds only the pieces being read: the
+// rest go to storage as they arrive, whatever the file's size.
+class PieceSource {
+  // One source per file and deploy, shared by every response reading it.
+  static of(url, file, manifest) {
+    const key = `${manifest.cacheName} ${url}`;
+    let source = state.pieceSources.get(key);
+    if (!source) {
+      source = new PieceSource(url, file, manifest.cacheName);
+      state.pieceSources.set(key, source);
+      if (state.pieceSources.size > 32) state.pieceSources.delete(state.pieceSources.keys().next().value);
+    }
+    return source;
+  }
+
+  // A page's answer to an ask, routed by the ask's id.
+  static onPageMessage(m) {
+    const source = state.pieceAsks.get(m.id);
+    if (source) source._onPage(m);
+  }
+
+  constructor(url, file, cacheName) {
+    this.url = url;
+    this.file = file;
+    this.cacheName = cacheName;
+    this.pieceSize = file.pieces.size;
+    this.count = Math.ceil(file.size / this.pieceSize);
+    this.hashes = decodeBase64(file.pieces.hashes);
+    if (!(this.pieceSize > 0) || this.hashes.length !== this.count * 32) throw new Error('bad pieces in the manifest');
+    this.held = null;             // Promise<Set<index>>: pieces in Cache Storage
+    this.waiters = new Map();     // index -> [{resolve, reject}]
+    this.asked = new Map();       // index -> ask id (a page's) or 'origin'
+    this.fetched = new Set();     // pieces this worker fetched (counted then, not again when read)
+    this.port = null;             // the page asked for pieces
+    this.noPeersUntil = 0;        // the page just said no peer holds pieces: origin until then
+    this.clientId = null;
+  }
+
+  key(index) {
+    return `${this.url}${this.url.includes('?') ? '&' : '?'}p2pcdn-piece=${index}`;
+  }
+
+  range(index) {
+    const offset = index * this.pieceSize;
+    return {offset, length: Math.min(this.pieceSize, this.file.size - offset)};
+  }
+
+  heldSet() {
+    if (!this.held) {
+      this.held = (async () => {
+        const set = new Set();
+        const prefix = this.key('');
+        for (const request of await (await caches.open(this.cacheName)).keys()) {
+          if (request.url.startsWith(prefix)) set.add(Number(request.url.slice(prefix.length)));
+        }
+        return set;
+      })();
+    }
+    return this.held;
+  }
+
+  // Which page fetches from peers for the responses now reading (the latest requester's).
+  use(port, clientId) {
+    if (port) this.port = port;
+    this.clientId = clientId;
+  }
+
+  // Piece `index`: {bytes, source} once it is here and verified ('cache' when it was held
+  // before, 'fetched' when it came in now); rejects when it can be had from nowhere.
+  async read(index) {
+    const held = await this.heldSet();
+    if (held.has(index)) {
+      const cached = await (await caches.open(this.cacheName)).match(this.key(index));
+      if (cached) return {bytes: new Uint8Array(await cached.arrayBuffer()), source: this.fetched.has(index) ? 'fetched' : 'cache'};
+      held.delete(index);  // evicted under us
+    }
+    const piece = new Promise((resolve, reject) => {
+      if (!this.waiters.has(index)) this.waiters.set(index, []);
+      this.waiters.get(index).push({resolve, reject});
+    });
+    this.want([index]);
+    return piece;
+  }
+
+  // Starts fetching what is neither held nor on its way: from the page's peers if a page is
+  // attached, else from the origin.
+  async want(indices) {
+    const held = await this.heldSet();
+    const fresh = indices.filter((i) => i >= 0 && i < this.count && !held.has(i) && !this.asked.has(i));
+    if (!fresh.length) return;
+    if (this.port && Date.now() >= this.noPeersUntil) this._askPage(fresh);
+    else this._fromOrigin(this._originWindow(fresh, held));
+  }
+
+  // Going to the origin anyway: one Range request for the pieces after these too, up to
+  // originRunPieces (a first visitor streams a file in a few requests, not one per piece).
+  _originWindow(indices, held) {
+    const out = new Set(indices);
+    const first = Math.min(...indices);
+    for (let i = first; i < Math.min(this.count, first + state.config.originRunPieces); i++) {
+      if (!held.has(i) && !this.asked.has(i)) out.add(i);
+    }
+    return [...out];
+  }
+
+  _askPage(indices) {
+    const id = ++state.nextId;
+    const ask = {id, port: this.port, timer: 0};
+    for (const i of indices) this.asked.set(i, id);
+    state.pieceAsks.set(id, this);
+    this.asks = this.asks || new Map();
+    this.asks.set(id, ask);
+    this._arm(ask, state.config.firstByteTimeoutMs);
+    ask.port.postMessage({type: 'pieces', id, url: this.url, indices});
+  }
+
+  // A page that delivers nothing for this long gives its pieces back: they go to the origin.
+  _arm(ask, ms) {
+    clearTimeout(ask.timer);
+    ask.timer = setTimeout(() => {
+      ask.port.postMessage({type: 'cancel-pieces', id: ask.id});
+      this._giveBack(ask.id, null);
+    }, ms);
+  }
+
+  _onPage(m) {
+    const ask = this.asks && this.asks.get(m.id);
+    if (!ask) return;
+    if (m.type === 'pieces-missing') return this._giveBack(m.id, m.indices);
+    const index = m.index;
+    if (this.asked.get(index) !== m.id || !(m.body instanceof ArrayBuffer) ||
+        m.body.byteLength !== this.range(index).length) {
+      return;
+    }
+    this._arm(ask, state.config.progressTimeoutMs);
+    this._store(index, new Uint8Array(m.body), 'peer', true);  // verified by the page's core
+    this._retireIfDone(ask);
+  }
+
+  // Pieces a page will not deliver (all of an ask's when `indices` is null) go to the origin.
+  _giveBack(id, indices) {
+    const back = [];
+    for (const [i, asker] of this.asked) {
+      if (asker === id && (!indices || indices.includes(i))) back.push(i);
+    }
+    back.forEach((i) => this.asked.delete(i));
+    if (indices) this.noPeersUntil = Date.now() + state.config.noPeersRetryMs;
+    const ask = this.asks.get(id);
+    if (!indices) this._retire(ask);
+    else this._retireIfDone(ask);
+    if (back.length) this.heldSet().then((held) => this._fromOrigin(this._originWindow(back, held)));
+  }
+
+  _retireIfDone(ask) {
+    for (const asker of this.asked.values()) if (asker === ask.id) return;
+    this._retire(ask);
+  }
+
+  _retire(ask) {
+    if (!ask) return;
+    clearTimeout(ask.timer);
+    this.asks.delete(ask.id);
+    state.pieceAsks.delete(ask.id);
+  }
+
+  // Contiguous runs, each one Range request.
+  _fromOrigin(indices) {
+    indices.sort((a, b) => a - b);
+    let runStart = 0;
+    for (let k = 1; k <= indices.length; k++) {
+      const breaks = k === indices.length || indices[k] !== indices[k - 1] + 1 ||
+                     k - runStart >= state.config.originRunPieces;
+      if (breaks) {
+        this._originRun(indices[runStart], indices[k - 1]);
+        runStart = k;
+      }
+    }
+  }
+
+  async _originRun(first, last) {
+    for (let i = first; i <= last; i++) this.asked.set(i, 'origin');
+    const start = this.range(first).offset;
+    const end = this.range(last).offset + this.range(last).length;  // exclusive
+    let index = first;
+    try {
+      const res = await fetch(this.url, {headers: {range: `bytes=${start}-${end - 1}`}, credentials: 'same-origin'});
+      if (res.status !== 206 && res.status !== 200) throw new Error(`origin answered ${res.status}`);
+      const keepable = cacheable(res);
+      const reader = res.body.getReader();
+      let skip = res.status === 200 ? start : 0;  // an origin without ranges sends it all
+      let piece = new Uint8Array(this.range(index).length);
+      let filled = 0;
+      while (index <= last) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        let chunk = value;
+        if (skip) {
+          const dropped = Math.min(skip, chunk.length);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+        }
+        while (chunk.length && index <= last) {
+          const n = Math.min(chunk.length, piece.length - filled);
+          piece.set(chunk.subarray(0, n), filled);
+          filled += n;
+          chunk = chunk.subarray(n);
+          if (filled === piece.length) {
+            this._fromOriginPiece(index, piece, keepable);
+            index++;
+            if (index <= last) piece = new Uint8Array(this.range(index).length);
+            filled = 0;
+          }
+        }
+      }
+      if (index <= last) reader.cancel().catch(() => {});
+      if (index <= last) throw new Error('origin body ended early');
+      reader.cancel().catch(() => {});
+    } catch (err) {
+      for (let i = index; i <= last; i++) {
+        if (this.asked.get(i) === 'origin') this.asked.delete(i);
+        this._settle(i, null, err);
+      }
+    }
+  }
+
+  // The origin is the source of truth: its bytes are served as they are. Only bytes that are
+  // exactly the manifest's piece are kept, and so shared.
+  async _fromOriginPiece(index, bytes, keepable) {
+    const ok = keepable && (await this._verify(index, bytes));
+    this._store(index, bytes, 'origin', ok);
+  }
+
+  async _verify(index, bytes) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    const expected = this.hashes.subarray(index * 32, index * 32 + 32);
+    return digest.every((b, k) => b === expected[k]);
+  }
+
+  // A piece arrived: counted for the page that wanted it as it arrives (a piece fetched
+  // ahead and never read still cost its transfer), then kept if it may be shared.
+  async _store(index, bytes, source, keep) {
+    this.fetched.add(index);
+    notify(this.clientId, {type: 'served', url: this.url, source, bytes: bytes.length, piece: true});
+    this._settle(index, {bytes, source: 'fetched'}, null);
+    if (!keep) {
+      this.asked.delete(index);
+      return;
+    }
+    this.asked.set(index, 'storing');  // not asked for again while it is being written
+    try {
+      const cache = await caches.open(this.cacheName);
+      const headers = {'content-type': 'application/octet-stream', 'content-length': String(bytes.length)};
+      await cache.put(this.key(index), new Response(bytes, {status: 200, headers}));
+      (await this.heldSet()).add(index);
+      notifyAll({type: 'piece-stored', url: this.url, index, count: this.count});
+    } finally {
+      this.asked.delete(index);
+      this._settle(index, {bytes, source: 'fetched'}, null);  // readers that came while it was written
+    }
+  }
+
+  _settle(index, piece, error) {
+    const waiters = this.waiters.get(index) || [];
+    this.waiters.delete(index);
+    for (const w of waiters) {
+      if (piece) w.resolve(piece);
+      else w.reject(error);
+    }
+  }
+}
+
+function decodeBase64(text) {
+  try {
+    const binary = atob(text || '');
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  } catch (_) {
+    return new Uint8Array(0);
+  }
+}
