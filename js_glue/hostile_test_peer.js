@@ -53,15 +53,22 @@ class HostileTestPeer {
     for (let sent = 0; sent < count && !link.closed; sent += 500) link.send(frame);
   }
 
+  // Ids the peer asked this page for are its own transfers on this link, not another peer's:
+  // left alone, so every injected frame aims at a transfer someone else serves.
+  onRequest(link, requestId) {
+    link.askedIds = link.askedIds || new Set();
+    link.askedIds.add(requestId);
+  }
+
   _inject(link, upto) {
     if (!this.injectFrames) {
       const payload = new Uint8Array(1024).fill(0xee);
-      this.injectFrames = [];
+      this.injectFrames = new Map();
       for (let id = 1; id <= upto; id++) {
-        this.injectFrames.push(this.page.core.encodeFrame({type: 'data', requestId: id, offset: 0, payload}));
+        this.injectFrames.set(id, this.page.core.encodeFrame({type: 'data', requestId: id, offset: 0, payload}));
       }
     }
-    for (const frame of this.injectFrames) link.send(frame);
+    for (const [id, frame] of this.injectFrames) if (!link.askedIds || !link.askedIds.has(id)) link.send(frame);
   }
 
   _requestFlood(link, count) {

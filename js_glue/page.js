@@ -303,6 +303,7 @@ class P2pcdnPage extends EventTarget {
         this._holdersChanged();
         break;
       case 'request':
+        if (this.hostile) this.hostile.onRequest(link, f.requestId);
         this.uploads.serve(link, f);
         break;
       case 'response-head':

@@ -142,16 +142,20 @@ class PiecedFetch {
     const piece = {offset, length: Math.min(entry.pieces.size, entry.size - offset), hash: pieceHashHex(entry, index)};
     const key = `${link.handle}:${index}`;
     const controller = new AbortController();
-    this.inFlight.set(key, {controller, link, index});
+    const flight = {controller, link, index, started: performance.now(), lastByteAt: 0};
+    this.inFlight.set(key, flight);
     link.lastUsed = performance.now();
-    page.requests.start(link, entry, null, controller.signal, false, piece).then(
+    const progress = () => {
+      flight.lastByteAt = performance.now();
+    };
+    page.requests.start(link, entry, progress, controller.signal, false, piece).then(
         ({body}) => this._delivered(key, link, index, body),
         (err) => this._failed(key, link, index, err.message));
   }
 
   _delivered(key, link, index, body) {
     this.inFlight.delete(key);
-    for (const handle of this.scheduler.done(link.handle, index, performance.now())) this._abortPiece(index, handle);
+    for (const handle of this.scheduler.done(link.handle, index, performance.now())) this._abortPiece(index, handle, true);
     const id = this.askOf.get(index);
     this.askOf.delete(index);
     this.settled.add(index);
@@ -168,10 +172,15 @@ class PiecedFetch {
     this.pump();
   }
 
-  // Stops the copies of a piece in flight (on one peer, or on all when handle is null).
-  _abortPiece(index, handle) {
+  // Stops the copies of a piece in flight (on one peer, or on all when handle is null). A
+  // losing copy still sending is cancelled; a quiet one (sparing) is left to the core's
+  // deadlines, which judge its peer (a stall or a drip is a strike) without anyone waiting.
+  _abortPiece(index, handle, sparingQuiet = false) {
+    const now = performance.now();
     for (const f of [...this.inFlight.values()]) {
-      if (f.index === index && (handle === null || f.link.handle === handle)) f.controller.abort();
+      if (f.index !== index || (handle !== null && f.link.handle !== handle)) continue;
+      if (sparingQuiet && now - (f.lastByteAt || f.started) >= this.page.config.hedgeAfterMs) continue;
+      f.controller.abort();
     }
   }
 }

@@ -204,8 +204,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   void run() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      beast::get_lowest_layer(stream_).expires_after(
-          std::chrono::milliseconds(ctx_.config.http_timeout_ms));
+      beast::get_lowest_layer(stream_).expires_after(http_timeout());
       stream_.async_handshake(
           net::ssl::stream_base::server, buffer_.data(),
           beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
@@ -215,6 +214,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
  private:
+  std::chrono::milliseconds http_timeout() const {
+    return std::chrono::milliseconds(ctx_.config.http_timeout_ms);
+  }
+
   void on_handshake(beast::error_code ec, size_t used) {
     if (ec) return;
     buffer_.consume(used);
@@ -225,8 +228,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     parser_.emplace();
     parser_->header_limit(kMaxHttpHeader);
     parser_->body_limit(kMaxHttpBody);
-    beast::get_lowest_layer(stream_).expires_after(
-        std::chrono::milliseconds(ctx_.config.http_timeout_ms));
+    // The whole request, headers and body, must arrive within one timeout: a client that
+    // dribbles it (slow loris) is cut however steadily it sends.
+    beast::get_lowest_layer(stream_).expires_after(http_timeout());
     beast::http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
@@ -248,17 +252,34 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       }
       return;
     }
-    const bool keep_alive = request.keep_alive() && !ctx_.shutting_down;
-    beast::http::message_generator response =
-        answer_http(request, keep_alive, ctx_.config, ctx_.metrics);
-    beast::async_write(
-        stream_, std::move(response),
-        beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), keep_alive));
+    keep_alive_ = request.keep_alive() && !ctx_.shutting_down;
+    response_.emplace(answer_http(request, keep_alive_, ctx_.config, ctx_.metrics));
+    write_more();
   }
 
-  void on_write(bool keep_alive, beast::error_code ec, size_t) {
-    if (ec) return;
-    if (!keep_alive) return shutdown();
+  // Writes the response a piece at a time (what beast::async_write does inside), re-arming
+  // the timeout before each piece. A piece waits only while the socket's send buffer is full,
+  // so a client that keeps reading, however slowly, gets a body of any size, and one that
+  // stops reading is cut a timeout after the buffer filled.
+  void write_more() {
+    if (response_->is_done()) return on_response_sent();
+    beast::error_code ec;
+    const auto buffers = response_->prepare(ec);
+    if (ec) return;  // the file failed to read: the client sees a short body and the close
+    beast::get_lowest_layer(stream_).expires_after(http_timeout());
+    stream_.async_write_some(
+        buffers, beast::bind_front_handler(&HttpSession::on_write_some, this->shared_from_this()));
+  }
+
+  void on_write_some(beast::error_code ec, size_t written) {
+    if (ec) return;  // a timeout closed the socket, or the client went away
+    response_->consume(written);
+    write_more();
+  }
+
+  void on_response_sent() {
+    response_.reset();  // closes the file now, not when the next request is answered
+    if (!keep_alive_) return shutdown();
     do_read();
   }
 
@@ -277,6 +298,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   ServerContext& ctx_;
   ConnectionTicket ticket_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::optional<beast::http::message_generator> response_;  // while it is being written
+  bool keep_alive_ = false;
 };
 
 // Looks at the first bytes: a TLS ClientHello goes to TLS (if configured), anything else to plain
