@@ -111,6 +111,13 @@ int main(int argc, char** argv) {
             .piece(frame(Pong{42, 1700000000000}), 11)
             .piece(frame(Have{HaveOp::kRemove, {id_of(2)}}))
             .write(dir, "frame-split-session");
+  // A large file in pieces: what a partial holder announces, then a piece's ranged REQUEST.
+  ok &= Seed(0)
+            .piece(frame(Hello{1, 64 * 1024, kCapByteRanges | kCapPieces}), 5)
+            .piece(frame(HavePieces{id_of(3), 10, {0x80, 0x40}}), 7)
+            .cut(frame(HavePieces{id_of(3), 9, {0xff, 0x80}}), 20)
+            .piece(frame(Request{11, id_of(3), id_of(4), 262144, 262144}), 12)
+            .write(dir, "frame-split-pieces");
   ok &= Seed(2)
             .piece(frame(Request{9, id_of(2), id_of(4), 1000, 500}), 77)
             .piece(frame(NotFound{9}), 1)

@@ -293,8 +293,8 @@ TEST_F(HttpTimeout, ABodySentSlowlyIsCutAtTheTimeout) {
   ASSERT_TRUE(client.connected());
   std::string reply;
   // 100 bytes every 100 ms of a 10,000-byte body: ten seconds if the server waited.
-  const long long cut = drip_until_cut(
-      client, request("/small.txt", "Content-Length: 10000\r\n"), std::string(100, 'x'), reply);
+  const long long cut = drip_until_cut(client, request("/small.txt", "Content-Length: 10000\r\n"),
+                                       std::string(100, 'x'), reply);
   ASSERT_GE(cut, 0) << "still open";
   EXPECT_GE(cut, kTimeoutMs * 9 / 10);
   EXPECT_LE(cut, kTimeoutMs + 1000);
