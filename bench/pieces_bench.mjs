@@ -12,14 +12,15 @@
 //     the navigation, through p2pcdn against without it (service workers blocked and the
 //     p2pcdn script blocked, as bench/site_bench.mjs does; `?direct`). The two alternate
 //     which goes first from round to round.
-// Medians over ROUNDS (3) and VIDEO_ROUNDS (5). Writes bench/results/pieces_bench.json and
+// Medians over ROUNDS (3) and VIDEO_ROUNDS (7). Writes bench/results/pieces_bench.json and
 // prints the tables (bench/pieces_report.mjs); exits 1 when any round saw an error (a wrong
 // hash, a short body, origin bytes where the origin is denied, a page that never played, a
 // console error, a timeout), 0 otherwise, whether or not the targets were met.
 // Usage: node bench/pieces_bench.mjs (makes its own rig of 4 browser namespaces), or through
 // bench/pieces_bench.sh (builds first). Env: ROUNDS, VIDEO_ROUNDS, MIB, SEEDER_RATE,
-// ORIGIN_RATE, DEADLINE_S (2400: then everything it started is ended), PORT (8700), and the
-// rig's NETNS_SHAPE_AT, TBF_BURST, TBF_LATENCY.
+// ORIGIN_RATE, DEADLINE_S (2400: then everything it started is ended), PORT (8700), SITE (the
+// assembled demo to copy: build/site/demo), and the rig's NETNS_SHAPE_AT, TBF_BURST,
+// TBF_LATENCY.
 import {execFileSync} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
 import fs from 'node:fs';
@@ -37,7 +38,7 @@ const {report} = await import('./pieces_report.mjs');
 
 const MiB = 1 << 20;
 const ROUNDS = Number(process.env.ROUNDS || 3);
-const VIDEO_ROUNDS = Number(process.env.VIDEO_ROUNDS || 5);
+const VIDEO_ROUNDS = Number(process.env.VIDEO_ROUNDS || 7);
 const SIZE = Number(process.env.MIB || 64) * MiB;
 const SEEDER_RATE = process.env.SEEDER_RATE || '10mbit';
 const ORIGIN_RATE = process.env.ORIGIN_RATE || '20mbit';
@@ -47,6 +48,7 @@ const VISITOR = 'b4';
 const FILES = [1, 2, 3].map((k) => `/media/bench/seeded-by-${k}.bin`);  // FILES[k - 1]: k seeders
 const BASELINE_HOLDINGS = 6;  // announcements: b1 holds 3 files, b2 2, b3 1
 const SERVER_ARGS = ['--http-timeout-ms', '300000'];  // bounds a whole response write today
+const SITE = path.resolve(process.env.SITE || path.join(ROOT, 'build/site/demo'));  // copied, never changed
 const SCRIPT = fileURLToPath(import.meta.url);
 const RESULTS = path.join(path.dirname(SCRIPT), 'results');
 
@@ -84,7 +86,7 @@ async function waitFor(fn, ms, every = 200) {
 
 function makeSite() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-pieces-bench-'));
-  fs.cpSync(path.join(ROOT, 'build/site/demo'), root, {recursive: true});
+  fs.cpSync(SITE, root, {recursive: true});
   fs.writeFileSync(path.join(root, 'plain.html'),
                    '<!doctype html><meta charset="utf-8"><title>plain</title><link rel="icon" href="data:,">' +
                    '<script async src="/p2pcdn/p2pcdn.js"></script>' +
@@ -109,6 +111,22 @@ function makeSite() {
   execFileSync('gzip', ['-9', '-k', '-f', ...['p2pcdn.js', 'p2pcdn-core.wasm', 'p2pcdn-sw.js', 'manifest.json']
                                              .map((f) => path.join(root, 'p2pcdn', f))]);
   return {root, hashes};
+}
+
+function git(args) {
+  try {
+    return execFileSync('git', ['-C', ROOT, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+  } catch (_) {
+    return '';
+  }
+}
+
+function sha256File(file) {
+  try {
+    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  } catch (_) {
+    return null;
+  }
 }
 
 // ---- pages ----
@@ -157,6 +175,46 @@ function readWhole(v, p, ms) {
   }, p), `reading ${p}`);
 }
 
+// Observation only: wraps the page's handlers of the worker's piece asks to log, in page
+// time, each ask (its pieces), each piece handed to the worker, each cancel-pieces (the
+// worker's watchdog gave up on an ask) and each pieces-missing (no usable peer).
+function watchAsks(v) {
+  return within(10000, v.page.evaluate(() => {
+    const p = window.p2pcdn;
+    if (p.__watched) return;
+    p.__watched = true;
+    const log = window.pieceLog = [];
+    const t = () => Math.round(performance.now());
+    const wanted = p.onPiecesWanted.bind(p);
+    const cancelled = p.onPiecesCancelled.bind(p);
+    p.onPiecesWanted = (m) => (log.push({t: t(), ev: 'ask', id: m.id, indices: m.indices}), wanted(m));
+    p.onPiecesCancelled = (m) => (log.push({t: t(), ev: 'cancel-pieces', id: m.id}), cancelled(m));
+    const post = p.bridge.post.bind(p.bridge);
+    p.bridge.post = (m, transfer) => {
+      if (m.type === 'piece') log.push({t: t(), ev: 'piece', id: m.id, index: m.index});
+      if (m.type === 'pieces-missing') log.push({t: t(), ev: 'missing', id: m.id, indices: m.indices});
+      return post(m, transfer);
+    };
+  }), 'watching asks');
+}
+
+// From the log of watchAsks: how long each piece took from the worker's ask to the page's
+// answer (the worker gives an ask up after firstByteTimeoutMs, 6 s, without a piece).
+async function askSummary(v) {
+  const log = await within(10000, v.page.evaluate(() => window.pieceLog || []), 'ask log');
+  const askedAt = new Map();
+  for (const e of log) if (e.ev === 'ask') for (const i of e.indices) if (!askedAt.has(i)) askedAt.set(i, e.t);
+  const waits = log.filter((e) => e.ev === 'piece' && askedAt.has(e.index)).map((e) => e.t - askedAt.get(e.index));
+  const sorted = [...waits].sort((a, b) => a - b);
+  const at = (q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+  return {
+    asks: log.filter((e) => e.ev === 'ask').length,
+    cancel_pieces: log.filter((e) => e.ev === 'cancel-pieces').map((e) => ({t: e.t, id: e.id})),
+    pieces_missing: log.filter((e) => e.ev === 'missing').map((e) => ({t: e.t, indices: e.indices})),
+    ask_to_piece_ms: {median: at(0.5), p90: at(0.9), max: sorted.length ? sorted[sorted.length - 1] : null},
+  };
+}
+
 const snapshot = (v) => within(10000, v.page.evaluate(() => window.p2pcdn.stats.snapshot()), 'stats');
 const peerIdOf = (v) => within(10000, v.page.evaluate(() => window.p2pcdn.ready.then(() => window.p2pcdn.peerId)), 'peer id');
 const holdsWhole = (v, paths) => v.page.evaluate((list) => window.p2pcdn.ready.then(() => list.every((p) => {
@@ -177,6 +235,12 @@ const result = {
   seeder_rate: SEEDER_RATE,
   origin_rate_video: ORIGIN_RATE,
   shape_at: process.env.NETNS_SHAPE_AT || 'bridge',
+  // What was measured: the site copied, the commit checked out and what differed from it.
+  site: SITE,
+  commit: git(['rev-parse', '--short', 'HEAD']),
+  uncommitted: git(['status', '--porcelain', '--', 'js_glue', 'sw', 'wasm', 'server', 'web_app']).split('\n').filter(Boolean),
+  p2pcdn_js_sha256: sha256File(path.join(SITE, 'p2pcdn/p2pcdn.js')),
+  p2pcdn_sw_js_sha256: sha256File(path.join(SITE, 'p2pcdn/p2pcdn-sw.js')),
   rounds: ROUNDS,
   video_rounds: VIDEO_ROUNDS,
   seeding: [],
@@ -262,8 +326,15 @@ try {
         const shaperBefore = Object.fromEntries(SEEDERS.map((ns) => [ns, qdiscStats(ns)]));
         v = await visitor(VISITOR, url);
         await controlled(v, url, 'plain.html');
-        const r = await readWhole(v, p, 600000);
+        await watchAsks(v);
+        const r = await readWhole(v, p, 600000).catch(async (err) => {
+          // What the page saw before the failure, for the record.
+          row.stats = await snapshot(v).catch(() => null);
+          row.asks = await askSummary(v).catch(() => null);
+          throw err;
+        });
         const st = await snapshot(v);
+        row.asks = await askSummary(v);
         Object.assign(row, {
           ms: Math.round(r.ms), first_byte_ms: Math.round(r.firstByteMs), bytes: r.bytes,
           mbit_s: Number(((r.bytes * 8) / (r.ms * 1000)).toFixed(2)),
@@ -312,6 +383,28 @@ try {
       let v = null;
       try {
         v = await visitor(VISITOR, url, variant.options);
+        // Observation only: when the worker took control (the demo's player sets the video's
+        // source then), when the worker first asked the page for pieces and when the page
+        // said no peer holds them; the worker's first Range requests to the origin.
+        await v.context.addInitScript(() => {
+          const log = window.startLog = {};
+          const t = () => Math.round(performance.now());
+          if (navigator.serviceWorker) navigator.serviceWorker.addEventListener('controllerchange', () => (log.controllerchange ??= t()));
+          const hook = setInterval(() => {
+            const p = window.p2pcdn;
+            if (!p || !p.bridge) return;
+            clearInterval(hook);
+            const wanted = p.onPiecesWanted.bind(p);
+            p.onPiecesWanted = (m) => ((log.first_ask ??= t()), wanted(m));
+            const post = p.bridge.post.bind(p.bridge);
+            p.bridge.post = (m, transfer) => ((m.type === 'pieces-missing' && (log.pieces_missing ??= t())), post(m, transfer));
+          }, 1);
+          setTimeout(() => clearInterval(hook), 10000);
+        });
+        const originRanges = [];
+        v.context.on('request', (req) => {
+          if (req.serviceWorker() && originRanges.length < 6 && req.headers().range) originRanges.push(req.headers().range);
+        });
         if (variant.blockScript) {
           const cdp = await v.context.newCDPSession(v.page);
           await cdp.send('Network.enable');
@@ -327,6 +420,8 @@ try {
         Object.assign(row, {loadeddata_ms: Math.round(played.times.loadeddata), playing_ms: Math.round(played.times.playing),
                             loadedmetadata_ms: Math.round(played.times.loadedmetadata)});
         if (name === 'p2pcdn') {
+          row.start = await v.page.evaluate(() => window.startLog);
+          row.worker_origin_ranges = originRanges;
           const st = await snapshot(v);
           Object.assign(row, {bytes_from_origin: st.bytesFromOrigin, bytes_from_peers: st.bytesFromPeers, pieces: st.pieces});
           if (!(await v.page.evaluate(() => !!navigator.serviceWorker.controller))) throw new Error('not controlled');

@@ -14,7 +14,8 @@ export function report(d) {
   const rounds = Math.max(0, ...d.fetches.map((r) => r.round));
   const head = Array.from({length: rounds}, (_, i) => `round ${i + 1}`);
   out.push(`${d.file_mib} MiB, origin denied, each seeder's upload at ${d.seeder_rate} on its own link ` +
-           `(shaped at: ${d.shape_at}); ${d.date}, ${d.cores} × ${d.cpu}`);
+           `(shaped at: ${d.shape_at}); ${d.date}, ${d.cores} × ${d.cpu}` +
+           (d.commit ? `; site ${d.site} at commit ${d.commit} (p2pcdn.js sha256 ${String(d.p2pcdn_js_sha256).slice(0, 12)}…)` : ''));
   out.push('');
   out.push(`| seeders | ${head.join(' | ')} | median | throughput (median) | against 1 seeder | target |`);
   out.push(`|---|${head.map(() => '---|').join('')}---|---|---|---|`);
@@ -31,8 +32,8 @@ export function report(d) {
   }
   // Who sent what, in the last round of each count (MiB per seeder).
   out.push('');
-  out.push('| seeders | MiB by seeder, each round | seeder links on the wire (Mbit/s), each round | failures, hedged |');
-  out.push('|---|---|---|---|');
+  out.push('| seeders | MiB by seeder, each round | seeder links on the wire (Mbit/s), each round | worker ask → piece, median / max (ms), each round | failures, hedged |');
+  out.push('|---|---|---|---|---|');
   for (const k of [1, 2, 3]) {
     const rows = d.fetches.filter((f) => f.seeders === k && !f.error);
     const by = rows.map((r) => Object.entries(r.bytes_by_seeder || {}).sort().map(([ns, n]) => `${ns} ${(n / 1048576).toFixed(1)}`).join(', ')).join('; ');
@@ -42,7 +43,13 @@ export function report(d) {
       const f = Object.entries(r.failures || {}).filter(([, n]) => n).map(([key, n]) => `${key} ${n}`).join(' ');
       return `${f || 'none'}, ${r.hedged || 0}`;
     }).join('; ');
-    out.push(`| ${k} | ${by} | ${wire} | ${fails} |`);
+    const asks = d.fetches.filter((f) => f.seeders === k).map((r) => {
+      if (!r.asks) return '–';
+      const a = r.asks.ask_to_piece_ms;
+      const gaveUp = r.asks.cancel_pieces.length ? ` (${r.asks.cancel_pieces.length} given up)` : '';
+      return `${a.median ?? '–'} / ${a.max ?? '–'}${gaveUp}${r.error ? ', error' : ''}`;
+    }).join('; ');
+    out.push(`| ${k} | ${by} | ${wire} | ${asks} | ${fails} |`);
   }
   const v = d.summary.video;
   const vrounds = Math.max(0, ...d.video.map((r) => r.round));
@@ -59,6 +66,19 @@ export function report(d) {
   out.push('');
   out.push(`Per round (ms), first frame: p2pcdn ${per('p2pcdn', 'loadeddata_ms')}; without ${per('without', 'loadeddata_ms')}. ` +
            `Playing: p2pcdn ${per('p2pcdn', 'playing_ms')}; without ${per('without', 'playing_ms')}.`);
+  const starts = d.video.filter((r) => r.variant === 'p2pcdn' && r.start);
+  if (starts.length) {
+    const med = (key) => {
+      const xs = starts.map((r) => r.start[key]).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+      return xs.length ? ms(xs[xs.length >> 1]) : '–';
+    };
+    const ranges = starts.find((r) => r.worker_origin_ranges && r.worker_origin_ranges.length);
+    out.push('');
+    out.push(`Through p2pcdn, medians after navigation: the worker takes control (the player sets the source) ` +
+             `${med('controllerchange')}, the worker first asks the page for pieces ${med('first_ask')}, the page ` +
+             `answers that no peer holds them ${med('pieces_missing')}.` +
+             (ranges ? ` The worker's first Range requests to the origin (round ${ranges.round}): ${ranges.worker_origin_ranges.join(', ')}.` : ''));
+  }
   return out.join('\n');
 }
 

@@ -117,7 +117,8 @@ class HolderSearch {
       this.wake();
     });
     const holder = pick();
-    if (!holder) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
+    if (!holder && connecting.length) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
+    else if (!holder) fail('noPeers');  // the lookup named no holder we had not asked
     return holder;
   }
 

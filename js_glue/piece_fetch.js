@@ -6,6 +6,8 @@
 // bad piece blames exactly its sender (and bans it, as any lie). Verified pieces go to the
 // worker as they arrive; pieces no usable peer holds go back to it at once, and it takes them
 // from the origin with a Range request.
+const P2PCDN_PIECE_SEARCH_BACKOFF_MS = 2000;  // after a lookup found no new holder
+
 class PiecedFetch {
   // One per file, shared by the worker's asks for it.
   static of(page, entry) {
@@ -26,6 +28,7 @@ class PiecedFetch {
     this.known = new Map();     // link handle -> what the scheduler was told ('all' or a pieces version)
     this.settled = new Set();   // pieces delivered to the worker or given back to it
     this.searching = false;
+    this.foundNobodyAt = -Infinity;
   }
 
   // The worker wants these pieces (its ask `id`), earliest first.
@@ -36,7 +39,7 @@ class PiecedFetch {
     // asked once more, it goes back to the worker at once.
     const fresh = valid.filter((i) => !this.settled.has(i));
     const again = valid.filter((i) => this.settled.has(i));
-    if (again.length) this.page.bridge.post({type: 'pieces-missing', id, indices: again});
+    if (again.length) this.page.bridge.post({type: 'pieces-missing', id, indices: again, noHolders: false});
     if (!fresh.length) return;
     const wanted = [...this.askOf.keys()];
     fresh.forEach((i) => this.askOf.set(i, id));
@@ -99,25 +102,39 @@ class PiecedFetch {
         this._request(link, index);
       }
     }
-    if (!links.length) {
-      this._search();
-      return;
-    }
-    this._giveBack(this.scheduler.orphans().filter((i) => this.askOf.has(i)));
+    if (!links.length || this._orphans().length) this._search(links);
   }
 
-  // No connected peer holds the file: look up holders and connect (up to the hold window);
-  // if none comes up, the worker takes the pieces from the origin.
-  async _search() {
+  // Pieces wanted that no connected holder can give (none holds them, or all that do failed them).
+  _orphans() {
+    return this.scheduler.orphans().filter((i) => this.askOf.has(i));
+  }
+
+  // Pieces no connected peer can give: look up holders not connected yet and connect (up to
+  // the hold window); what still has no holder goes back to the worker, which takes it from
+  // the origin.
+  async _search(links) {
     if (this.searching) return;
+    // With holders connected, pieces none of them has go back at once after a fruitless
+    // lookup; with none connected the worker goes to the origin for a while by itself.
+    if (links.length && performance.now() - this.foundNobodyAt < P2PCDN_PIECE_SEARCH_BACKOFF_MS) return this._giveBackOrphans();
     this.searching = true;
-    const link = await this.page.holders.find(this.entry, new Set(), false);
+    const link = await this.page.holders.find(this.entry, new Set(links.map((l) => l.peerId)), false);
     this.searching = false;
-    if (link) this.pump();
-    else this._giveBack([...this.askOf.keys()].filter((i) => !this._pieceInFlight(i)));
+    if (link) return this.pump();
+    this.foundNobodyAt = performance.now();
+    this._giveBackOrphans();
   }
 
-  _giveBack(indices) {
+  _giveBackOrphans() {
+    const links = this._links();
+    if (links.length) return this._giveBack(this._orphans(), false);
+    this._giveBack([...this.askOf.keys()].filter((i) => !this._pieceInFlight(i)), true);
+  }
+
+  // noHolders: no connected peer holds the file at all (the worker then goes to the origin
+  // for its next pieces without asking).
+  _giveBack(indices, noHolders) {
     if (!indices.length) return;
     const byAsk = new Map();
     for (const i of indices) {
@@ -128,7 +145,7 @@ class PiecedFetch {
       if (!byAsk.has(id)) byAsk.set(id, []);
       byAsk.get(id).push(i);
     }
-    for (const [id, list] of byAsk) this.page.bridge.post({type: 'pieces-missing', id, indices: list});
+    for (const [id, list] of byAsk) this.page.bridge.post({type: 'pieces-missing', id, indices: list, noHolders});
   }
 
   _pieceInFlight(index) {
@@ -177,9 +194,11 @@ class PiecedFetch {
   // deadlines, which judge its peer (a stall or a drip is a strike) without anyone waiting.
   _abortPiece(index, handle, sparingQuiet = false) {
     const now = performance.now();
+    const quiet = (since) => now - since >= this.page.config.hedgeAfterMs;
     for (const f of [...this.inFlight.values()]) {
       if (f.index !== index || (handle !== null && f.link.handle !== handle)) continue;
-      if (sparingQuiet && now - (f.lastByteAt || f.started) >= this.page.config.hedgeAfterMs) continue;
+      // Quiet: this copy and its peer as a whole (a busy honest peer still sends other pieces).
+      if (sparingQuiet && quiet(f.lastByteAt || f.started) && quiet(f.link.lastByteAt || f.started)) continue;
       f.controller.abort();
     }
   }

@@ -104,6 +104,7 @@ class PeerRequests {
       return;
     }
     request.received += result.bytes;
+    link.lastByteAt = performance.now();
     if (request.onProgress) request.onProgress(request.received);
     if (result.outcome === 'complete') this._complete(request);
   }

@@ -27,7 +27,7 @@ esac
 if [ "$config" = fuzz ]; then
   # the fuzzers only
   cmake --build build/fuzz --target frame_decoder_fuzz signal_codec_fuzz chunk_assembler_fuzz \
-    ws_frame_reader_fuzz
+    ws_frame_reader_fuzz piece_scheduler_fuzz
 else
   cmake --build "build/$config"
 fi

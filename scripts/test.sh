@@ -47,6 +47,7 @@ fuzz_frames() { scripts/build.sh fuzz && fuzz frame_decoder_fuzz; }
 fuzz_signaling() { scripts/build.sh fuzz && fuzz signal_codec_fuzz; }
 fuzz_assembler() { scripts/build.sh fuzz && fuzz chunk_assembler_fuzz; }
 fuzz_websocket() { scripts/build.sh fuzz && fuzz ws_frame_reader_fuzz; }
+fuzz_scheduler() { scripts/build.sh fuzz && fuzz piece_scheduler_fuzz; }
 
 suite "format (clang-format)" scripts/check-format.sh
 suite "native: core + server tests" native_tests
@@ -58,6 +59,7 @@ suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz_frames
 suite "fuzz signaling codec ${FUZZ_SECONDS}s" fuzz_signaling
 suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz_assembler
 suite "fuzz WebSocket frame reader ${FUZZ_SECONDS}s" fuzz_websocket
+suite "fuzz piece scheduler ${FUZZ_SECONDS}s" fuzz_scheduler
 
 echo
 [ "$failed" -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"

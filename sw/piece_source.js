@@ -129,7 +129,7 @@ class PieceSource {
   _onPage(m) {
     const ask = this.asks && this.asks.get(m.id);
     if (!ask) return;
-    if (m.type === 'pieces-missing') return this._giveBack(m.id, m.indices);
+    if (m.type === 'pieces-missing') return this._giveBack(m.id, m.indices, m.noHolders !== false);
     const index = m.index;
     if (this.asked.get(index) !== m.id || !(m.body instanceof ArrayBuffer) ||
         m.body.byteLength !== this.range(index).length) {
@@ -141,13 +141,13 @@ class PieceSource {
   }
 
   // Pieces a page will not deliver (all of an ask's when `indices` is null) go to the origin.
-  _giveBack(id, indices) {
+  _giveBack(id, indices, noHolders = false) {
     const back = [];
     for (const [i, asker] of this.asked) {
       if (asker === id && (!indices || indices.includes(i))) back.push(i);
     }
     back.forEach((i) => this.asked.delete(i));
-    if (indices) this.noPeersUntil = Date.now() + state.config.noPeersRetryMs;
+    if (noHolders) this.noPeersUntil = Date.now() + state.config.noPeersRetryMs;
     const ask = this.asks.get(id);
     if (!indices) this._retire(ask);
     else this._retireIfDone(ask);

@@ -120,7 +120,9 @@ test('with no other holder to outrun it, a drip is cut by the rate deadline and 
 }));
 
 test('DATA injected into a transfer another peer serves changes nothing and bans the injector', () => withSwarm({}, async (ctx) => {
-  const {hId, a, b} = await swarmWithHostile(ctx, {inject: true, injectIds: 200});
+  // The honest seeders upload at 1 MiB/s, so their transfers stay open while the injector's
+  // frames arrive (pieces from fast peers finish in milliseconds).
+  const {hId, a, b} = await swarmWithHostile(ctx, {inject: true, injectIds: 200}, {config: {maxUploadBytesPerSecondPerPeer: 1 << 20}});
   // The victim asks A and numbers its requests from 1, as p2pcdn did before, so the injector
   // (linked to the victim as a holder) hits transfers A serves.
   const {c, s} = await victimVisit(ctx, await peerIdOf(a), {requestIdsFrom: 1});

@@ -13,10 +13,11 @@ export async function heapUsed(v) {
   return usedSize;
 }
 
-export async function swarmWithHostile(ctx, hostileTest) {
+// honest: visitor options of the two honest seeders (e.g. a config that slows their uploads).
+export async function swarmWithHostile(ctx, hostileTest, honest = undefined) {
   const h = await seedDemo(ctx);
-  const a = await seedDemo(ctx, undefined, 2 * DEMO_MEDIA.length);
-  const b = await seedDemo(ctx, undefined, 3 * DEMO_MEDIA.length);
+  const a = await seedDemo(ctx, honest, 2 * DEMO_MEDIA.length);
+  const b = await seedDemo(ctx, honest, 3 * DEMO_MEDIA.length);
   if (hostileTest) await arm(h, hostileTest);
   return {h, a, b, hId: await peerIdOf(h)};
 }

@@ -118,7 +118,7 @@ async function withoutP2pcdn(ctx, page) {
   await cdp.send('Network.enable');
   await cdp.send('Network.setBlockedURLs', {urls: ['*/p2pcdn/p2pcdn.js']});
   const times = await play(v, ctx.server.url, `${page}?direct`);
-  assert.deepEqual(v.errors.filter((e) => !/p2pcdn\.js/.test(e)), [], 'no console errors without p2pcdn');
+  assert.deepEqual(v.errors.filter((e) => !/ERR_BLOCKED_BY_CLIENT/.test(e)), [], 'no console errors without p2pcdn');
   return times;
 }
 
@@ -194,10 +194,12 @@ test('a second visitor plays /hls.html from a peer with the playlist and segment
 }));
 
 test('the origin goes down mid-playback: the visitor plays on from its peer', () => withSwarm({}, async (ctx) => {
-  // The seeder uploads at 1 MiB/s, so the visitor cannot have buffered the film when the
+  // The seeder uploads at 2 MiB/s, so the visitor cannot have buffered the film when the
   // origin goes: what it plays after that point came over its peer link while the origin
-  // (and signaling, the same server) was down.
-  const a = await seeder(ctx, 'video.html', [FILM], {config: {maxUploadBytesPerSecond: 1 << 20}});
+  // (and signaling, the same server) was down. (Not slower: below ~1 MiB/s from all its
+  // peers, the worker gives up on pieces it asked for more than 6 s earlier, and with the
+  // origin gone the response fails; see bench/README.md.)
+  const a = await seeder(ctx, 'video.html', [FILM], {config: {maxUploadBytesPerSecond: 2 << 20}});
   const b = await ctx.visitor();
   await play(b, ctx.server.url, 'video.html');
   await playsPast(b, 1, 20000);
@@ -220,5 +222,6 @@ test('the origin goes down mid-playback: the visitor plays on from its peer', ()
   assert.equal((await stats(b)).bytesFromOrigin, before.bytesFromOrigin);
   // While signaling was down the browser itself logs its failed WebSocket reconnects.
   const errors = b.errors.filter((e) => !/WebSocket connection to 'ws:\/\/10\.99\.0\.1:\d+\/signal' failed/.test(e));
+  console.log(`# ${b.errors.length - errors.length} failed signaling reconnects logged by the browser while the server was down`);
   assert.deepEqual(errors, []);
 }));

@@ -2,13 +2,17 @@
 //   cmake --build <dir> --target fuzz_seeds && <dir>/tests/fuzz/fuzz_seeds tests/fuzz/seeds
 // frame-split-*: a data-channel session for frame_decoder_fuzz; signal-split-*: a few messages
 // of each signaling type, and a session, for signal_codec_fuzz; assembler-split-*: transfers
-// for chunk_assembler_fuzz's message mode. One shared folder: every fuzzer starts from all.
+// for chunk_assembler_fuzz's message mode; scheduler-*: operation streams for
+// piece_scheduler_fuzz (piece_scheduler_input.hpp). One shared folder: every fuzzer starts from
+// all.
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "p2pcdn/frame.hpp"
 #include "p2pcdn/signal.hpp"
+#include "piece_scheduler_input.hpp"
 
 using namespace p2pcdn;
 
@@ -24,6 +28,11 @@ class Seed {
     bytes_.push_back(static_cast<uint8_t>(message.size() >> 8));
     bytes_.push_back(static_cast<uint8_t>(message.size()));
     bytes_.insert(bytes_.end(), message.begin(), message.end());
+    return *this;
+  }
+  // Bytes as they are, for inputs not cut in pieces.
+  Seed& raw(const std::vector<uint8_t>& bytes) {
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
     return *this;
   }
   // The same message as two pieces, cut after `at` bytes.
@@ -86,6 +95,81 @@ std::vector<uint8_t> request(uint32_t id, uint64_t offset, uint64_t length, bool
 uint8_t on(uint32_t peer, uint8_t ms = 0, bool cut = false) {
   return static_cast<uint8_t>((peer - 10) | (cut ? 2 : 0) | ms << 2);
 }
+
+// piece_scheduler_fuzz's input: the layout and limits, then operations. Pieces, peers and
+// clock steps are numbered as piece_scheduler_input.hpp says (a piece below the piece count is
+// itself, a peer is an index into kPeers, clock 7 is 50 ms, 10 is 1 s, 11 is 5 s, 15 back).
+namespace sched {
+
+using namespace p2pcdn::fuzz::pieces;
+
+void put16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+// kind 0: count % 64 + 1 pieces of (size + 1) << shift bytes, the last tail % piece + 1.
+Seed layout(uint8_t kind, uint16_t count, uint16_t size, uint8_t shift, uint16_t tail,
+            uint8_t in_flight, uint16_t queue_ms, uint8_t copies, uint8_t failures) {
+  std::vector<uint8_t> out;
+  put16(out, count);
+  put16(out, size);
+  out.push_back(shift);
+  put16(out, tail);
+  out.push_back(in_flight);
+  put16(out, queue_ms);
+  out.push_back(copies);
+  out.push_back(failures);
+  Seed seed(kind);
+  seed.raw(out);
+  return seed;
+}
+
+std::vector<uint8_t> op(PieceOp op, uint8_t clock = 0, std::initializer_list<uint8_t> args = {}) {
+  std::vector<uint8_t> out{op_code(op, clock)};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+std::vector<uint8_t> need(uint16_t first, uint16_t last, uint8_t clock = 0) {
+  std::vector<uint8_t> out = op(kNeed, clock);
+  put16(out, first);
+  put16(out, last);
+  return out;
+}
+
+std::vector<uint8_t> have(uint16_t piece, uint8_t clock = 0) {
+  std::vector<uint8_t> out = op(kHave, clock);
+  put16(out, piece);
+  return out;
+}
+
+std::vector<uint8_t> peer_op(PieceOp o, uint8_t peer, uint8_t clock = 0) {
+  return op(o, clock, {peer});
+}
+
+// done/failed/cancel of `piece` on `peer`, in flight there or not.
+std::vector<uint8_t> pair_op(PieceOp o, uint8_t peer, uint16_t piece, uint8_t clock = 0) {
+  std::vector<uint8_t> out = op(o, clock, {static_cast<uint8_t>(0x80 | peer)});
+  put16(out, piece);
+  return out;
+}
+
+// set_pieces with pieces first..last, of the right size unless told.
+std::vector<uint8_t> pieces(uint8_t peer, uint16_t first, uint16_t last,
+                            BitsLength length = kBitsRightSize, bool spare = false) {
+  std::vector<uint8_t> out = op(kSetPieces, 0, {peer, bits_mode(length, kBitsRange, spare)});
+  put16(out, first);
+  put16(out, last);
+  return out;
+}
+
+std::vector<uint8_t> fill(uint8_t peer, uint8_t byte, BitsLength length = kBitsRightSize,
+                          bool spare = false) {
+  return op(kSetPieces, 0, {peer, bits_mode(length, kBitsFill, spare), byte});
+}
+
+}  // namespace sched
 
 }  // namespace
 
@@ -223,6 +307,118 @@ int main(int argc, char** argv) {
             .piece(data(6, 20, 10), on(10, 30))
             .piece(frame(ErrorFrame{6, 3, "internal"}), on(10))
             .write(dir, "assembler-split-hostile");
+
+  // piece_scheduler_fuzz. Streaming 16 pieces of 1 MiB from two whole holders (4 in flight,
+  // 1 s of work, 2 copies, 2 failures), a seek midway, done at different speeds.
+  {
+    using namespace sched;
+    ok &= layout(0, 15, 0xffff, 4, 0, 4, 1000, 2, 2)
+              .raw(need(0, 15))
+              .raw(peer_op(kAddPeer, 0))
+              .raw(peer_op(kAddPeer, 1))
+              .raw(op(kNextAll))
+              .raw(peer_op(kDoneAll, 0, 7))
+              .raw(peer_op(kDoneAll, 1, 9))
+              .raw(op(kNextAll))
+              .raw(need(8, 11, 3))
+              .raw(op(kNextAll))
+              .raw(peer_op(kDoneAll, 0, 6))
+              .raw(op(kNextAll))
+              .raw(peer_op(kDoneAll, 1, 10))
+              .raw(peer_op(kDoneAll, 0, 5))
+              .raw(op(kNextAll))
+              .raw(op(kOrphans))
+              .raw(peer_op(kDoneAll, 0, 6))
+              .raw(peer_op(kDoneAll, 1, 6))
+              .raw(op(kNextAll))
+              .raw(peer_op(kDoneAll, 1, 8))
+              .raw(peer_op(kDoneAll, 0, 8))
+              .write(dir, "scheduler-stream");
+    // Partial holders of 40 pieces of 256 KiB, the last one shorter: halves, a bitfield one
+    // byte too long, one with spare bits, a pattern; orphans taken from the origin; a holder
+    // that announces it holds nothing any more.
+    ok &= layout(0, 39, 0xffff, 2, 1000, 3, 2000, 2, 2)
+              .raw(pieces(0, 0, 19))
+              .raw(pieces(1, 20, 35))
+              .raw(fill(2, 0xff, kBitsOneMore))
+              .raw(fill(3, 0xff, kBitsRightSize, true))
+              .raw(op(kSetPieces, 0, {4, bits_mode(kBitsRightSize, kBitsCycled), 1, 0xaa, 0x55}))
+              .raw(need(36, 39))
+              .raw(need(10, 30))
+              .raw(op(kOrphans))
+              .raw(op(kNextAll))
+              .raw(pair_op(kDone, 0, 10, 7))
+              .raw(pair_op(kCancel, 1, 20))
+              .raw(need(0, 39, 3))
+              .raw(op(kNextAll))
+              .raw(fill(0, 0))
+              .raw(op(kOrphans))
+              .raw(op(kFromOrigin, 4))
+              .raw(peer_op(kDoneAll, 4, 7))
+              .raw(peer_op(kDoneAll, 1, 8))
+              .raw(op(kNextAll))
+              .raw(peer_op(kRemovePeer, 1))
+              .raw(op(kNextAll, 9))
+              .raw(peer_op(kDoneAll, 4, 7))
+              .write(dir, "scheduler-partial");
+    // A slow whole holder's overdue piece copied to an idle partial holder, whose copy wins;
+    // then failures until the slow one is dropped, removed and back with a new HAVE.
+    ok &= layout(0, 9, 0xffff, 4, 0, 4, 1000, 2, 2)
+              .raw(peer_op(kAddPeer, 0))
+              .raw(pieces(1, 0, 3))
+              .raw(need(0, 9))
+              .raw(peer_op(kNext, 0))
+              .raw(peer_op(kNext, 0))
+              .raw(peer_op(kNext, 1))
+              .raw(peer_op(kNext, 1))
+              .raw(pair_op(kDone, 1, 2, 7))
+              .raw(pair_op(kDone, 1, 3, 7))
+              .raw(peer_op(kNext, 1))
+              .raw(pair_op(kDone, 0, 0, 10))
+              .raw(peer_op(kNext, 0))
+              .raw(peer_op(kNext, 1, 11))
+              .raw(pair_op(kDone, 1, 1, 8))
+              .raw(peer_op(kNext, 0))
+              .raw(pair_op(kFailed, 0, 4, 9))
+              .raw(peer_op(kNext, 0))
+              .raw(pair_op(kDone, 2, 5))
+              .raw(pair_op(kFailed, 0, 5, 15))
+              .raw(peer_op(kNext, 0))
+              .raw(peer_op(kRemovePeer, 0))
+              .raw(peer_op(kAddPeer, 0))
+              .raw(peer_op(kNext, 0))
+              .raw(op(kOrphans))
+              .raw(peer_op(kAddPeer, 2))
+              .raw(op(kNextAll))
+              .raw(have(9))
+              .raw(op(kNextAll, 14))
+              .raw(peer_op(kDoneAll, 2, 4))
+              .write(dir, "scheduler-rescue");
+    // Layouts that give no pieces (a file one piece short; more pieces than the cap) and a
+    // consistent one of two pieces of 2^63 bytes, each driven a little.
+    ok &= layout(5, 7, 99, 0, 0, 2, 100, 1, 1)
+              .raw(op(kNeedAll))
+              .raw(peer_op(kAddPeer, 0))
+              .raw(op(kNextAll))
+              .raw(fill(0, 0xff))
+              .raw(have(0))
+              .write(dir, "scheduler-short-file");
+    ok &= layout(7, 2, 0, 0, 0, 2, 100, 1, 1)
+              .raw(op(kNeedAll))
+              .raw(pieces(3, 0, 0))
+              .raw(op(kNextAll))
+              .write(dir, "scheduler-over-cap");
+    ok &= layout(7, 3, 0, 0, 0, 8, 0xffff, 4, 3)
+              .raw(op(kNeedAll))
+              .raw(peer_op(kAddPeer, 4))
+              .raw(pieces(5, 1, 1))
+              .raw(op(kNextAll))
+              .raw(peer_op(kDoneAll, 5, 12))
+              .raw(op(kNextAll, 13))
+              .raw(pair_op(kFailed, 4, 1))
+              .raw(op(kNextAll))
+              .write(dir, "scheduler-huge-pieces");
+  }
 
   if (!ok) std::fprintf(stderr, "could not write the seeds into %s\n", dir.c_str());
   return ok ? 0 : 1;
