@@ -4,8 +4,8 @@
 // and on arbitrary ones, orphans, a clock that mostly moves forward. A model kept here from
 // what the scheduler was told and what it answered checks, through the public interface only,
 // what piece_scheduler.hpp promises:
-// - layout: piece_count() is the count for a consistent layout, else 0; piece_bytes() covers
-//   the file, only the last piece shorter, 0 out of range.
+// - layout: piece_count() is the count for a consistent layout, else 0; piece_bytes() is the
+//   piece size but for the last piece, which ends the file; 0 out of range.
 // - next() hands a piece only to a known peer that is not dropped (once dropped, never again,
 //   even after remove_peer and a new HAVE); the piece is in range, needed, not had, held by
 //   the peer (its last HAVE or accepted HAVE_PIECES), not failed by it since it was added, not
@@ -20,7 +20,8 @@
 //   the header asks), done() counts one piece and its bytes on the peer; remove_peer() gives
 //   back exactly its pieces no other peer is fetching; failed() never that piece again from the
 //   peer, true only when it drops a peer that was not dropped, and surely once the peer has
-//   failed max_failures_per_peer pieces; cancel() blames nobody.
+//   failed max_failures_per_peer pieces, its rate never up; cancel() blames nobody (failures,
+//   dropped and rate unchanged).
 // - done(), failed(), cancel() on a pair not in flight, have() out of range or of a piece had,
 //   set_pieces() refused (with what check_piece_bitfield says), remove_peer() of an unknown
 //   peer: nothing observable changes (complete(), peer_stats() of every peer, orphans() up to
@@ -128,7 +129,6 @@ struct PeerModel {
   bool holds_all = false;
   std::vector<uint8_t> bitfield;  // when !holds_all
   std::vector<uint32_t> failed;   // since it was added
-  size_t failures = 0;            // since it was added
   size_t failures_ever = 0;
   bool dropped = false;  // for the file: survives remove_peer()
 };
@@ -157,9 +157,7 @@ class Harness {
         copies_(n_) {
     check(n_ == (consistent(layout) ? layout.count : 0));
     if (n_ != 0) {
-      check(s_.piece_bytes(0) == (n_ == 1 ? layout.file_size : layout.piece_size));
-      check(s_.piece_bytes(n_ / 2) ==
-            (n_ / 2 + 1 == n_ ? s_.piece_bytes(n_ - 1) : layout.piece_size));
+      for (uint32_t p = 0; p + 1 < n_; ++p) check(s_.piece_bytes(p) == layout.piece_size);
       const uint64_t last = layout.file_size - uint64_t{n_ - 1} * layout.piece_size;
       check(last >= 1 && last <= layout.piece_size && s_.piece_bytes(n_ - 1) == last);
     }
@@ -343,16 +341,17 @@ class Harness {
     const bool dropped = s_.failed(h, piece, now_);
     end_flight(index);
     m.failed.push_back(piece);
-    ++m.failures;
     ++m.failures_ever;
     const size_t most = std::max<size_t>(limits_.max_failures_per_peer, 1);
     if (m.dropped) check(!dropped);
-    if (!m.dropped && m.failures >= most) check(dropped);
+    if (!m.dropped && m.failed.size() >= most) check(dropped);
     if (dropped) check(m.failures_ever >= most);
     m.dropped = m.dropped || dropped;
     const auto after = s_.peer_stats(h);
     check(after && after->failures == before->failures + 1);
     check(after->pieces_done == before->pieces_done && after->bytes_done == before->bytes_done);
+    // The time it took counts against its rate: never up (but for rounding).
+    check(after->rate_bytes_per_ms <= before->rate_bytes_per_ms * (1 + 1e-9));
   }
 
   void cancel(size_t i, uint32_t piece) {
@@ -371,6 +370,7 @@ class Harness {
     const auto after = s_.peer_stats(h);
     check(after && after->failures == before->failures && after->dropped == before->dropped);
     check(after->pieces_done == before->pieces_done && after->bytes_done == before->bytes_done);
+    check(after->rate_bytes_per_ms == before->rate_bytes_per_ms);  // not blamed
   }
 
   std::vector<uint32_t> orphans() {
