@@ -11,11 +11,18 @@ const met = (ok) => (ok ? 'met' : '**not met**');
 
 export function report(d) {
   const out = [];
+  out.push(`${d.date}, ${d.cores} × ${d.cpu}` +
+           (d.commit ? `; site ${d.site}, repository at ${d.commit} (site p2pcdn.js sha256 ${String(d.p2pcdn_js_sha256).slice(0, 12)}…)` : ''));
+  if (d.fetches.length) fetchTables(d, out);
+  if (d.video.length) videoTables(d, out);
+  return out.join('\n');
+}
+
+function fetchTables(d, out) {
   const rounds = Math.max(0, ...d.fetches.map((r) => r.round));
   const head = Array.from({length: rounds}, (_, i) => `round ${i + 1}`);
-  out.push(`${d.file_mib} MiB, origin denied, each seeder's upload at ${d.seeder_rate} on its own link ` +
-           `(shaped at: ${d.shape_at}); ${d.date}, ${d.cores} × ${d.cpu}` +
-           (d.commit ? `; site ${d.site} at commit ${d.commit} (p2pcdn.js sha256 ${String(d.p2pcdn_js_sha256).slice(0, 12)}…)` : ''));
+  out.push('');
+  out.push(`${d.file_mib} MiB, origin denied, each seeder's upload at ${d.seeder_rate} on its own link (shaped at: ${d.shape_at})`);
   out.push('');
   out.push(`| seeders | ${head.join(' | ')} | median | throughput (median) | against 1 seeder | target |`);
   out.push(`|---|${head.map(() => '---|').join('')}---|---|---|---|`);
@@ -28,7 +35,8 @@ export function report(d) {
     });
     const s = d.summary.fetch[k];
     const t = target[k] ? `${target[k][1]}: ${met(d.summary.targets[target[k][0]])}` : '';
-    out.push(`| ${k} | ${cells.join(' | ')} | ${s1(s.median_ms)} | ${s.median_mbit_s ?? '–'} Mbit/s | ${x2(s.ratio)} | ${t} |`);
+    const rate = s.median_mbit_s === null || s.median_mbit_s === undefined ? '–' : s.median_mbit_s.toFixed(2);
+    out.push(`| ${k} | ${cells.join(' | ')} | ${s1(s.median_ms)} | ${rate} Mbit/s | ${x2(s.ratio)} | ${t} |`);
   }
   // Who sent what, in the last round of each count (MiB per seeder).
   out.push('');
@@ -51,6 +59,9 @@ export function report(d) {
     }).join('; ');
     out.push(`| ${k} | ${by} | ${wire} | ${asks} | ${fails} |`);
   }
+}
+
+function videoTables(d, out) {
   const v = d.summary.video;
   const vrounds = Math.max(0, ...d.video.map((r) => r.round));
   out.push('');
@@ -73,13 +84,19 @@ export function report(d) {
       return xs.length ? ms(xs[xs.length >> 1]) : '–';
     };
     const ranges = starts.find((r) => r.worker_origin_ranges && r.worker_origin_ranges.length);
+    const medOf = (name, key) => {
+      const xs = d.video.filter((r) => r.variant === name && Number.isFinite(r[key])).map((r) => r[key]).sort((a, b) => a - b);
+      return xs.length ? ms(xs[xs.length >> 1]) : '–';
+    };
     out.push('');
     out.push(`Through p2pcdn, medians after navigation: the worker takes control (the player sets the source) ` +
              `${med('controllerchange')}, the worker first asks the page for pieces ${med('first_ask')}, the page ` +
              `answers that no peer holds them ${med('pieces_missing')}.` +
+             ` The video element's request leaves the page at ${medOf('p2pcdn', 'element_request_ms')} through p2pcdn, ` +
+             `the worker's first Range request to the origin at ${medOf('p2pcdn', 'worker_origin_request_ms')}; without p2pcdn ` +
+             `the element's request leaves at ${medOf('without', 'element_request_ms')}.` +
              (ranges ? ` The worker's first Range requests to the origin (round ${ranges.round}): ${ranges.worker_origin_ranges.join(', ')}.` : ''));
   }
-  return out.join('\n');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

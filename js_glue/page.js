@@ -55,6 +55,7 @@ class P2pcdnPage extends EventTarget {
     this.nextHandle = 0;
     this.pages = new Map();           // page path -> paths of the resources it asks for
     this.pieceHoldings = new PieceHoldings(this);  // parts of large files, ours and peers'
+    this.frozenMs = 0;                // time this page did not run (see deadlineClock)
     this.piecedFetches = new Map();   // resource id -> PiecedFetch under way
     this.signaling = new PageSignaling(this);
     this.holders = new HolderSearch(this);
@@ -263,7 +264,7 @@ class P2pcdnPage extends EventTarget {
   _onLinkMessage(link, data) {
     if (!this.assembler) return;  // not started: a peer cannot have been asked anything
     link.lastUsed = performance.now();
-    const r = this.assembler.receive(data, performance.now(), link.localMaxMessageSize(), link.handle);
+    const r = this.assembler.receive(data, this.deadlineClock(), link.localMaxMessageSize(), link.handle);
     if (r.frame) {
       this._onFrame(link, r.frame);
     } else if (r.requestId !== undefined) {
@@ -381,9 +382,19 @@ class P2pcdnPage extends EventTarget {
     link.close(`banned: ${offense}`);
   }
 
+  // The clock the core's deadlines run on: performance.now() less the time this page did
+  // not run (a tick 250 ms apart that came more than a second late: a busy CPU, a
+  // background tab). A peer is not judged for a pause of ours.
+  deadlineClock() {
+    return performance.now() - this.frozenMs;
+  }
+
   _onTick() {
     const now = performance.now();
-    this.requests.expire(now);
+    const gap = now - (this.lastTickAt || now);
+    this.lastTickAt = now;
+    if (gap > 1000) this.frozenMs += gap - 250;
+    this.requests.expire(this.deadlineClock());
     this.pieceHoldings.flush();
     this.admission.sweep(now);
     this.holders.wake();  // dials that went unanswered make room for the next holder

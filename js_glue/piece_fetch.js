@@ -7,6 +7,7 @@
 // worker as they arrive; pieces no usable peer holds go back to it at once, and it takes them
 // from the origin with a Range request.
 const P2PCDN_PIECE_SEARCH_BACKOFF_MS = 2000;  // after a lookup found no new holder
+const P2PCDN_TIMING_FAILURES = new Set(['no-first-byte', 'too-slow', 'stalled']);
 
 class PiecedFetch {
   // One per file, shared by the worker's asks for it.
@@ -184,7 +185,13 @@ class PiecedFetch {
   _failed(key, link, index, reason) {
     this.inFlight.delete(key);
     if (reason === 'cancelled') return;
-    this.scheduler.failed(link.handle, index, performance.now());
+    // A missed deadline may be this page's own stall (a busy CPU): with no other holder the
+    // piece is given back without blame, so the only holder may serve it again, and the
+    // peer's reputation (strikes, then a ban) judges it. Otherwise, and for a lie, a refusal
+    // or a closed link, never that piece from that peer again.
+    const alone = this._links().filter((l) => l !== link).length === 0;
+    if (P2PCDN_TIMING_FAILURES.has(reason) && alone) this.scheduler.cancel(link.handle, index);
+    else this.scheduler.failed(link.handle, index, performance.now());
     this.page.stats.fail(P2pcdnStats.failureKey(reason));
     this.pump();
   }

@@ -64,7 +64,7 @@ class PeerRequests {
     const {core, assembler, selector} = this.page;
     const id = this._newId();
     const range = piece || {offset: 0, length: entry.size, hash: entry.integrity};
-    const error = assembler.begin(id, link.handle, range.offset, range.length, range.hash, performance.now());
+    const error = assembler.begin(id, link.handle, range.offset, range.length, range.hash, this.page.deadlineClock());
     if (error) return Promise.reject(new Error(error.error));
     const frame = core.encodeFrame({
       type: 'request', requestId: id, resource: entry.resourceId, contentHash: entry.hashHex,

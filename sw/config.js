@@ -13,7 +13,7 @@ const DEFAULTS = {
   firstByteTimeoutMs: 6000,             // page must start delivering within this
   progressTimeoutMs: 3000,              // and then keep making progress
   pieceReadAhead: 16,                   // pieces fetched ahead of what a response has sent
-  originRunPieces: 16,                  // pieces asked of the origin in one Range request
+  originRunPieces: 32,                  // pieces asked of the origin in one Range request
   noPeersRetryMs: 2000,                 // after a page finds no peer for a file's pieces, origin only this long
 };
 const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),

@@ -135,7 +135,9 @@ class PieceSource {
         m.body.byteLength !== this.range(index).length) {
       return;
     }
-    this._arm(ask, state.config.progressTimeoutMs);
+    // The page is making progress on this file: every ask waits on (the newest piece of a
+    // read-ahead queues behind the earlier ones, on a slow peer for seconds).
+    for (const open of this.asks.values()) if (open.port === ask.port) this._arm(open, state.config.progressTimeoutMs);
     this._store(index, new Uint8Array(m.body), 'peer', true);  // verified by the page's core
     this._retireIfDone(ask);
   }
@@ -174,14 +176,35 @@ class PieceSource {
       const breaks = k === indices.length || indices[k] !== indices[k - 1] + 1 ||
                      k - runStart >= state.config.originRunPieces;
       if (breaks) {
-        this._originRun(indices[runStart], indices[k - 1]);
+        this._queueRun(indices[runStart], indices[k - 1]);
         runStart = k;
       }
     }
   }
 
-  async _originRun(first, last) {
+  // One Range request at a time per file: parallel ones would share the visitor's link and
+  // delay the first bytes a player waits for. A run a reader already waits on goes first.
+  _queueRun(first, last) {
     for (let i = first; i <= last; i++) this.asked.set(i, 'origin');
+    this.originQueue = this.originQueue || [];
+    if (this.waiters.has(first)) this.originQueue.unshift([first, last]);
+    else this.originQueue.push([first, last]);
+    this._nextRun();
+  }
+
+  async _nextRun() {
+    if (this.originBusy || !this.originQueue.length) return;
+    this.originBusy = true;
+    const [first, last] = this.originQueue.shift();
+    try {
+      await this._originRun(first, last);
+    } finally {
+      this.originBusy = false;
+      this._nextRun();
+    }
+  }
+
+  async _originRun(first, last) {
     const start = this.range(first).offset;
     const end = this.range(last).offset + this.range(last).length;  // exclusive
     let index = first;

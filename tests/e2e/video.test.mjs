@@ -18,6 +18,15 @@ const HLS = [PLAYLIST, ...SEGMENTS];
 const expectedHash = (p) => fileHash(path.join(DEMO_SITE, p));
 const ms = (x) => `${Math.round(x)} ms`;
 
+// Rejects after `limit` ms: a page that stops answering fails the test instead of hanging it
+// (the test's own finally then closes the browsers).
+function within(limit, promise, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${limit} ms`)), limit);
+  })]).finally(() => clearTimeout(timer));
+}
+
 // Opens a video page and waits for its first `playing`; returns demoTimes (ms after the
 // navigation started). Fails the test when the page never plays or the element errors.
 async function play(v, url, page, timeout = 60000) {
@@ -33,7 +42,7 @@ async function play(v, url, page, timeout = 60000) {
 
 // The media element's state: where it plays, what it has buffered ahead.
 function where(v) {
-  return v.page.evaluate(() => {
+  return within(10000, v.page.evaluate(() => {
     const video = window.demoVideo;
     let bufferedEnd = 0;
     for (let i = 0; i < video.buffered.length; i++) {
@@ -41,7 +50,7 @@ function where(v) {
     }
     return {currentTime: video.currentTime, duration: video.duration, paused: video.paused, ended: video.ended,
             bufferedEnd, error: video.error && `${video.error.code} ${video.error.message}`};
-  });
+  }), 'the video element');
 }
 
 // Waits (bounded) until the element plays past `t` seconds; returns its state then.
@@ -59,7 +68,7 @@ async function playsPast(v, t, timeout) {
 // Reads each path whole through the page's worker, hashing as it streams (the page never
 // holds a body); returns {path: {status, bytes, hash}}.
 function readWhole(v, paths) {
-  return v.page.evaluate(async (list) => {
+  return within(120000, v.page.evaluate(async (list) => {
     await window.p2pcdn.ready;
     const out = {};
     for (const p of list) {
@@ -77,7 +86,7 @@ function readWhole(v, paths) {
       hash.delete();
     }
     return out;
-  }, paths);
+  }, paths), `reading ${paths.length} file(s) whole`);
 }
 
 async function expectWhole(v, paths) {
@@ -94,7 +103,7 @@ async function seeder(ctx, page, paths, options) {
   const a = await ctx.visitor(options);
   await play(a, ctx.server.url, page);
   await expectWhole(a, paths);
-  assert.ok(await waitFor(() => holdsWhole(a, paths), 20000), 'the seeder holds every file whole');
+  assert.ok(await waitFor(() => within(5000, holdsWhole(a, paths), 'holdings'), 20000), 'the seeder holds every file whole');
   const announced = await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= paths.length, 10000);
   assert.ok(announced, 'the seeder announced them');
   return a;
@@ -189,6 +198,9 @@ test('a second visitor plays /hls.html from a peer with the playlist and segment
   assert.ok(s.requestsFromPeers >= 1, JSON.stringify(s));
   assert.ok(s.pieces.fromPeers >= 4 * 10, JSON.stringify(s));  // 4 segments of 10 pieces and more
   assert.equal(s.bytesFromOrigin, 0, JSON.stringify(s));
+  // The rest of the stream from the peer too, and every byte the origin's.
+  await expectWhole(b, HLS);
+  assert.equal((await stats(b)).bytesFromOrigin, 0);
   assert.deepEqual(b.errors, []);
   assert.deepEqual(a.errors, []);
 }));
