@@ -75,7 +75,7 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("heartbeat-interval-ms", po::value(&c.heartbeat_interval_ms)->default_value(c.heartbeat_interval_ms), "how often clients are told to send HEARTBEAT")
     ("peer-timeout-ms", po::value(&c.peer_timeout_ms)->default_value(c.peer_timeout_ms), "a peer silent this long is dropped and its announcements purged")
     ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "on SIGTERM, time given to close frames and queued relays")
-    ("http-timeout-ms", po::value(&c.http_timeout_ms)->default_value(c.http_timeout_ms), "time allowed for an HTTP request to arrive")
+    ("http-timeout-ms", po::value(&c.http_timeout_ms)->default_value(c.http_timeout_ms), "time for an HTTP request (headers and body) to arrive, and so how long an idle kept-alive connection stays open; while a response is sent, the longest the client may go without reading any of it (a slow download of any length is never cut while it reads)")
     ("cache-max-age", po::value(&c.cache_max_age_s)->default_value(c.cache_max_age_s), "Cache-Control max-age for static files other than HTML");
   // clang-format on
   po::variables_map vm;

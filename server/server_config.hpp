@@ -37,7 +37,7 @@ struct ServerConfig {
   uint32_t heartbeat_interval_ms = 15000;   // told to clients in WELCOME
   uint32_t peer_timeout_ms = 40000;         // silent this long: dropped and purged
   uint32_t shutdown_grace_ms = 5000;        // SIGTERM: time for close frames to go out
-  uint32_t http_timeout_ms = 30000;         // a request must arrive within this
+  uint32_t http_timeout_ms = 30000;         // for a request to arrive; a response's longest stall
   uint32_t cache_max_age_s = 3600;          // Cache-Control for static files (HTML: no-cache)
 
   // Limits on what many sockets of one client can do together.

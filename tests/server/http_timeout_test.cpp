@@ -132,23 +132,7 @@ TEST_F(HttpTimeout, ASlowButSteadyReaderGetsAWholeLargeFile) {
   expect_slow_download(client, film_, rate_);
 }
 
-TEST_F(HttpsTimeout, ASlowButSteadyReaderGetsAWholeLargeFile) {
-  if (buffers_too_large()) GTEST_SKIP() << "tcp_wmem allows over 16 MiB per socket";
-  PacedClient client(port(), /*tls=*/true);
-  expect_slow_download(client, film_, rate_);
-}
-
-TEST_F(HttpsTimeout, AReaderThatStopsIsCut) {
-  PacedClient client(port(), /*tls=*/true);
-  ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.send(request("/film.webm")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(kTimeoutMs + 500));
-  const Response rest = read_response(client, 0, kWaitMs);
-  EXPECT_EQ(rest.status, 200u);
-  EXPECT_LT(rest.body.size(), film_.size());
-  EXPECT_TRUE(rest.ended);
-}
-
+// A 206 is answered from memory (up to 8 MiB), written in as many pieces as the kernel takes.
 TEST_F(HttpTimeout, ALargeRangeReadSlowlyArrivesWhole) {
   PacedClient client(port());
   ASSERT_TRUE(client.connected());
@@ -228,6 +212,24 @@ TEST_F(HttpTimeout, ABodySentSlowlyIsCutAtTheTimeout) {
   EXPECT_GE(cut, kTimeoutMs * 9 / 10);
   EXPECT_LE(cut, kTimeoutMs + 1000);
   EXPECT_TRUE(reply.empty()) << reply;
+}
+
+TEST_F(HttpsTimeout, ASlowButSteadyReaderGetsAWholeLargeFile) {
+  if (buffers_too_large()) GTEST_SKIP() << "tcp_wmem allows over 16 MiB per socket";
+  PacedClient client(port(), /*tls=*/true);
+  expect_slow_download(client, film_, rate_);
+}
+
+TEST_F(HttpsTimeout, AReaderThatStopsIsCut) {
+  if (buffers_too_large()) GTEST_SKIP() << "tcp_wmem allows over 16 MiB per socket";
+  PacedClient client(port(), /*tls=*/true);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(request("/film.webm")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(kTimeoutMs + 500));
+  const Response rest = read_response(client, 0, kWaitMs);
+  EXPECT_EQ(rest.status, 200u);
+  EXPECT_LT(rest.body.size(), film_.size());
+  EXPECT_TRUE(rest.ended);
 }
 
 }  // namespace
