@@ -153,7 +153,10 @@ class PieceSource {
     const ask = this.asks.get(id);
     if (!indices) this._retire(ask);
     else this._retireIfDone(ask);
-    if (back.length) this.heldSet().then((held) => this._fromOrigin(this._originWindow(back, held)));
+    // With no holder at all, the origin streams ahead; pieces only some holders lack go alone,
+    // so the ones after them still come from peers.
+    if (back.length && noHolders) this.heldSet().then((held) => this._fromOrigin(this._originWindow(back, held)));
+    else if (back.length) this._fromOrigin(back);
   }
 
   _retireIfDone(ask) {
