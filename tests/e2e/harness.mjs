@@ -111,6 +111,27 @@ export function pageHashes(visitor, paths) {
   }, paths);
 }
 
+// Fetches `p` through the page's worker, reading the stream and hashing it as it goes (the
+// page never holds the body). range: a Range header value.
+export function fetchHashed(v, p, range) {
+  return v.page.evaluate(async ({p, range}) => {
+    await window.p2pcdn.ready;
+    const res = await fetch(p, range ? {headers: {range}} : {});
+    const hash = new window.p2pcdn.core.Sha256Stream();
+    const reader = res.body.getReader();
+    let bytes = 0;
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      hash.update(value);
+      bytes += value.length;
+    }
+    const hex = hash.finishHex();
+    hash.delete();
+    return {status: res.status, bytes, hash: hex, source: res.headers.get('x-p2pcdn-source')};
+  }, {p, range});
+}
+
 export function fileHash(file) {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }

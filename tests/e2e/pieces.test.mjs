@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, test} from 'node:test';
 
-import {DEMO_SITE, ROOT, startServer, swarmRunner, waitFor} from './harness.mjs';
+import {DEMO_SITE, fetchHashed, ROOT, startServer, swarmRunner, waitFor} from './harness.mjs';
 import {heapUsed} from './hostile_swarm.mjs';
 
 const withSwarm = swarmRunner(8201);
@@ -43,27 +43,6 @@ function siteWith(files) {
   }
   execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')], {stdio: 'ignore'});
   return {root, hashes};
-}
-
-// Fetches `p` through the page's worker, reading the stream and hashing it as it goes (the
-// page never holds the body). range: a Range header value.
-function fetchHashed(v, p, range) {
-  return v.page.evaluate(async ({p, range}) => {
-    await window.p2pcdn.ready;
-    const res = await fetch(p, range ? {headers: {range}} : {});
-    const hash = new window.p2pcdn.core.Sha256Stream();
-    const reader = res.body.getReader();
-    let bytes = 0;
-    for (;;) {
-      const {value, done} = await reader.read();
-      if (done) break;
-      hash.update(value);
-      bytes += value.length;
-    }
-    const hex = hash.finishHex();
-    hash.delete();
-    return {status: res.status, bytes, hash: hex, source: res.headers.get('x-p2pcdn-source')};
-  }, {p, range});
 }
 
 const snapshot = (v) => v.page.evaluate(() => window.p2pcdn.stats.snapshot());

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {test} from 'node:test';
 
-import {DEMO_SITE, fileHash, holdsWhole, startServer, stats, swarmRunner, waitFor} from './harness.mjs';
+import {DEMO_SITE, fetchHashed, fileHash, holdsWhole, startServer, stats, swarmRunner, waitFor} from './harness.mjs';
 
 const withSwarm = swarmRunner(8301);
 const FILM = '/media/film.webm';
@@ -68,25 +68,14 @@ async function playsPast(v, t, timeout) {
 // Reads each path whole through the page's worker, hashing as it streams (the page never
 // holds a body); returns {path: {status, bytes, hash}}.
 function readWhole(v, paths) {
-  return within(120000, v.page.evaluate(async (list) => {
-    await window.p2pcdn.ready;
+  return within(120000, (async () => {
     const out = {};
-    for (const p of list) {
-      const res = await fetch(p);
-      const hash = new window.p2pcdn.core.Sha256Stream();
-      const reader = res.body.getReader();
-      let bytes = 0;
-      for (;;) {
-        const {value, done} = await reader.read();
-        if (done) break;
-        hash.update(value);
-        bytes += value.length;
-      }
-      out[p] = {status: res.status, bytes, hash: hash.finishHex()};
-      hash.delete();
+    for (const p of paths) {
+      const {status, bytes, hash} = await fetchHashed(v, p);
+      out[p] = {status, bytes, hash};
     }
     return out;
-  }, paths), `reading ${paths.length} file(s) whole`);
+  })(), `reading ${paths.length} file(s) whole`);
 }
 
 async function expectWhole(v, paths) {
