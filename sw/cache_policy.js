@@ -55,20 +55,24 @@ function responseFromPeer(result, file) {
 }
 
 // Keeps verified copies of what a page loaded before this worker controlled it (they are in
-// the HTTP cache), so a first visit's first page becomes shareable too. Large files are
-// kept as pieces only when they stream through this worker.
+// the HTTP cache), so a first visit's first page becomes shareable too. A large file is
+// kept piece by piece, each checked against its own hash.
 async function adopt(urls, clientId) {
   const manifest = await loadManifest();
   const cache = await caches.open(manifest.cacheName);
   const held = await heldUrls(cache);
   for (const url of urls) {
     const file = manifest.files.get(url);
-    if (!file || file.pieces || !shareable(new Request(url)) || held.has(url)) continue;
+    if (!file || !shareable(new Request(url)) || held.has(url)) continue;
     const local = await fromHttpCache(url);
     if (!local) continue;
-    const body = await local.clone().arrayBuffer();
-    if (await keep(cache, local, body, file, url)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
+    if (await adoptOne(cache, local, file, url, manifest)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
   }
+}
+
+async function adoptOne(cache, local, file, url, manifest) {
+  if (!file.pieces) return keep(cache, local, await local.clone().arrayBuffer(), file, url);
+  return local.status === 200 && cacheable(local) && PieceSource.of(url, file, manifest).adopt(local);
 }
 
 // Keeps a prefetched body: fetched from peers and verified by the page's core, like a

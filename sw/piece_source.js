@@ -215,10 +215,27 @@ class PieceSource {
       const res = await fetch(this.url, {headers: {range: `bytes=${start}-${end - 1}`}, credentials: 'same-origin'});
       if (res.status !== 206 && res.status !== 200) throw new Error(`origin answered ${res.status}`);
       const keepable = cacheable(res);
-      const reader = res.body.getReader();
-      let skip = res.status === 200 ? start : 0;  // an origin without ranges sends it all
-      let piece = new Uint8Array(this.range(index).length);
-      let filled = 0;
+      const skip = res.status === 200 ? start : 0;  // an origin without ranges sends it all
+      index = await this._readPieces(res.body.getReader(), first, last, skip, (i, piece) => {
+        this._fromOriginPiece(i, piece, keepable);
+      });
+      if (index <= last) throw new Error('origin body ended early');
+    } catch (err) {
+      for (let i = index; i <= last; i++) {
+        if (this.asked.get(i) === 'origin') this.asked.delete(i);
+        this._settle(i, null, err);
+      }
+    }
+  }
+
+  // Cuts a body that starts `skip` bytes before piece `first` into whole pieces, handing each
+  // to `onPiece` as it completes (awaited: a slow consumer slows the reading); returns the
+  // first piece not read. Only one piece is in memory at a time.
+  async _readPieces(reader, first, last, skip, onPiece) {
+    let index = first;
+    let piece = new Uint8Array(this.range(index).length);
+    let filled = 0;
+    try {
       while (index <= last) {
         const {value, done} = await reader.read();
         if (done) break;
@@ -234,22 +251,30 @@ class PieceSource {
           filled += n;
           chunk = chunk.subarray(n);
           if (filled === piece.length) {
-            this._fromOriginPiece(index, piece, keepable);
+            await onPiece(index, piece);
             index++;
             if (index <= last) piece = new Uint8Array(this.range(index).length);
             filled = 0;
           }
         }
       }
-      if (index <= last) reader.cancel().catch(() => {});
-      if (index <= last) throw new Error('origin body ended early');
+    } finally {
       reader.cancel().catch(() => {});
-    } catch (err) {
-      for (let i = index; i <= last; i++) {
-        if (this.asked.get(i) === 'origin') this.asked.delete(i);
-        this._settle(i, null, err);
-      }
     }
+    return index;
+  }
+
+  // A whole copy a page loaded before this worker controlled it (from the HTTP cache), read
+  // as a stream: each piece not yet held is kept if it is exactly the manifest's. True when
+  // the file is then held whole.
+  async adopt(response) {
+    const held = await this.heldSet();
+    await this._readPieces(response.body.getReader(), 0, this.count - 1, 0, async (i, piece) => {
+      if (held.has(i) || this.asked.has(i) || !(await this._verify(i, piece))) return;
+      this.asked.set(i, 'storing');
+      await this._keep(i, piece);
+    });
+    return held.size === this.count;
   }
 
   // The origin is the source of truth: its bytes are served as they are. Only bytes that are
@@ -276,6 +301,10 @@ class PieceSource {
       return;
     }
     this.asked.set(index, 'storing');  // not asked for again while it is being written
+    await this._keep(index, bytes);
+  }
+
+  async _keep(index, bytes) {
     try {
       const cache = await caches.open(this.cacheName);
       const headers = {'content-type': 'application/octet-stream', 'content-length': String(bytes.length)};
