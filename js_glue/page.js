@@ -195,7 +195,7 @@ class P2pcdnPage extends EventTarget {
     }
     const entry = this.entries.get(m.url);
     if (!entry || !entry.pieces || !Array.isArray(m.indices)) return refuse();
-    PiecedFetch.of(this, entry).ask(m.id, m.indices);
+    PiecedFetch.of(this, entry).ask(m.id, m.indices, m.originFailed === true);
   }
 
   onPiecesCancelled(m) {

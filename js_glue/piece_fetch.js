@@ -7,6 +7,9 @@
 // worker as they arrive; pieces no usable peer holds go back to it at once, and it takes them
 // from the origin with a Range request.
 const P2PCDN_PIECE_SEARCH_BACKOFF_MS = 2000;  // after a lookup found no new holder
+// With no link to a holder, the earliest pieces wanted go to the origin at once instead of
+// waiting on a lookup: what a player needs to start (never later than without p2pcdn).
+const P2PCDN_PIECES_NOT_WAITING = 4;
 const P2PCDN_TIMING_FAILURES = new Set(['no-first-byte', 'too-slow', 'stalled']);
 
 class PiecedFetch {
@@ -30,12 +33,21 @@ class PiecedFetch {
     this.settled = new Set();   // pieces delivered to the worker or given back to it
     this.searching = false;
     this.foundNobodyAt = -Infinity;
+    this.peersOnly = new Set();  // pieces the origin failed: never handed back before a lookup
   }
 
-  // The worker wants these pieces (its ask `id`), earliest first.
-  ask(id, indices) {
+  // The worker wants these pieces (its ask `id`), earliest first. `originFailed`: it took them
+  // from the origin, which failed, so they are wanted from peers even if settled before.
+  ask(id, indices, originFailed = false) {
     const count = this.entry.pieces.count;
     const valid = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < count && !this.askOf.has(i));
+    if (originFailed) {
+      this.page.stats.pieces.originFailed += valid.length;
+      for (const i of valid) {
+        this.peersOnly.add(i);
+        if (this.settled.delete(i)) this.scheduler.needAgain(i);
+      }
+    }
     // A piece this fetch already settled (delivered, or given back) is never scheduled again:
     // asked once more, it goes back to the worker at once.
     const fresh = valid.filter((i) => !this.settled.has(i));
@@ -103,7 +115,18 @@ class PiecedFetch {
         this._request(link, index);
       }
     }
+    if (!links.length) this._notWaiting();
     if (!links.length || this._orphans().length) this._search(links);
+  }
+
+  // No link to a holder yet: the earliest wanted pieces go to the origin now, the rest wait
+  // for the lookup.
+  _notWaiting() {
+    const wanted = [...this.askOf.keys()].sort((a, b) => a - b);
+    const first = wanted.find((i) => !this.peersOnly.has(i));
+    if (first === undefined) return;
+    const now = wanted.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING && !this.peersOnly.has(i) && !this._pieceInFlight(i));
+    this._giveBack(now, false);
   }
 
   // Pieces wanted that no connected holder can give (none holds them, or all that do failed them).

@@ -18,7 +18,8 @@ class P2pcdnStats extends EventTarget {
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
-    this.pieces = {fromPeers: 0, fromOrigin: 0, fromCache: 0};  // pieces of large files, by source
+    // Pieces of large files, by source; originFailed: pieces the origin failed, asked of peers.
+    this.pieces = {fromPeers: 0, fromOrigin: 0, fromCache: 0, originFailed: 0};
     this.peersConnected = 0;
     // Why a request did not come from a peer, or why a peer failed.
     // stalled: no first byte in time (or the worker gave up); tooSlow: below the minimum

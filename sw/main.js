@@ -1,5 +1,9 @@
 // The worker's events, and its one global: self.p2pcdn.
-self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener('install', (event) => {
+  event.waitUntil(self.skipWaiting());
+  // Ready before the first request it would otherwise delay (a video's first bytes).
+  loadManifest().catch(() => {});
+});
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 self.addEventListener('message', (event) => {

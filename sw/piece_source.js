@@ -36,6 +36,7 @@ class PieceSource {
     this.fetched = new Set();     // pieces this worker fetched (counted then, not again when read)
     this.port = null;             // the page asked for pieces
     this.noPeersUntil = 0;        // the page just said no peer holds pieces: origin until then
+    this.originFailed = new Set(); // pieces the origin failed: from peers or nowhere
     this.clientId = null;
   }
 
@@ -106,7 +107,7 @@ class PieceSource {
     return [...out];
   }
 
-  _askPage(indices) {
+  _askPage(indices, originFailed = false) {
     const id = ++state.nextId;
     const ask = {id, port: this.port, timer: 0};
     for (const i of indices) this.asked.set(i, id);
@@ -114,7 +115,7 @@ class PieceSource {
     this.asks = this.asks || new Map();
     this.asks.set(id, ask);
     this._arm(ask, state.config.firstByteTimeoutMs);
-    ask.port.postMessage({type: 'pieces', id, url: this.url, indices});
+    ask.port.postMessage({type: 'pieces', id, url: this.url, indices, originFailed});
   }
 
   // A page that delivers nothing for this long gives its pieces back: they go to the origin.
@@ -149,6 +150,11 @@ class PieceSource {
       if (asker === id && (!indices || indices.includes(i))) back.push(i);
     }
     back.forEach((i) => this.asked.delete(i));
+    // What the origin failed already has no source left.
+    for (const i of back.filter((i) => this.originFailed.has(i))) {
+      back.splice(back.indexOf(i), 1);
+      this._settle(i, null, new Error(`piece ${i}: the origin failed and no peer has it`));
+    }
     if (noHolders) this.noPeersUntil = Date.now() + state.config.noPeersRetryMs;
     const ask = this.asks.get(id);
     if (!indices) this._retire(ask);
@@ -221,11 +227,29 @@ class PieceSource {
       });
       if (index <= last) throw new Error('origin body ended early');
     } catch (err) {
-      for (let i = index; i <= last; i++) {
-        if (this.asked.get(i) === 'origin') this.asked.delete(i);
-        this._settle(i, null, err);
-      }
+      this._originFailedFor(index, last, err);
     }
+  }
+
+  // The origin failed pieces first..last: a page's peers may still have them (the origin can
+  // be down while peers are not); else, or if peers were asked before, they fail.
+  async _originFailedFor(first, last, err) {
+    const failed = [];
+    for (let i = first; i <= last; i++) {
+      if (this.asked.get(i) !== 'origin') continue;
+      this.asked.set(i, 'origin-failed');  // not asked for again meanwhile
+      failed.push(i);
+    }
+    // A page that has not attached yet (its script still loading) is waited for, briefly.
+    if (!this.port) this.port = await pickPage(this.clientId);
+    const retry = [];
+    for (const i of failed) {
+      this.asked.delete(i);
+      if (this.port && !this.originFailed.has(i)) retry.push(i);
+      else this._settle(i, null, err);
+      this.originFailed.add(i);
+    }
+    if (retry.length) this._askPage(retry, true);
   }
 
   // Cuts a body that starts `skip` bytes before piece `first` into whole pieces, handing each

@@ -77,6 +77,22 @@ TEST(PieceScheduler, PiecesHadElsewhereAreSkippedAndTheirCopiesCancelled) {
   EXPECT_EQ(s.peer_stats(kA)->pieces_done, 4u);
 }
 
+TEST(PieceScheduler, APieceNeededAgainGoesFirst) {
+  auto s = scheduler(10);
+  s.add_peer(kA);
+  s.need(0, 9);
+  for (uint32_t i = 0; i < 4; ++i) s.have(i);  // went to the origin
+  EXPECT_EQ(take(s, kA, 2, 0), iota(4, 5));
+  s.need_again(2);  // the origin failed it
+  s.need_again(2);  // twice is once
+  s.need_again(99);
+  EXPECT_EQ(take(s, kA, 100, 0), concat({{2}, iota(6, 9)}));
+  EXPECT_TRUE(s.complete());
+  s.need_again(7);  // a piece a peer delivered, lost since
+  EXPECT_FALSE(s.complete());
+  EXPECT_EQ(s.next(kA, 1), 7u);
+}
+
 // Peers serving their requests in order at a fixed rate, on a fake clock.
 struct SimulatedPeer {
   PeerHandle handle;

@@ -163,6 +163,8 @@ test('a second visitor plays /video.html from a peer with the origin denied, and
               `${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${s.pieces.fromPeers} pieces`);
   assert.ok(s.bytesFromPeers > 0, JSON.stringify(s));
   assert.equal(s.bytesFromOrigin, 0, JSON.stringify(s));
+  // Its first pieces went to the origin at once (no link was open), which denied them.
+  assert.ok(s.pieces.originFailed > 0, JSON.stringify(s.pieces));
   // What the element did not read yet comes from the peer too, and every byte is the file's.
   await expectWhole(b, [FILM]);
   assert.equal((await stats(b)).bytesFromOrigin, 0);

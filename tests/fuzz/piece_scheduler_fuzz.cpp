@@ -199,6 +199,20 @@ class Harness {
     mark_had(piece);
   }
 
+  // A had piece becomes needed again, as the newest need; anything else is need(p, p).
+  void need_again(uint32_t piece) {
+    s_.need_again(piece);
+    if (piece >= n_) return;
+    if (had_[piece]) {
+      had_[piece] = false;
+      if (stamp_[piece] != 0) ++wanted_left_;
+    }
+    ++needs_;
+    need_order_stale_ = true;
+    if (stamp_[piece] == 0) ++wanted_left_;
+    stamp_[piece] = needs_;
+  }
+
   void add_peer(size_t i) {
     s_.add_peer(kPeers[i]);
     PeerModel& m = peers_[i];
@@ -670,8 +684,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case kNextAll:
         h.next_all();
         break;
-      case kDone:
-      case kDone2: {
+      case kDone: {
         const auto [peer, piece] = read_pair(r, h);
         h.done(peer, piece);
         break;
@@ -697,6 +710,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case kFromOrigin:
         h.from_origin();
+        break;
+      case kNeedAgain:
+        h.need_again(read_piece(r, n));
         break;
     }
     h.check_state();

@@ -39,7 +39,7 @@ enum PieceOp : uint8_t {
   kNeedAll = 12,     // -: need(0, 0xffffffff)
   kFromOrigin = 13,  // -: have() on every orphan, as the page does
   kNext2 = 14,       // as kNext
-  kDone2 = 15,       // as kDone
+  kNeedAgain = 15,   // piece
 };
 
 // set_pieces mode: bits 0-1 the length, bits 2-3 the content, bit 4 keep the spare bits set.

@@ -324,6 +324,7 @@ class JsPieceScheduler {
 
   void need(double first, double last) { scheduler_.need(piece_index(first), piece_index(last)); }
   val have(double piece) { return u32_array(scheduler_.have(piece_index(piece))); }
+  void need_again(double piece) { scheduler_.need_again(piece_index(piece)); }
   void add_peer(uint32_t peer) { scheduler_.add_peer(peer); }
   // '' when taken; an error name ('bad-length', 'bad-field') when refused.
   std::string set_pieces(uint32_t peer, val bytes) {
@@ -501,6 +502,7 @@ EMSCRIPTEN_BINDINGS(p2pcdn_core) {
       .constructor<double, double, double, val>()
       .function("need", &JsPieceScheduler::need)
       .function("have", &JsPieceScheduler::have)
+      .function("needAgain", &JsPieceScheduler::need_again)
       .function("addPeer", &JsPieceScheduler::add_peer)
       .function("setPieces", &JsPieceScheduler::set_pieces)
       .function("removePeer", &JsPieceScheduler::remove_peer)

@@ -85,6 +85,18 @@ std::vector<PeerHandle> PieceScheduler::have(uint32_t piece) {
   return mark_had(piece);
 }
 
+void PieceScheduler::need_again(uint32_t piece) {
+  if (piece >= piece_count_) return;
+  if (had_[piece]) {
+    had_[piece] = false;  // no flights: mark_had ended them
+    if (needed_[piece]) {
+      ++needed_left_;
+      ++unrequested_;
+    }
+  }
+  need(piece, piece);
+}
+
 std::vector<PeerHandle> PieceScheduler::mark_had(uint32_t piece) {
   std::vector<PeerHandle> fetching;
   if (had_[piece]) return fetching;

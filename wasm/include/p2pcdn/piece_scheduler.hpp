@@ -49,6 +49,9 @@ class PieceScheduler {
   void need(uint32_t first, uint32_t last);
   // The piece came from elsewhere (origin, cache). Returns the peers fetching it: cancel them.
   std::vector<PeerHandle> have(uint32_t piece);
+  // A piece had before is wanted from peers after all (the origin failed it, or the copy was
+  // lost): needed again, before every older need.
+  void need_again(uint32_t piece);
 
   // A peer holding the whole file (HAVE).
   void add_peer(PeerHandle peer);
