@@ -11,7 +11,7 @@
 //          interleaved so drift hits every kind alike.
 import {DEMO_MEDIA, DEMO_TOTAL, loadDemo, seedDemo, sleep, stats, swarmRunner} from '../tests/e2e/harness.mjs';
 import {heapUsed, peerIdOf, swarmWithHostile} from '../tests/e2e/hostile_swarm.mjs';
-import {core, RawSignalClient} from '../tests/e2e/raw_signal.mjs';
+import {RawSignalClient, resourceIds} from '../tests/e2e/raw_signal.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS || 3);
 const FLOOD_MS = Number(process.env.FLOOD_MS || 5000);
@@ -93,7 +93,7 @@ async function floodFigures() {
 
 // Fake holders announce first; then two honest seeders. Returns the raw clients.
 async function fakeHolders(ctx, n) {
-  const ids = DEMO_MEDIA.map((p) => core.resourceId(`${ctx.server.url}${p}`));
+  const ids = await resourceIds(ctx.server.url, DEMO_MEDIA);
   const fakes = [];
   for (let i = 0; i < n; i++) {
     const f = new RawSignalClient(`ws://${new URL(ctx.server.url).host}/signal`, {origin: ctx.server.url});

@@ -4,6 +4,8 @@
 // peers (reputation_store.js) and the worker bridge (worker_bridge.js) each live in their
 // own file. Every peer is a stranger: a frame it sends can close its link and ban it, never
 // reach another peer's transfer, and never earn a reply per bad frame.
+// The worker's one cache of copies, each tagged with its file's content hash (sw/copies.js).
+const P2PCDN_COPIES = 'p2pcdn-copies';
 const P2PCDN_DEFAULTS = {
   signalUrl: null,          // default: ws(s)://<this origin>/signal
   manifestUrl: null,        // default: <script folder>/manifest.json
@@ -121,14 +123,14 @@ class P2pcdnPage extends EventTarget {
   }
 
   _indexManifest(manifest) {
-    this.cacheName = `p2pcdn-${manifest.contentHash}`;
+    this.cacheName = P2PCDN_COPIES;
     for (const [path, resources] of Object.entries(manifest.pages || {})) {
       if (Array.isArray(resources)) this.pages.set(path, resources);
     }
     for (const [path, file] of Object.entries(manifest.files || {})) {
       const url = new URL(path, location.origin).href;
       const entry = {url, size: file.size, integrity: file.integrity, type: file.type,
-                     resourceId: this.core.resourceId(url), hashHex: this.core.sriToHex(file.integrity),
+                     resourceId: this.core.resourceId(url, file.integrity), hashHex: this.core.sriToHex(file.integrity),
                      pieces: piecesOf(file)};
       if (!entry.hashHex) continue;
       this.entries.set(url, entry);
@@ -137,8 +139,13 @@ class P2pcdnPage extends EventTarget {
   }
 
   async cachedResponse(entry) {
-    const cache = await caches.open(this.cacheName);
-    return (await cache.match(entry.url)) || null;
+    return this.currentCopy(entry, entry.url);
+  }
+
+  // The worker's copy under `key` (a URL or a piece's key), if it holds `entry`'s bytes.
+  async currentCopy(entry, key) {
+    const response = await (await caches.open(this.cacheName)).match(key);
+    return response && response.headers.get('x-p2pcdn-hash') === entry.integrity ? response : null;
   }
 
   async _scanCache() {

@@ -64,8 +64,7 @@ class PeerUploads {
     const base = index * entry.pieces.size;
     const pieceEnd = Math.min(entry.size, base + entry.pieces.size);
     if (!this.page.pieceHoldings.has(entry, index)) return null;
-    const cache = await caches.open(this.page.cacheName);
-    const response = await cache.match(p2pcdnPieceKey(entry.url, index));
+    const response = await this.page.currentCopy(entry, p2pcdnPieceKey(entry.url, index));
     if (!response) return null;
     return {response, base, size: pieceEnd - base, range: end > pieceEnd};
   }

@@ -23,7 +23,7 @@ async function matches(body, file) {
 async function keep(cache, response, body, file, url, verified = false) {
   if (response.status !== 200 || !cacheable(response)) return false;
   if (!verified && !(await matches(body, file))) return false;
-  await cache.put(url, new Response(body, {status: 200, headers: response.headers}));
+  await cache.put(url, asCopy(body, 200, response.headers, file));
   return true;
 }
 
@@ -51,7 +51,7 @@ function responseFromPeer(result, file) {
   const headers = headersFromPeer(result.headers, file);
   headers.set('content-length', String(result.body.byteLength));
   headers.set('x-p2pcdn-source', 'peer');
-  return new Response(result.body, {status: 200, headers});
+  return asCopy(result.body, 200, headers, file);
 }
 
 // Keeps verified copies of what a page loaded before this worker controlled it (they are in
@@ -59,20 +59,20 @@ function responseFromPeer(result, file) {
 // kept piece by piece, each checked against its own hash.
 async function adopt(urls, clientId) {
   const manifest = await loadManifest();
-  const cache = await caches.open(manifest.cacheName);
+  const cache = await openCopies();
   const held = await heldUrls(cache);
   for (const url of urls) {
     const file = manifest.files.get(url);
     if (!file || !shareable(new Request(url)) || held.has(url)) continue;
     const local = await fromHttpCache(url);
     if (!local) continue;
-    if (await adoptOne(cache, local, file, url, manifest)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
+    if (await adoptOne(cache, local, file, url)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
   }
 }
 
-async function adoptOne(cache, local, file, url, manifest) {
+async function adoptOne(cache, local, file, url) {
   if (!file.pieces) return keep(cache, local, await local.clone().arrayBuffer(), file, url);
-  return local.status === 200 && cacheable(local) && PieceSource.of(url, file, manifest).adopt(local);
+  return local.status === 200 && cacheable(local) && PieceSource.of(url, file).adopt(local);
 }
 
 // Keeps a prefetched body: fetched from peers and verified by the page's core, like a
@@ -81,8 +81,8 @@ async function storePrefetched(m, port) {
   const manifest = await loadManifest();
   const file = typeof m.url === 'string' && manifest.files.get(m.url);
   if (!file || file.pieces || !shareable(new Request(m.url)) || !(m.body instanceof ArrayBuffer) || m.body.byteLength !== file.size) return;
-  const cache = await caches.open(manifest.cacheName);
-  if (await cache.match(m.url)) return;
+  const cache = await openCopies();
+  if (await currentCopy(cache, m.url, file)) return;
   await cache.put(m.url, responseFromPeer({body: m.body, headers: m.headers}, file));
   port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes: file.size, cached: true});
 }

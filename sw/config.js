@@ -17,7 +17,8 @@ const DEFAULTS = {
   noPeersRetryMs: 2000,                 // after a page finds no peer for a file's pieces, origin only this long
 };
 const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
-               attachWaiters: new Map(), unsent: new Map(), pieceSources: new Map(), pieceAsks: new Map()};
+               attachWaiters: new Map(), unsent: new Map(), pieceSources: new Map(), pieceAsks: new Map(),
+               changedUrls: new Set()};  // files whose copies a deploy dropped (copies.js)
 
 function configure(config) {
   state.config = {...DEFAULTS, ...config};

@@ -1,6 +1,6 @@
-// How one shareable request is answered: Cache Storage, else the browser's HTTP cache if it
-// holds this deploy's bytes, else a page fetching from peers, else the origin. Large files
-// stream as pieces (pieced_response.js).
+// How one shareable request is answered: a current copy in Cache Storage, else a page
+// fetching from peers, else the origin (through the browser's HTTP cache, as without
+// p2pcdn). Large files stream as pieces (pieced_response.js).
 async function handle(event) {
   const request = event.request;
   let manifest;
@@ -18,26 +18,16 @@ async function handle(event) {
   const clientId = event.clientId || event.resultingClientId;
   if (file.pieces && file.size > 0 && !request.integrity) {
     try {
-      return await piecedResponse(request, url, file, manifest, clientId);
+      return await piecedResponse(request, url, file, clientId);
     } catch (err) {
       console.warn(`p2pcdn: ${url}: ${err.message}; fetched whole`);
     }
   }
-  const cache = await caches.open(manifest.cacheName);
-  const cached = await cache.match(url);
+  const cache = await openCopies();
+  const cached = await currentCopy(cache, url, file);
   if (cached) {
     notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
     return withRange(request, cached);
-  }
-  // Already in the browser's HTTP cache (e.g. loaded before this worker controlled the
-  // page)? Then no peer or origin transfer is needed; keep a verified copy to share.
-  // Only if they are this deploy's bytes: only-if-cached returns an entry however stale.
-  const local = await fromHttpCache(url);
-  const localBody = local && (await local.clone().arrayBuffer());
-  if (local && (await matches(localBody, file))) {
-    const kept = await keep(cache, local, localBody, file, url, true);
-    notify(clientId, {type: 'served', url, source: 'cache', bytes: localBody.byteLength, cached: kept});
-    return withRange(request, new Response(localBody, {status: 200, headers: local.headers}));
   }
   const port = await pickPage(clientId);
   const result = port && file.size > 0 ? await askPage(port, url, file) : null;
@@ -48,8 +38,9 @@ async function handle(event) {
     }));
     return withRange(request, response);
   }
-  // The HTTP cache holds another deploy's bytes: ask the origin past it.
-  const cacheMode = local ? 'no-cache' : 'default';
+  // The browser's HTTP cache answers as it would without p2pcdn, unless this worker dropped
+  // a copy of the file as another deploy's: its HTTP cache may hold those bytes too.
+  const cacheMode = state.changedUrls.has(url) ? 'no-cache' : 'default';
   if (request.headers.has('range')) {
     // A media element asks for a range of a small file: fetch it whole once, keep it, answer the range.
     const whole = await fetch(new Request(url, {credentials: 'same-origin', cache: cacheMode}));
@@ -58,7 +49,7 @@ async function handle(event) {
     notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
     return withRange(request, new Response(body, {status: whole.status, headers: whole.headers}));
   }
-  const response = await fetch(local ? new Request(request, {cache: cacheMode}) : request);
+  const response = await fetch(cacheMode === 'default' ? request : new Request(request, {cache: cacheMode}));
   event.waitUntil((async () => {
     const body = await response.clone().arrayBuffer();
     const kept = await keep(cache, response, body, file, url);

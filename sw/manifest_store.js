@@ -1,4 +1,4 @@
-// The manifest names the deploy; caches of other deploys are deleted. Loaded once, then
+// The manifest names the deploy; copies of files it changed are deleted. Loaded once, then
 // checked again when a page navigates (at most every manifestCheckMs), so the next page
 // sees a deploy even while this worker stays alive. Pages ask the worker for it instead of
 // each fetching it from the origin.
@@ -19,12 +19,10 @@ async function fetchManifest() {
   const raw = await res.json();
   const files = new Map();
   for (const [path, file] of Object.entries(raw.files || {})) files.set(new URL(path, self.location.origin).href, file);
-  const cacheName = `p2pcdn-${raw.contentHash}`;
-  for (const name of await caches.keys()) {
-    if (name.startsWith('p2pcdn-') && name !== cacheName) await caches.delete(name);
-  }
+  // Before any copy is read or announced under this manifest: only current bytes remain.
+  await sweepCopies(String(raw.contentHash), files);
   state.pieceSources.clear();
-  return {raw, files, cacheName};
+  return {raw, files};
 }
 
 function checkManifest() {

@@ -78,7 +78,7 @@ function onPageMessage(m, port) {
 // and does not hold yet.
 async function answerWanted(m, port) {
   const manifest = await loadManifest();
-  const held = await heldUrls(await caches.open(manifest.cacheName));
+  const held = await heldUrls(await openCopies());
   const urls = (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000).filter((url) =>
     typeof url === 'string' && manifest.files.has(url) && !manifest.files.get(url).pieces &&
     shareable(new Request(url)) && !held.has(url));

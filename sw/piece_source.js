@@ -4,12 +4,12 @@
 // key; and handed to the responses reading it. Memory holds only the pieces being read: the
 // rest go to storage as they arrive, whatever the file's size.
 class PieceSource {
-  // One source per file and deploy, shared by every response reading it.
-  static of(url, file, manifest) {
-    const key = `${manifest.cacheName} ${url}`;
+  // One source per file and version, shared by every response reading it.
+  static of(url, file) {
+    const key = `${file.integrity} ${url}`;
     let source = state.pieceSources.get(key);
     if (!source) {
-      source = new PieceSource(url, file, manifest.cacheName);
+      source = new PieceSource(url, file);
       state.pieceSources.set(key, source);
       if (state.pieceSources.size > 32) state.pieceSources.delete(state.pieceSources.keys().next().value);
     }
@@ -22,10 +22,9 @@ class PieceSource {
     if (source) source._onPage(m);
   }
 
-  constructor(url, file, cacheName) {
+  constructor(url, file) {
     this.url = url;
     this.file = file;
-    this.cacheName = cacheName;
     this.pieceSize = file.pieces.size;
     this.count = Math.ceil(file.size / this.pieceSize);
     this.hashes = decodeBase64(file.pieces.hashes);
@@ -54,7 +53,7 @@ class PieceSource {
       this.held = (async () => {
         const set = new Set();
         const prefix = this.key('');
-        for (const request of await (await caches.open(this.cacheName)).keys()) {
+        for (const request of await (await openCopies()).keys()) {
           if (request.url.startsWith(prefix)) set.add(Number(request.url.slice(prefix.length)));
         }
         return set;
@@ -74,7 +73,7 @@ class PieceSource {
   async read(index) {
     const held = await this.heldSet();
     if (held.has(index)) {
-      const cached = await (await caches.open(this.cacheName)).match(this.key(index));
+      const cached = await currentCopy(await openCopies(), this.key(index), this.file);
       if (cached) return {bytes: new Uint8Array(await cached.arrayBuffer()), source: this.fetched.has(index) ? 'fetched' : 'cache'};
       held.delete(index);  // evicted under us
     }
@@ -330,9 +329,9 @@ class PieceSource {
 
   async _keep(index, bytes) {
     try {
-      const cache = await caches.open(this.cacheName);
+      const cache = await openCopies();
       const headers = {'content-type': 'application/octet-stream', 'content-length': String(bytes.length)};
-      await cache.put(this.key(index), new Response(bytes, {status: 200, headers}));
+      await cache.put(this.key(index), asCopy(bytes, 200, headers, this.file));
       (await this.heldSet()).add(index);
       notifyAll({type: 'piece-stored', url: this.url, index, count: this.count});
     } finally {

@@ -4,8 +4,8 @@
 // of what has been sent; the stream pulls one piece at a time, so a slow reader holds one
 // piece in memory, not the file. A piece that can be had from nowhere errors the stream: a
 // response is never completed short.
-async function piecedResponse(request, url, file, manifest, clientId) {
-  const source = PieceSource.of(url, file, manifest);
+async function piecedResponse(request, url, file, clientId) {
+  const source = PieceSource.of(url, file);
   source.use(await pickPage(clientId), clientId);
   const size = file.size;
   const headers = new Headers({'content-type': file.type || 'application/octet-stream', 'accept-ranges': 'bytes',

@@ -9,7 +9,7 @@ const MiB = 1 << 20;
 const body = new Uint8Array(5 * MiB).map((_, i) => (i * 2654435761) >>> 24);
 const url = 'https://example.com/video/intro.mp4';
 const integrity = core.sha256Sri(body);
-console.log(`resource ${url}\n  id        ${core.resourceId(url)}\n  integrity ${integrity}`);
+console.log(`resource ${url}\n  id        ${core.resourceId(url, integrity)}\n  integrity ${integrity}`);
 
 const peers = [
   {handle: 1, name: 'peer A (lies in its last frame)', lies: true, msPerMiB: 40},

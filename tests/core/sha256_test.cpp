@@ -68,10 +68,16 @@ TEST(Sha256, SriForm) {
   EXPECT_FALSE(digest_from_sri(""));
 }
 
-TEST(Sha256, ResourceIdHashesTheCanonicalUrl) {
+TEST(Sha256, ResourceIdNamesOneVersionOfOneUrl) {
   const std::string url = "https://example.com/img/logo.png";
-  EXPECT_EQ(resource_id_for_url(url), sha256(ByteView::of(url)));
-  EXPECT_NE(resource_id_for_url(url), resource_id_for_url(url + "?v=2"));
+  const Sha256Digest v1 = sha256(ByteView::of("one"));
+  const Sha256Digest v2 = sha256(ByteView::of("two"));
+  std::string joined = url;
+  joined.push_back('\0');
+  joined.append(reinterpret_cast<const char*>(v1.data()), v1.size());
+  EXPECT_EQ(resource_id_for(url, v1), sha256(ByteView::of(joined)));
+  EXPECT_NE(resource_id_for(url, v1), resource_id_for(url, v2));
+  EXPECT_NE(resource_id_for(url, v1), resource_id_for(url + "?v=2", v1));
 }
 
 }  // namespace

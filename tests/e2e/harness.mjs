@@ -139,7 +139,7 @@ export function fileHash(file) {
 // The paths the page's worker holds in Cache Storage, whole or some pieces of them.
 export function cachedPaths(visitor) {
   return visitor.page.evaluate(async () => {
-    const names = (await caches.keys()).filter((n) => n.startsWith('p2pcdn-'));
+    const names = (await caches.keys()).filter((n) => n === 'p2pcdn-copies');
     const out = [];
     for (const n of names) for (const r of await (await caches.open(n)).keys()) out.push(new URL(r.url).pathname);
     return [...new Set(out)].sort();  // a large file's pieces share its path

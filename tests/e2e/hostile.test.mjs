@@ -14,7 +14,7 @@ import {
   DEMO_MEDIA, DEMO_TOTAL, expectBytesIdentical, loadDemo, seedDemo, settled, sleep, stats, swarmRunner, waitFor,
 } from './harness.mjs';
 import {arm, heapUsed, peerIdOf, swarmWithHostile} from './hostile_swarm.mjs';
-import {core, RawSignalClient} from './raw_signal.mjs';
+import {RawSignalClient, resourceIds} from './raw_signal.mjs';
 
 const withSwarm = swarmRunner(8301);
 // Raw clients all come from the test's one address, standing in for many: the server's
@@ -158,7 +158,7 @@ test('a request flood on a seeder: it stays up, serves others, and bans the floo
 }));
 
 test('ten fake holders announced before two honest seeders cost little offload', () => withSwarm(MANY_CLIENTS, async (ctx) => {
-  const ids = DEMO_MEDIA.map((p) => core.resourceId(`${ctx.server.url}${p}`));
+  const ids = await resourceIds(ctx.server.url, DEMO_MEDIA);
   const fakes = await joinedRawClients(ctx, 12);
   for (const f of fakes) f.send({type: 'announce', ids});
   try {

@@ -59,3 +59,14 @@ export class RawSignalClient {
     }
   }
 }
+
+// The resource ids of `paths` on a running demo server: each names a URL and its bytes as
+// the server's manifest gives them (an attacker reads the public manifest too).
+export async function resourceIds(serverUrl, paths) {
+  const manifest = await (await fetch(`${serverUrl}/p2pcdn/manifest.json`)).json();
+  return paths.map((p) => {
+    const file = manifest.files[p];
+    if (!file) throw new Error(`${p} is not in the manifest`);
+    return core.resourceId(`${serverUrl}${p}`, file.integrity);
+  });
+}

@@ -20,7 +20,12 @@ test('sha256 matches Node crypto, one-shot and streamed', () => {
     assert.equal(stream.finishHex(), hex(bytes));
     stream.delete();
   }
-  assert.equal(core.resourceId('https://example.com/a.png'), hex(Buffer.from('https://example.com/a.png')));
+  const version = hex(Buffer.from('body'));
+  const id = hex(Buffer.concat([Buffer.from('https://example.com/a.png'), Buffer.from([0]), Buffer.from(version, 'hex')]));
+  assert.equal(core.resourceId('https://example.com/a.png', version), id);
+  assert.equal(core.resourceId('https://example.com/a.png', sri(Buffer.from('body'))), id);
+  assert.notEqual(core.resourceId('https://example.com/a.png', hex(Buffer.from('other'))), id);
+  assert.equal(core.resourceId('https://example.com/a.png', 'nope'), null);
   assert.equal(core.sriToHex(sri(Buffer.from('abc'))), hex(Buffer.from('abc')));
   assert.equal(core.hexToSri(hex(Buffer.from('abc'))), sri(Buffer.from('abc')));
   assert.equal(core.sriToHex('sha256-nope'), null);

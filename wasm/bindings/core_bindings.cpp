@@ -39,8 +39,10 @@ val sha256_sri(val bytes) {
   return ok ? val(to_sri(sha256(in))) : invalid_bytes();
 }
 
-std::string resource_id(std::string canonical_url) {
-  return to_hex(resource_id_for_url(canonical_url));
+// Null when the content hash is neither hex nor SRI.
+val resource_id(std::string canonical_url, std::string content_hash) {
+  auto d = digest_from_text(content_hash);
+  return d ? val(to_hex(resource_id_for(canonical_url, *d))) : val::null();
 }
 
 // "sha256-..." <-> hex, for manifests that use either form. Null if malformed.

@@ -34,8 +34,13 @@ Sha256Digest sha256(ByteView bytes) {
   return digest;
 }
 
-ResourceId resource_id_for_url(std::string_view canonical_url) {
-  return sha256(ByteView::of(canonical_url));
+ResourceId resource_id_for(std::string_view canonical_url, const Sha256Digest& content_hash) {
+  Sha256 hasher;
+  hasher.update(ByteView::of(canonical_url));
+  const uint8_t separator = 0;  // no URL contains a NUL: the two parts cannot run together
+  hasher.update(ByteView(&separator, 1));
+  hasher.update(ByteView(content_hash.data(), content_hash.size()));
+  return hasher.finish();
 }
 
 namespace {

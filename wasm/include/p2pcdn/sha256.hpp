@@ -1,4 +1,4 @@
-// SHA-256 through Crypto++: resource ids (hash of the canonical URL) and integrity
+// SHA-256 through Crypto++: resource ids (hash of the canonical URL and content hash) and integrity
 // (hash of the body), one-shot or incremental, in hex and SRI ("sha256-<base64>") form.
 #pragma once
 #include <memory>
@@ -29,8 +29,11 @@ class Sha256 {
 
 Sha256Digest sha256(ByteView bytes);
 
-// The resource id of a canonical URL (WHATWG URL `href` without fragment; see protocol.md).
-ResourceId resource_id_for_url(std::string_view canonical_url);
+// The resource id of one version of a resource: its canonical URL (WHATWG URL `href`
+// without fragment) and its content hash (see protocol.md). A deploy that changes a file
+// changes its id, so holders of the old bytes are never looked up for the new ones; an
+// unchanged file keeps its id, and its holders, across deploys.
+ResourceId resource_id_for(std::string_view canonical_url, const Sha256Digest& content_hash);
 
 // Lower-case hex of any bytes (digests, resource ids, peer ids).
 std::string to_hex(ByteView bytes);
