@@ -71,10 +71,22 @@ class HolderSearch {
     return holder || null;
   }
 
+  // Links to holders of `entry` for the requests to come, when none is open or coming up:
+  // one such search at a time, waiting for nothing.
+  warmUp(entry) {
+    const page = this.page;
+    if (this.warming || [...page.links.values()].some((l) => !l.closed)) return;
+    this.warming = true;
+    this.find(entry, new Set(), true).finally(() => {
+      this.warming = false;
+    });
+  }
+
   // Lookup, then connections to new holders; resolves a link, null, or undefined when
   // nobody holds the resource (nothing was held).
   async _waitForHolder(entry, tried, pick, background) {
     const page = this.page;
+    const started = performance.now();
     const fail = (reason) => background || page.stats.fail(reason);
     const deadline = performance.now() + page.config.connectTimeoutMs;
     const found = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4);
@@ -117,6 +129,7 @@ class HolderSearch {
       this.wake();
     });
     const holder = pick();
+    if (holder && connecting.includes(holder)) page.peerSpeed.linkUp(performance.now() - started);
     if (!holder && connecting.length) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
     else if (!holder) fail('noPeers');  // the lookup named no holder we had not asked
     return holder;

@@ -33,6 +33,10 @@ const P2PCDN_DEFAULTS = {
   maxUploadBytesPerSecond: 0,  // 0: no limit, all peers together
   maxUploadBytesPerSecondPerPeer: 0,  // 0: no limit
   maxAttempts: 3,           // peers tried per resource before the origin
+  // A request no open link can serve waits for new links only when they are likely to
+  // deliver it sooner than the origin (peer_speed.js); true: always wait for peers (offload
+  // over page speed, e.g. where origin traffic is dear).
+  preferPeers: false,
   // A transfer that has sent no byte this long (none yet, or a pause) gets a second holder
   // asked in parallel; the first verified body wins (peer_fetch.js).
   hedgeAfterMs: 500,
@@ -61,6 +65,7 @@ class P2pcdnPage extends EventTarget {
     this.piecedFetches = new Map();   // resource id -> PiecedFetch under way
     this.signaling = new PageSignaling(this);
     this.holders = new HolderSearch(this);
+    this.peerSpeed = new PeerSpeed();  // weighed against the origin for each request
     this.admission = new LinkAdmission(this);
     // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge = new WorkerBridge(this);

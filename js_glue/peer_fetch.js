@@ -6,12 +6,15 @@
 // duplicated. A loser still delivering is cancelled; a quiet one is left to the core's
 // deadlines, which judge it (a strike if it misses them) without the page waiting for it.
 class PeerFetch {
-  constructor(page, entry, {onProgress, signal, background = false} = {}) {
+  // origin: the worker's measure of the origin ({ttfbMs, bytesPerMs} or null); given for a
+  // page's own request, which waits for new links only when peers are likely faster.
+  constructor(page, entry, {onProgress, signal, background = false, origin} = {}) {
     this.page = page;
     this.entry = entry;
     this.onProgress = onProgress;
     this.signal = signal;
     this.background = background;
+    this.origin = origin;
     this.tried = new Set();
     this.attempts = new Set();  // {link, controller, started, lastByteAt}
     this.count = 0;
@@ -27,8 +30,21 @@ class PeerFetch {
       this.reject = reject;
       if (this.signal) this.signal.addEventListener('abort', () => this._abort(), {once: true});
       this.timer = setInterval(() => this._maybeHedge(), 100);
+      if (this._originSooner()) return this._finish(null, new Error('originFaster'));
       this._launch();
     });
+  }
+
+  // No open link holds it and the origin is likely to deliver it sooner than new links
+  // would: the origin it is. Links come up in the background for the requests after it.
+  _originSooner() {
+    const {page, entry} = this;
+    if (this.background || this.origin === undefined || (this.origin && this.origin.failed) || page.config.preferPeers) return false;
+    if (page.holders.usable(entry.resourceId, this.tried).length) return false;
+    if (page.peerSpeed.newLinksFaster(entry.size, this.origin)) return false;
+    page.stats.originFaster++;
+    page.holders.warmUp(entry);
+    return true;
   }
 
   // Starts an attempt on the best holder not tried yet; ends the fetch if there is none and
@@ -62,6 +78,7 @@ class PeerFetch {
       if (attempt.controller.signal.aborted) throw new Error('cancelled');
       const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background);
       this.attempts.delete(attempt);
+      page.peerSpeed.transfer(result.body.byteLength, performance.now() - attempt.started);
       this._finish(result, null);
     } catch (err) {
       this.attempts.delete(attempt);

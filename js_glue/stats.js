@@ -34,6 +34,7 @@ class P2pcdnStats extends EventTarget {
     this.offersRefused = 0;  // incoming offers refused by link admission
     this.refusedOffers = [];  // {peer, count, why} of the last 32 peers refused
     this.hedged = 0;  // requests that asked a second peer because the first went quiet
+    this.originFaster = 0;  // requests sent to the origin because new links would be slower
     this.bytesByPeer = {};  // peer id -> verified bytes of large files' pieces it delivered
     // Why this visitor has no peers, in words (e.g. "signaling unreachable").
     this.noPeerReason = 'starting';
@@ -77,6 +78,7 @@ class P2pcdnStats extends EventTarget {
       requestsFromCache: this.requestsFromCache, pieces: {...this.pieces}, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
       hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged,
+      originFaster: this.originFaster,
       refusedOffers: this.refusedOffers.map((r) => ({...r})), bytesByPeer: {...this.bytesByPeer},
     };
   }

@@ -9,8 +9,13 @@
 // only when it ends, so later entries are sent as they arrive, for a bounded time.
 function adoptLoadedBefore(worker, since) {
   const send = (entries) => {
-    const urls = entries.filter((e) => e.startTime < since).map((e) => e.name.split('#')[0]);
+    const before = entries.filter((e) => e.startTime < since);
+    const urls = before.map((e) => e.name.split('#')[0]);
     if (urls.length) worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(urls)]});
+    // How fast the origin was for them: the worker weighs peers against it.
+    const samples = before.filter((e) => e.transferSize > 0 && e.responseStart > 0 && new URL(e.name).origin === location.origin)
+                        .map((e) => ({ttfbMs: e.responseStart - e.requestStart, bytes: e.encodedBodySize, bodyMs: e.responseEnd - e.responseStart}));
+    if (samples.length) worker.postMessage({type: 'p2pcdn:origin', samples});
   };
   send(performance.getEntriesByType('resource'));
   try {
@@ -104,7 +109,7 @@ class WorkerBridge {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async _answer({id, url}) {
+  async _answer({id, url, origin}) {
     const page = this.page;
     const port = this.port;
     const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
@@ -126,7 +131,7 @@ class WorkerBridge {
       }
     };
     try {
-      const {body, headers} = await page.fetchFromPeers(entry, {onProgress, signal: controller.signal});
+      const {body, headers} = await page.fetchFromPeers(entry, {onProgress, signal: controller.signal, origin});
       page.stats.count('peer', body.byteLength);
       reply({type: 'result', ok: true, body, headers}, [body]);
     } catch (err) {

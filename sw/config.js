@@ -18,7 +18,8 @@ const DEFAULTS = {
 };
 const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
                attachWaiters: new Map(), unsent: new Map(), pieceSources: new Map(), pieceAsks: new Map(),
-               changedUrls: new Set()};  // files whose copies a deploy dropped (copies.js)
+               changedUrls: new Set(),  // files whose copies a deploy dropped (copies.js)
+               originSpeed: null};      // OriginSpeed (origin_speed.js)
 
 function configure(config) {
   state.config = {...DEFAULTS, ...config};

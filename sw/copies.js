@@ -4,8 +4,9 @@
 // change and drops the others: one changed stylesheet no longer costs every image.
 const P2PCDN_COPIES = 'p2pcdn-copies';
 const P2PCDN_HASH_HEADER = 'x-p2pcdn-hash';
-// Records, in a cache of its own, which manifest the copies were last swept for.
-const P2PCDN_SWEPT = 'p2pcdn-swept';
+// The worker's own small records (which manifest the copies were last swept for, how fast
+// the origin is), in a cache of their own.
+const P2PCDN_STATE = 'p2pcdn-state';
 const P2PCDN_SWEPT_KEY = '/p2pcdn-swept-for';
 
 function openCopies() {
@@ -43,10 +44,10 @@ function copyOf(key) {
 // remembers which one it was swept for, so a restarted worker does not sweep again.
 async function sweepCopies(contentHash, files) {
   for (const name of await caches.keys()) {
-    if (name.startsWith('p2pcdn-') && name !== P2PCDN_COPIES && name !== P2PCDN_SWEPT) await caches.delete(name);
+    if (name.startsWith('p2pcdn-') && name !== P2PCDN_COPIES && name !== P2PCDN_STATE) await caches.delete(name);
   }
   const cache = await openCopies();
-  const marks = await caches.open(P2PCDN_SWEPT);
+  const marks = await caches.open(P2PCDN_STATE);
   const swept = await sweptFor(marks);
   if (swept.contentHash === contentHash) {
     state.changedUrls = new Set(swept.changed);

@@ -30,30 +30,54 @@ async function handle(event) {
     return withRange(request, cached);
   }
   const port = await pickPage(clientId);
-  const result = port && file.size > 0 ? await askPage(port, url, file) : null;
-  if (result) {
-    const response = responseFromPeer(result, file);  // verified by the page's core
-    event.waitUntil(cache.put(url, response.clone()).then(() => {
-      notify(clientId, {type: 'served', url, source: 'peer', bytes: file.size, cached: true});
-    }));
-    return withRange(request, response);
-  }
-  // The browser's HTTP cache answers as it would without p2pcdn, unless this worker dropped
-  // a copy of the file as another deploy's: its HTTP cache may hold those bytes too.
+  const peers = port && file.size > 0 ? await askPage(port, url, file) : null;
+  if (peers && peers.body) return fromPeers(event, request, url, file, cache, clientId, peers);
+  // The page chose the origin as likely faster: if the origin fails, peers after all.
+  const retry = peers && peers.reason === 'originFaster' ? () => askPage(port, url, file, true) : null;
+  return fromOrigin(event, request, url, file, cache, clientId, retry);
+}
+
+function fromPeers(event, request, url, file, cache, clientId, result) {
+  const response = responseFromPeer(result, file);  // verified by the page's core
+  event.waitUntil(cache.put(url, response.clone()).then(() => {
+    notify(clientId, {type: 'served', url, source: 'peer', bytes: file.size, cached: true});
+  }));
+  return withRange(request, response);
+}
+
+// The origin: the browser's HTTP cache answers as it would without p2pcdn, unless this
+// worker dropped a copy of the file as another deploy's (its HTTP cache may hold those
+// bytes too). `retry`: asks peers when the origin fails (down, or an error status).
+async function fromOrigin(event, request, url, file, cache, clientId, retry) {
   const cacheMode = state.changedUrls.has(url) ? 'no-cache' : 'default';
-  if (request.headers.has('range')) {
-    // A media element asks for a range of a small file: fetch it whole once, keep it, answer the range.
-    const whole = await fetch(new Request(url, {credentials: 'same-origin', cache: cacheMode}));
-    const body = await whole.clone().arrayBuffer();
-    const kept = await keep(cache, whole, body, file, url);
-    notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
-    return withRange(request, new Response(body, {status: whole.status, headers: whole.headers}));
+  // A media element's Range request for a small file: fetch it whole once, keep it, answer the range.
+  const ranged = request.headers.has('range');
+  const originRequest = ranged ? new Request(url, {credentials: 'same-origin', cache: cacheMode})
+                               : cacheMode === 'default' ? request : new Request(request, {cache: cacheMode});
+  const started = performance.now();
+  let response = null;
+  let error = null;
+  try {
+    response = await fetch(originRequest);
+  } catch (err) {
+    error = err;
   }
-  const response = await fetch(cacheMode === 'default' ? request : new Request(request, {cache: cacheMode}));
-  event.waitUntil((async () => {
+  const headersAt = performance.now();
+  if ((!response || !response.ok) && retry) {
+    const peers = await retry();
+    if (peers.body) return fromPeers(event, request, url, file, cache, clientId, peers);
+  }
+  if (!response) throw error;
+  const kept = (async () => {
     const body = await response.clone().arrayBuffer();
-    const kept = await keep(cache, response, body, file, url);
-    notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: kept});
-  })());
-  return response;
+    noteOrigin(url, started, headersAt, body.byteLength);
+    const stored = await keep(cache, response, body, file, url);
+    notify(clientId, {type: 'served', url, source: 'origin', bytes: body.byteLength, cached: stored});
+    return body;
+  })();
+  if (!ranged) {
+    event.waitUntil(kept);
+    return response;
+  }
+  return withRange(request, new Response(await kept, {status: response.status, headers: response.headers}));
 }

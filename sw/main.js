@@ -6,7 +6,14 @@ self.addEventListener('install', (event) => {
 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+state.originSpeed = new OriginSpeed();
+
 self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'p2pcdn:origin' && Array.isArray(event.data.samples)) {
+    // What a page loaded from the origin before this worker controlled it.
+    for (const s of event.data.samples.slice(0, 50)) state.originSpeed.sample(Number(s.ttfbMs), Number(s.bytes), Number(s.bodyMs));
+    return;
+  }
   if (event.data && event.data.type === 'p2pcdn:adopt' && Array.isArray(event.data.urls) && event.source) {
     event.waitUntil(adopt(event.data.urls.slice(0, 1000), event.source.id).catch(() => {}));
     return;

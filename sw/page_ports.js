@@ -38,9 +38,12 @@ async function pickPage(clientId) {
   return any.length ? any[any.length - 1] : null;
 }
 
-// Asks a page to fetch a whole file from peers. Resolves {body, headers} or null; never rejects.
-function askPage(port, url, file) {
+// Asks a page to fetch a whole file from peers. Resolves {body, headers}, or {reason} when
+// the page did not deliver; never rejects. `originFailed`: the origin failed it, so the page
+// looks for peers whatever the origin's speed.
+async function askPage(port, url, file, originFailed = false) {
   const id = ++state.nextId;
+  await state.originSpeed.load();
   return new Promise((resolve) => {
     const entry = {resolve, timer: 0};
     const arm = (ms) => {
@@ -48,13 +51,14 @@ function askPage(port, url, file) {
       entry.timer = setTimeout(() => {
         state.pending.delete(id);
         port.postMessage({type: 'cancel', id, reason: 'stalled'});  // stop the peer transfer: no double traffic
-        resolve(null);
+        resolve({reason: 'stalled'});
       }, ms);
     };
     entry.arm = arm;
     state.pending.set(id, entry);
     arm(state.config.firstByteTimeoutMs);
-    port.postMessage({type: 'fetch', id, url, size: file.size, integrity: file.integrity});
+    const origin = originFailed ? {failed: true} : state.originSpeed.snapshot();
+    port.postMessage({type: 'fetch', id, url, size: file.size, integrity: file.integrity, origin});
   });
 }
 
@@ -71,7 +75,7 @@ function onPageMessage(m, port) {
   }
   clearTimeout(entry.timer);
   state.pending.delete(m.id);
-  entry.resolve(m.ok ? {body: m.body, headers: m.headers} : null);
+  entry.resolve(m.ok ? {body: m.body, headers: m.headers} : {reason: String(m.reason)});
 }
 
 // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares

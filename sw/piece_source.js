@@ -217,13 +217,16 @@ class PieceSource {
     const end = this.range(last).offset + this.range(last).length;  // exclusive
     let index = first;
     try {
+      const started = performance.now();
       const res = await fetch(this.url, {headers: {range: `bytes=${start}-${end - 1}`}, credentials: 'same-origin'});
+      const headersAt = performance.now();
       if (res.status !== 206 && res.status !== 200) throw new Error(`origin answered ${res.status}`);
       const keepable = cacheable(res);
       const skip = res.status === 200 ? start : 0;  // an origin without ranges sends it all
       index = await this._readPieces(res.body.getReader(), first, last, skip, (i, piece) => {
         this._fromOriginPiece(i, piece, keepable);
       });
+      if (index > first) noteOrigin(this.url, started, headersAt, this.range(index - 1).offset + this.range(index - 1).length - start);
       if (index <= last) throw new Error('origin body ended early');
     } catch (err) {
       this._originFailedFor(index, last, err);

@@ -72,7 +72,10 @@ export async function startServer({root, port = 8099, args = [], host = HOST, wr
 }
 
 // A visitor: its own browser process (like another machine), one page, console errors kept.
-export async function newVisitor(origin, {config, contextOptions} = {}) {
+// Most tests exercise peer transfers with an origin as fast as the peers (one machine), so
+// their visitors wait for peers (preferPeers) unless the test says otherwise.
+export async function newVisitor(origin, {config: given, contextOptions} = {}) {
+  const config = {preferPeers: true, ...(given || {})};
   const browser = await launchChromium({origin});
   const context = await browser.newContext(contextOptions);
   if (config) await context.addInitScript((c) => { window.p2pcdnConfig = c; }, config);

@@ -147,6 +147,46 @@ test('a page prefetches from peers what its linked pages need; they then load fr
   assert.deepEqual(b.errors, []);
 }));
 
+test('on a fast origin a request no open link can serve goes to the origin at once; when the origin fails, peers serve it', async () => {
+  const port = nextPort++;
+  let server = await startServer({root: SITE, port});
+  const visitors = [];
+  try {
+    const a = await seed(server, async (o) => {
+      const v = await newVisitor(server.url, o);
+      visitors.push(v);
+      return v;
+    });
+    const b = await newVisitor(server.url, {config: {preferPeers: false, prefetchBytes: 0}});
+    visitors.push(b);
+    await visit(server, b, '/');  // uncontrolled: the origin measured as it loads
+    const r = await visit(server, b, '/products.html');
+    const s = r.stats;
+    assert.ok(s.originFaster > 0, `requests sent to the origin as faster: ${s.originFaster}`);
+    assert.equal(s.held.count, 0, 'no request waited for a new link');
+    assert.ok(r.origin > 0, 'the origin served them');
+    assert.deepEqual(b.errors, []);
+
+    // The origin now refuses the images: the worker asks peers for them after all.
+    await server.stop();
+    server = await startServer({root: SITE, port, args: ['--deny-prefix', '/assets/img/']});
+    // A's and B's pages rejoin by themselves and announce what they hold again.
+    const back = await waitFor(async () => (await server.metrics()).p2pcdn_announcements >= 10, 15000);
+    assert.ok(back, 'the holders announced again after the restart');
+    assert.equal((await fetch(`${server.url}/assets/img/photo-7.jpg`)).status, 403, 'the origin denies the images');
+    await b.page.goto(`${server.url}/about.html`, {waitUntil: 'load'});
+    const broken = await b.page.evaluate(() => [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src));
+    assert.deepEqual(broken, [], 'every image shows');
+    const after = await stats(b);
+    // Sent to the origin first (it measured fast), then to peers when it refused.
+    assert.ok(after.originFaster > 0 && after.bytesFromPeers > 0, JSON.stringify(after));
+    assert.deepEqual(b.errors.filter((e) => !/403/.test(e)), []);
+  } finally {
+    for (const v of visitors) await v.close();
+    await server.stop();
+  }
+});
+
 // Origin bytes per asset path, from the server's own metrics.
 const originByPath = (m) => Object.fromEntries(Object.entries(m)
     .filter(([k]) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/'))
