@@ -180,6 +180,19 @@ class P2pcdnPage extends EventTarget {
     }
   }
 
+  // The worker evicted these files (its storage budget): no longer ours to serve.
+  onEvicted(urls) {
+    const ids = urls.map((url) => this.entries.get(url)).filter((e) => e && (this.cachedIds.has(e.resourceId) || this.pieceHoldings.partial.has(e.resourceId)));
+    if (!ids.length) return;
+    for (const entry of ids) {
+      this.cachedIds.delete(entry.resourceId);
+      this.pieceHoldings.drop(entry);
+    }
+    const gone = ids.map((e) => e.resourceId);
+    this.signaling.withdraw(gone);
+    for (const link of this.links.values()) if (link.sentHave) this._sendHave(link, 'remove', gone);
+  }
+
   // ---- large files, in pieces ----
 
   // The worker stored a piece: serve it; a file whose last piece arrived is held whole.

@@ -39,6 +39,16 @@ class PieceHoldings {
     return true;
   }
 
+  // `entry` is no longer held at all: peers that heard of parts of it hear of none.
+  drop(entry) {
+    const held = this.partial.get(entry.resourceId);
+    if (!held) return;
+    this.partial.delete(entry.resourceId);
+    this.dirty.delete(entry.resourceId);
+    held.bits.fill(0);
+    for (const link of this.page.links.values()) if (link.sentHave && this._reads(link)) this._send(link, entry.resourceId, held);
+  }
+
   has(entry, index) {
     if (this.page.cachedIds.has(entry.resourceId)) return true;
     const held = this.partial.get(entry.resourceId);

@@ -86,6 +86,11 @@ class PageSignaling {
     for (let i = 0; i < ids.length; i += 1000) this.send({type: 'announce', ids: ids.slice(i, i + 1000)});
   }
 
+  withdraw(ids) {
+    if (!this.joined || ids.length === 0) return;
+    for (let i = 0; i < ids.length; i += 1000) this.send({type: 'withdraw', ids: ids.slice(i, i + 1000)});
+  }
+
   // Resolves when signaling has welcomed this page, or after ms (false).
   whenJoined(ms) {
     if (this.joined) return Promise.resolve(true);

@@ -27,6 +27,18 @@ function adoptLoadedBefore(worker, since) {
   }
 }
 
+// Tells the worker, once the page has loaded, every file it used, including those the
+// renderer's memory cache gave it without asking the worker: its eviction order is by use.
+function reportUsed(port) {
+  const send = () => {
+    const urls = performance.getEntriesByType('resource').map((e) => e.name.split('#')[0])
+                     .filter((u) => u.startsWith(location.origin));
+    if (urls.length) port.postMessage({type: 'used', urls: [...new Set(urls)].slice(0, 1000)});
+  };
+  if (document.readyState === 'complete') send();
+  else addEventListener('load', () => setTimeout(send, 0), {once: true});
+}
+
 class WorkerBridge {
   constructor(page) {
     this.page = page;
@@ -56,6 +68,7 @@ class WorkerBridge {
       performance.mark('p2pcdn:worker-attached');
       // What this page loaded before the worker controlled it can be shared too.
       if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());
+      else reportUsed(this.port);
     };
     attach();
     navigator.serviceWorker.addEventListener('controllerchange', attach);
@@ -81,6 +94,8 @@ class WorkerBridge {
       page.onPiecesWanted(m);
     } else if (m.type === 'cancel-pieces') {
       page.onPiecesCancelled(m);
+    } else if (m.type === 'evicted' && Array.isArray(m.urls)) {
+      page.onEvicted(m.urls);
     } else if (m.type === 'piece-stored') {
       page.onPieceStored(m);
     }

@@ -24,6 +24,7 @@ async function keep(cache, response, body, file, url, verified = false) {
   if (response.status !== 200 || !cacheable(response)) return false;
   if (!verified && !(await matches(body, file))) return false;
   await cache.put(url, asCopy(body, 200, response.headers, file));
+  state.storage.stored(url, body.byteLength);
   return true;
 }
 
@@ -84,5 +85,6 @@ async function storePrefetched(m, port) {
   const cache = await openCopies();
   if (await currentCopy(cache, m.url, file)) return;
   await cache.put(m.url, responseFromPeer({body: m.body, headers: m.headers}, file));
+  state.storage.stored(m.url, file.size);
   port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes: file.size, cached: true});
 }

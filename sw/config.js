@@ -15,11 +15,14 @@ const DEFAULTS = {
   pieceReadAhead: 16,                   // pieces fetched ahead of what a response has sent
   originRunPieces: 32,                  // pieces asked of the origin in one Range request
   noPeersRetryMs: 2000,                 // after a page finds no peer for a file's pieces, origin only this long
+  maxStorageBytes: 1 << 30,             // copies kept, at most (and at most half the origin's free quota)
+  keepRecentMs: 30000,                  // a file used this recently is never evicted
 };
 const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
                attachWaiters: new Map(), unsent: new Map(), pieceSources: new Map(), pieceAsks: new Map(),
                changedUrls: new Set(),  // files whose copies a deploy dropped (copies.js)
-               originSpeed: null};      // OriginSpeed (origin_speed.js)
+               originSpeed: null,       // OriginSpeed (origin_speed.js)
+               storage: null};          // StorageBudget (storage_budget.js)
 
 function configure(config) {
   state.config = {...DEFAULTS, ...config};

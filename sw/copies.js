@@ -41,7 +41,8 @@ function copyOf(key) {
 
 // After a deploy: drops every copy of a file the new manifest does not name with the same
 // bytes, and the caches of older versions of this worker. Once per manifest: the cache
-// remembers which one it was swept for, so a restarted worker does not sweep again.
+// remembers which one it was swept for, so a restarted worker does not sweep again. True
+// when it swept.
 async function sweepCopies(contentHash, files) {
   for (const name of await caches.keys()) {
     if (name.startsWith('p2pcdn-') && name !== P2PCDN_COPIES && name !== P2PCDN_STATE) await caches.delete(name);
@@ -51,7 +52,7 @@ async function sweepCopies(contentHash, files) {
   const swept = await sweptFor(marks);
   if (swept.contentHash === contentHash) {
     state.changedUrls = new Set(swept.changed);
-    return;
+    return false;
   }
   // Still possibly in the HTTP cache from an earlier deploy.
   const changed = new Set(swept.changed.filter((url) => files.has(url)));
@@ -65,6 +66,7 @@ async function sweepCopies(contentHash, files) {
   }
   state.changedUrls = changed;
   await marks.put(P2PCDN_SWEPT_KEY, new Response(JSON.stringify({contentHash, changed: [...changed]})));
+  return true;
 }
 
 async function sweptFor(marks) {

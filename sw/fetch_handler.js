@@ -27,6 +27,7 @@ async function handle(event) {
   const cached = await currentCopy(cache, url, file);
   if (cached) {
     notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
+    state.storage.used(url);
     return withRange(request, cached);
   }
   const port = await pickPage(clientId);
@@ -41,6 +42,7 @@ function fromPeers(event, request, url, file, cache, clientId, result) {
   const response = responseFromPeer(result, file);  // verified by the page's core
   event.waitUntil(cache.put(url, response.clone()).then(() => {
     notify(clientId, {type: 'served', url, source: 'peer', bytes: file.size, cached: true});
+    state.storage.stored(url, file.size);
   }));
   return withRange(request, response);
 }

@@ -7,6 +7,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 state.originSpeed = new OriginSpeed();
+state.storage = new StorageBudget();
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'p2pcdn:origin' && Array.isArray(event.data.samples)) {

@@ -20,7 +20,8 @@ async function fetchManifest() {
   const files = new Map();
   for (const [path, file] of Object.entries(raw.files || {})) files.set(new URL(path, self.location.origin).href, file);
   // Before any copy is read or announced under this manifest: only current bytes remain.
-  await sweepCopies(String(raw.contentHash), files);
+  const swept = await sweepCopies(String(raw.contentHash), files);
+  await state.storage.load(files, swept);
   state.pieceSources.clear();
   return {raw, files};
 }

@@ -40,7 +40,7 @@ class PieceSource {
   }
 
   key(index) {
-    return `${this.url}${this.url.includes('?') ? '&' : '?'}p2pcdn-piece=${index}`;
+    return p2pcdnPieceKeyOf(this.url, index);
   }
 
   range(index) {
@@ -336,6 +336,7 @@ class PieceSource {
       const headers = {'content-type': 'application/octet-stream', 'content-length': String(bytes.length)};
       await cache.put(this.key(index), asCopy(bytes, 200, headers, this.file));
       (await this.heldSet()).add(index);
+      state.storage.stored(this.url, bytes.length, true);
       notifyAll({type: 'piece-stored', url: this.url, index, count: this.count});
     } finally {
       this.asked.delete(index);

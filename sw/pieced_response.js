@@ -33,6 +33,7 @@ async function piecedResponse(request, url, file, clientId) {
       const to = Math.min(last + 1, offset + piece.bytes.length) - offset;
       controller.enqueue(piece.bytes.slice(from, to));
       if (piece.source === 'cache') notify(clientId, {type: 'served', url, source: 'cache', bytes: to - from, piece: true});
+      state.storage.used(url);
       next++;
       if (next > lastPiece) controller.close();
     },

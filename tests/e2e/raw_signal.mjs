@@ -47,6 +47,19 @@ export class RawSignalClient {
     return this.peerId;
   }
 
+  // The peers the server names as holders of `resource` (at most 50), or null after 5 s.
+  async lookup(resource) {
+    const lookupId = (this.nextLookup = ((this.nextLookup || 0) + 1) >>> 0);
+    this.send({type: 'lookup', lookupId, resource, maxPeers: 50});
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const m = this.messages.find((x) => x.type === 'peers' && x.lookupId === lookupId);
+      if (m) return m.peers;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return null;
+  }
+
   errors() {
     return this.messages.filter((m) => m.type === 'error');
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import {test} from 'node:test';
 
 import {cachedPaths, fileHash, newVisitor, pageHashes, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
+import {RawSignalClient, resourceIds} from './raw_signal.mjs';
 
 const SITE = path.join(ROOT, 'build/site/site');
 const PAGES = ['/', '/products.html', '/about.html'];
@@ -184,6 +185,49 @@ test('on a fast origin a request no open link can serve goes to the origin at on
   } finally {
     for (const v of visitors) await v.close();
     await server.stop();
+  }
+});
+
+test('under a small storage budget the least recently used files are evicted and withdrawn from the swarm', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-budget-'));
+  fs.cpSync(SITE, root, {recursive: true});
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'p2pcdn/manifest.json'), 'utf8'));
+  const sizeOf = (p) => manifest.files[p].size;
+  const assetsOf = (page) => manifest.pages[page].filter((p) => p.startsWith('/assets/'));
+  const needed = [...new Set(PAGES.flatMap((p) => assetsOf(p === '/' ? '/index.html' : p)))];
+  const last = assetsOf('/about.html');
+  // Room for the last page's files and a little more, not for the whole site.
+  const budget = Math.round(last.reduce((n, p) => n + sizeOf(p), 0) * 1.05);
+  assert.ok(needed.reduce((n, p) => n + sizeOf(p), 0) > budget * 1.1, 'the site is larger than the budget');
+  fs.writeFileSync(path.join(root, 'sw.js'), "importScripts('/p2pcdn/p2pcdn-sw.js');\n" +
+                   `p2pcdn.configure({shareable: ['/assets/'], maxStorageBytes: ${budget}, keepRecentMs: 0});\n`);
+  let probe = null;
+  try {
+    await withSite(async (server, visitor) => {
+      const a = await visitor();
+      for (const p of PAGES) await visit(server, a, p);
+      await sleep(4000);  // the worker's evictions (2 s after its last store) and the page's withdrawals
+      const held = (await cachedPaths(a)).filter((p) => manifest.files[p]);
+      const total = held.reduce((n, p) => n + sizeOf(p), 0);
+      assert.ok(total <= budget, `${total} bytes kept, over the budget of ${budget}: ${held}`);
+      assert.deepEqual(last.filter((p) => !held.includes(p)), [], 'the most recently used files (the last page\'s) are kept');
+      const evicted = needed.filter((p) => !held.includes(p));
+      assert.ok(evicted.length > 0, 'some of the earlier pages\' files were evicted');
+      // The swarm no longer names A for what it evicted, and still does for what it holds.
+      probe = new RawSignalClient(`ws://${new URL(server.url).host}/signal`, {origin: server.url});
+      assert.ok(await probe.join(server.url));
+      const aId = await a.page.evaluate(() => window.p2pcdn.peerId);
+      const paths = [...evicted, ...held];
+      const ids = await resourceIds(server.url, paths);
+      for (const [i, p] of paths.entries()) {
+        const peers = await probe.lookup(ids[i]);
+        assert.equal(peers.includes(aId), held.includes(p), `${p}: ${held.includes(p) ? 'held but not' : 'evicted but still'} announced`);
+      }
+      assert.deepEqual(a.errors, []);
+    }, root);
+  } finally {
+    if (probe) probe.close();
+    fs.rmSync(root, {recursive: true, force: true});
   }
 });
 

@@ -1,0 +1,136 @@
+// How much p2pcdn keeps, and what goes first: copies are counted per file (a whole copy, or
+// the pieces held of a large one) with the time each was last served or stored; past the
+// budget, the files used least recently are deleted and every page is told, so each
+// withdraws them from the swarm (a peer never finds us holding what we dropped). The budget
+// is the smaller of `maxStorageBytes` and half of what this origin may still store
+// (navigator.storage.estimate()), so p2pcdn never crowds out the site's own storage.
+const P2PCDN_USAGE_KEY = '/p2pcdn-usage';
+// Evictions wait this long after the last store: a page that is loading reports what it
+// used (memory-cache hits included) when it has loaded, and its files must not go first.
+const P2PCDN_EVICT_AFTER_MS = 2000;
+const P2PCDN_ESTIMATE_MS = 60000;   // storage.estimate() asked at most this often
+
+class StorageBudget {
+  constructor() {
+    this.files = new Map();  // url -> {bytes, usedAt}
+    this.total = 0;
+    this.limitCache = null;  // {bytes, at}
+    this.saveTimer = 0;
+    this.evictTimer = 0;
+    this.evicting = null;
+  }
+
+  // After a manifest load: the saved index, or one rebuilt from the copies themselves when
+  // there is none or the copies changed (`rebuild`).
+  async load(files, rebuild) {
+    const saved = rebuild ? null : await this._saved();
+    this.files = new Map();
+    this.total = 0;
+    if (saved) {
+      for (const [url, f] of saved) if (files.has(url) && f.bytes > 0) this._set(url, f.bytes, f.usedAt);
+      return;
+    }
+    const now = Date.now();
+    for (const request of await (await openCopies()).keys()) {
+      const {url, piece} = copyOf(request.url);
+      const file = files.get(url);
+      if (!file) continue;
+      const bytes = piece === null ? file.size : Math.min(file.pieces.size, file.size - piece * file.pieces.size);
+      this._set(url, (this.files.get(url) || {bytes: 0}).bytes + bytes, now);
+    }
+    this._saveSoon();
+  }
+
+  used(url) {
+    const f = this.files.get(url);
+    if (f) f.usedAt = Date.now();
+    this._saveSoon();
+  }
+
+  // A whole copy of `url` (`bytes` long), or one more piece of it (`piece`), was kept;
+  // what is over the budget is evicted shortly after the stores stop.
+  stored(url, bytes, piece = false) {
+    const f = this.files.get(url);
+    this._set(url, (piece && f ? f.bytes : 0) + bytes, Date.now());
+    this._saveSoon();
+    clearTimeout(this.evictTimer);
+    this.evictTimer = setTimeout(() => {
+      if (!this.evicting) this.evicting = this._enforce().catch(() => {}).finally(() => {
+        this.evicting = null;
+      });
+    }, P2PCDN_EVICT_AFTER_MS);
+  }
+
+  _set(url, bytes, usedAt) {
+    const before = this.files.get(url);
+    this.total += bytes - (before ? before.bytes : 0);
+    this.files.set(url, {bytes, usedAt});
+  }
+
+  async _enforce() {
+    const limit = await this.limit();
+    if (this.total <= limit) return;
+    const now = Date.now();
+    const oldest = [...this.files].filter(([, f]) => now - f.usedAt >= state.config.keepRecentMs)
+                                  .sort((a, b) => a[1].usedAt - b[1].usedAt);
+    const evicted = [];
+    for (const [url] of oldest) {
+      if (this.total <= limit) break;
+      await this._evict(url);
+      evicted.push(url);
+    }
+    if (evicted.length) notifyAll({type: 'evicted', urls: evicted});
+  }
+
+  async _evict(url) {
+    const cache = await openCopies();
+    await cache.delete(url);
+    const manifest = await loadManifest();
+    const file = manifest.files.get(url);
+    if (file && file.pieces) {
+      const count = Math.ceil(file.size / file.pieces.size);
+      for (let i = 0; i < count; i++) await cache.delete(p2pcdnPieceKeyOf(url, i));
+      for (const source of state.pieceSources.values()) if (source.url === url) source.held = null;
+    }
+    this.total -= this.files.get(url).bytes;
+    this.files.delete(url);
+    this._saveSoon();
+  }
+
+  async limit() {
+    const now = Date.now();
+    if (this.limitCache && now - this.limitCache.at < P2PCDN_ESTIMATE_MS) return this.limitCache.bytes;
+    let bytes = state.config.maxStorageBytes;
+    try {
+      const {quota, usage} = await navigator.storage.estimate();
+      // Half of what the origin may still store, counting our own copies as available.
+      if (quota > 0) bytes = Math.min(bytes, (quota - Math.max(0, usage - this.total)) / 2);
+    } catch (_) {
+      // No estimate: the configured budget alone.
+    }
+    this.limitCache = {bytes, at: now};
+    return bytes;
+  }
+
+  async _saved() {
+    try {
+      const saved = await (await caches.open(P2PCDN_STATE)).match(P2PCDN_USAGE_KEY);
+      return saved ? Object.entries(await saved.json()) : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  _saveSoon() {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = 0;
+      const body = JSON.stringify(Object.fromEntries(this.files));
+      caches.open(P2PCDN_STATE).then((c) => c.put(P2PCDN_USAGE_KEY, new Response(body))).catch(() => {});
+    }, 1000);
+  }
+}
+
+function p2pcdnPieceKeyOf(url, index) {
+  return `${url}${url.includes('?') ? '&' : '?'}p2pcdn-piece=${index}`;
+}
