@@ -88,8 +88,14 @@ class HolderSearch {
     const page = this.page;
     const started = performance.now();
     const fail = (reason) => background || page.stats.fail(reason);
-    const deadline = performance.now() + page.config.connectTimeoutMs;
-    const found = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4);
+    let deadline = performance.now() + page.config.connectTimeoutMs;
+    // A page's own request claims what nobody holds: it fetches it from the origin, and the
+    // crowd asking after it waits for its copy (bounded by crowdWaitMs) instead.
+    const lookup = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4, !background);
+    if (lookup.claimed) page.claimed.add(entry.resourceId);
+    const crowd = lookup.coming;
+    if (crowd) deadline = Math.max(deadline, started + page.config.crowdWaitMs);
+    const found = lookup.peers;
     // Best first; a holder that fails to come up is replaced by the next, so fake holders
     // cannot fill every place (and each costs one failed connect for the whole visit).
     const queue = page.reputation.rank(found.filter((p) => !tried.has(p) && p !== page.peerId));
@@ -100,6 +106,8 @@ class HolderSearch {
     // after answerTimeoutMs the next candidate is dialled in its place.
     const live = (l) => !l.closed && (l.opened || l.answered || !l.initiator ||
                                       performance.now() - l.createdAt < page.config.answerTimeoutMs);
+    // Up and saying what it has; in a crowd, a peer still fetching it is waited for too.
+    const settled = (l) => l.haveSeen && !(crowd && !this.usable(entry.resourceId, tried).includes(l));
     const topUp = () => {
       while (queue.length && connecting.filter(live).length < page.config.lookupPeers) {
         const peerId = queue.shift();
@@ -116,7 +124,7 @@ class HolderSearch {
         // Links still coming up, or up but not yet saying what they have.
         pending: () => {
           topUp();
-          return connecting.filter((l) => live(l) && !l.haveSeen).length;
+          return connecting.filter((l) => live(l) && !settled(l)).length;
         },
         done: () => {
           this.waiters.delete(waiter);

@@ -33,6 +33,9 @@ const P2PCDN_DEFAULTS = {
   maxUploadBytesPerSecond: 0,  // 0: no limit, all peers together
   maxUploadBytesPerSecondPerPeer: 0,  // 0: no limit
   maxAttempts: 3,           // peers tried per resource before the origin
+  // A request whose holder is still fetching it from the origin (a crowd: signaling says it
+  // is coming) waits up to this long for that copy before going to the origin itself.
+  crowdWaitMs: 3000,
   // A request no open link can serve waits for new links only when they are likely to
   // deliver it sooner than the origin (peer_speed.js); true: always wait for peers (offload
   // over page speed, e.g. where origin traffic is dear).
@@ -66,6 +69,7 @@ class P2pcdnPage extends EventTarget {
     this.signaling = new PageSignaling(this);
     this.holders = new HolderSearch(this);
     this.peerSpeed = new PeerSpeed();  // weighed against the origin for each request
+    this.claimed = new Set();  // resource ids signaling named us the fetcher of (a crowd waits for us)
     this.admission = new LinkAdmission(this);
     // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge = new WorkerBridge(this);
@@ -171,6 +175,8 @@ class P2pcdnPage extends EventTarget {
   onServed(m) {
     if (m.source !== 'peer' || m.piece) this.stats.count(m.source, m.bytes, !!m.piece);
     const entry = this.entries.get(m.url);
+    // What we claimed (a crowd waits for our copy) and did not keep: no longer coming.
+    if (entry && !m.piece && this.claimed.delete(entry.resourceId) && !m.cached) this.signaling.withdraw([entry.resourceId]);
     if (entry && m.cached && !this.cachedIds.has(entry.resourceId)) {
       this.cachedIds.add(entry.resourceId);
       this.signaling.announce([entry.resourceId]);

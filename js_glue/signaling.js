@@ -73,7 +73,7 @@ class PageSignaling {
     } else if (m.type === 'peers') {
       const resolve = this.lookups.get(m.lookupId);
       this.lookups.delete(m.lookupId);
-      if (resolve) resolve(m.peers);
+      if (resolve) resolve({peers: m.peers, claimed: m.claimed === true, coming: m.coming === true});
     } else if (m.type === 'relay') {
       page.onRelay(m.peer, m.kind, m.payload);
     } else if (m.type === 'error') {
@@ -103,18 +103,21 @@ class PageSignaling {
     });
   }
 
-  // The peers signaling names as holders of a resource, or [] after timeoutMs.
-  async lookup(resourceId, timeoutMs, maxPeers) {
+  // The peers signaling names as holders of a resource ({peers, claimed, coming}; no peers
+  // after timeoutMs). `claim`: if nobody holds it, this page fetches it from the origin and
+  // the peers asking after it are told it is coming (claimed: that is us).
+  async lookup(resourceId, timeoutMs, maxPeers, claim = false) {
+    const none = {peers: [], claimed: false, coming: false};
     const started = performance.now();
-    if (!(await this.whenJoined(timeoutMs))) return [];
+    if (!(await this.whenJoined(timeoutMs))) return none;
     performance.mark('p2pcdn:lookup');
     timeoutMs -= performance.now() - started;
     const lookupId = (this.nextLookup = (this.nextLookup + 1) >>> 0);
     return new Promise((resolve) => {
       this.lookups.set(lookupId, resolve);
-      this.send({type: 'lookup', lookupId, resource: resourceId, maxPeers});
+      this.send({type: 'lookup', lookupId, resource: resourceId, maxPeers, claim});
       setTimeout(() => {
-        if (this.lookups.delete(lookupId)) resolve([]);
+        if (this.lookups.delete(lookupId)) resolve(none);
       }, timeoutMs);
     });
   }

@@ -89,6 +89,8 @@ std::string Metrics::prometheus_text() const {
          messages_received);
   metric(out, "p2pcdn_relays_total", "counter", "offers, answers and candidates relayed", relays);
   metric(out, "p2pcdn_lookups_total", "counter", "lookups answered", lookups);
+  metric(out, "p2pcdn_claims_total", "counter",
+         "lookups whose asker became the claimant of a resource nobody held", claims);
   metric(out, "p2pcdn_bytes_received_total", "counter", "signaling bytes received", bytes_received);
   metric(out, "p2pcdn_bytes_sent_total", "counter", "signaling bytes sent", bytes_sent);
   metric(out, "p2pcdn_http_requests_total", "counter", "HTTP requests answered", http_requests);

@@ -39,6 +39,7 @@ struct Metrics {
   uint64_t messages_received = 0;
   uint64_t relays = 0;
   uint64_t lookups = 0;
+  uint64_t claims = 0;  // lookups that made their asker a resource's claimant (crowds)
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
   uint64_t http_requests = 0;

@@ -174,9 +174,7 @@ void SignalHub::dispatch(const PeerId& id, PeerState& p, SignalMessage& message,
   } else if (auto* withdraw = std::get_if<Withdraw>(&message)) {
     on_withdraw(id, p, *withdraw);
   } else if (auto* lookup = std::get_if<Lookup>(&message)) {
-    const size_t k = std::min<size_t>(lookup->max_peers, config_.max_lookup_peers);
-    ++metrics_.lookups;
-    send(p, Peers{lookup->lookup_id, lookup->resource, registry_.lookup(id, lookup->resource, k)});
+    on_lookup(id, p, *lookup, now_ms);
   } else if (auto* relay = std::get_if<Relay>(&message)) {
     on_relay(id, p, current_message_, *relay, now_ms);
   }
@@ -251,6 +249,7 @@ void SignalHub::on_announce(const PeerId& id, PeerState& p, const Announce& anno
                                : 0;
   const size_t limit = static_cast<size_t>(
       std::min<uint64_t>(config_.max_announced_per_peer, p.announced + ip_room));
+  claims_.confirmed(id, announce.ids);
   const AnnounceResult r = registry_.announce(id, announce.ids, limit);
   p.announced += static_cast<uint32_t>(r.added);
   ip_it->second += r.added;
@@ -272,6 +271,32 @@ void SignalHub::on_announce(const PeerId& id, PeerState& p, const Announce& anno
              "refused " + std::to_string(r.refused) + " ids: limit " +
                  (by_ip ? std::to_string(config_.max_announced_per_ip) + " per address"
                         : std::to_string(config_.max_announced_per_peer) + " per peer"));
+}
+
+// A lookup; with the claim flag, the asker of a resource nobody holds becomes its claimant
+// (announced at once, see fetch_claims.hpp), and askers after it hear that it is coming.
+void SignalHub::on_lookup(const PeerId& id, PeerState& p, const Lookup& lookup, uint64_t now_ms) {
+  for (const auto& [peer, resource] : claims_.expire(now_ms)) {
+    auto it = peers_.find(peer);
+    if (it != peers_.end()) on_withdraw(peer, it->second, Withdraw{{resource}});
+  }
+  const size_t k = std::min<size_t>(lookup.max_peers, config_.max_lookup_peers);
+  ++metrics_.lookups;
+  std::vector<PeerId> holders = registry_.lookup(id, lookup.resource, k);
+  uint8_t flags = 0;
+  if ((lookup.flags & kLookupClaim) != 0) {
+    if (holders.empty()) {
+      const uint32_t before = p.announced;
+      on_announce(id, p, Announce{{lookup.resource}}, now_ms);
+      if (p.announced > before && claims_.claim(lookup.resource, id, now_ms)) {
+        flags = kPeersClaimed;
+        ++metrics_.claims;
+      }
+    } else if (claims_.coming(lookup.resource, holders)) {
+      flags = kPeersComing;
+    }
+  }
+  send(p, Peers{lookup.lookup_id, lookup.resource, std::move(holders), flags});
 }
 
 void SignalHub::on_withdraw(const PeerId& id, PeerState& p, const Withdraw& withdraw) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "close_codes.hpp"
+#include "fetch_claims.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "p2pcdn/signal.hpp"
@@ -93,6 +94,7 @@ class SignalHub {
   void on_join(const PeerId& id, PeerState& p, const Join& join);
   void on_announce(const PeerId& id, PeerState& p, const Announce& announce, uint64_t now_ms);
   void on_withdraw(const PeerId& id, PeerState& p, const Withdraw& withdraw);
+  void on_lookup(const PeerId& id, PeerState& p, const Lookup& lookup, uint64_t now_ms);
   void leave_swarm(const PeerId& id, PeerState& p);
   void on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
                 uint64_t now_ms);
@@ -109,6 +111,7 @@ class SignalHub {
   // Per client address: joined peers per swarm, and their announcements together.
   std::unordered_map<std::string, uint32_t> joined_per_ip_swarm_;
   std::unordered_map<std::string, uint64_t> announced_per_ip_;  // only addresses above 0
+  FetchClaims claims_;
   ByteView current_message_;  // the raw bytes being dispatched, for in-place relay
 };
 

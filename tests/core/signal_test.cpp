@@ -72,6 +72,32 @@ TEST(Signal, EveryMessageRoundTrips) {
   round_trip(Leave{});
 }
 
+TEST(Signal, LookupAndPeersFlagsAreOnTheWireOnlyWhenSet) {
+  EXPECT_EQ(encoded(Lookup{1, id_of(1), 2, kLookupClaim}).size(),
+            encoded(Lookup{1, id_of(1), 2}).size() + 1);
+  EXPECT_EQ(round_trip(Lookup{1, id_of(1), 2, kLookupClaim}).flags, kLookupClaim);
+  EXPECT_EQ(round_trip(Lookup{1, id_of(1), 2}).flags, 0);
+  EXPECT_EQ(round_trip(Peers{1, id_of(1), {}, kPeersClaimed}).flags, kPeersClaimed);
+  Peers coming = round_trip(Peers{1, id_of(1), {peer_of(1)}, kPeersComing});
+  EXPECT_EQ(coming.flags, kPeersComing);
+  EXPECT_EQ(coming.peers, std::vector<PeerId>{peer_of(1)});
+
+  auto with_flags = [](std::vector<uint8_t> bytes, uint8_t flags) {
+    bytes.push_back(flags);
+    write_envelope(bytes.data(), kSignalVersion, bytes[1],
+                   static_cast<uint32_t>(bytes.size() - kEnvelopeSize));
+    return bytes;
+  };
+  const auto lookup = encoded(Lookup{1, id_of(1), 2});
+  EXPECT_EQ(decode_signal(with_flags(lookup, 0)).error(), Errc::kBadField);     // one encoding of 0
+  EXPECT_EQ(decode_signal(with_flags(lookup, 0x80)).error(), Errc::kBadField);  // unknown bit
+  const auto listed = encoded(Peers{1, id_of(1), {peer_of(1)}});
+  EXPECT_EQ(decode_signal(with_flags(listed, kPeersClaimed)).error(),
+            Errc::kBadField);  // claimed lists nobody
+  EXPECT_EQ(decode_signal(with_flags(listed, 0x04)).error(), Errc::kBadField);
+  EXPECT_TRUE(decode_signal(with_flags(listed, kPeersComing)).ok());
+}
+
 TEST(Signal, RelayPeerRewrittenInPlace) {
   auto bytes = encoded(Relay{peer_of(1), RelayKind::kOffer, "sdp"});
   rewrite_relay_peer(bytes.data(), peer_of(9));

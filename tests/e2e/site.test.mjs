@@ -282,6 +282,30 @@ test('a deploy that changes one CSS file keeps every other copy cached and share
   }
 });
 
+test('four visitors opening the same page at once fetch each of its new files from the origin at most twice', () => withSite(async (server, visitor) => {
+  const visitors = [];
+  for (let i = 0; i < 4; i++) {
+    const v = await visitor(NO_PREFETCH);
+    await visit(server, v, '/');  // each has the worker now; nobody holds what /products.html adds
+    visitors.push(v);
+  }
+  const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
+  const fresh = manifest.pages['/products.html'].filter((p) => p.startsWith('/assets/') && !manifest.pages['/index.html'].includes(p));
+  assert.ok(fresh.length > 0, '/products.html needs files /index.html does not');
+  const before = originByPath(await server.metrics());
+  await Promise.all(visitors.map((v) => v.page.goto(`${server.url}/products.html`, {waitUntil: 'load'})));
+  await sleep(500);
+  const after = originByPath(await server.metrics());
+  const fetches = Object.fromEntries(fresh.map((p) => [p, ((after[p] || 0) - (before[p] || 0)) / manifest.files[p].size]));
+  console.log(`# origin fetches per file, four visitors at once: ${JSON.stringify(fetches)}; claims: ${(await server.metrics()).p2pcdn_claims_total}`);
+  for (const [p, n] of Object.entries(fetches)) assert.ok(n <= 2, `${p} came from the origin ${n} times`);
+  for (const v of visitors) {
+    const broken = await v.page.evaluate(() => [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).length);
+    assert.equal(broken, 0, 'every image shows');
+    assert.deepEqual(v.errors, []);
+  }
+}));
+
 // A's first page, with the worker taking control part-way through it; `slow` shapes how.
 async function firstPageShared(server, visitor, slow) {
   const a = await visitor();

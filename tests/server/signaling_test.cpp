@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "fetch_claims.hpp"
 #include "test_client.hpp"
 
 namespace p2pcdn::testing {
@@ -56,6 +57,64 @@ TEST(Signaling, LookupFindsHoldersButNeverTheAsker) {
   auto after = b.read_as<Peers>();
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->peers.empty());
+}
+
+TEST(Signaling, ACrowdFetchesOnceTheFirstAskerClaimsAndTheOthersHearItIsComing) {
+  RunningServer server(test_config());
+  WsClient a, b, c;
+  for (WsClient* x : {&a, &b, &c}) ASSERT_TRUE(x->connect(server.port()));
+  const PeerId id_a = a.join(kSite);
+  b.join(kSite);
+  c.join(kSite);
+  a.send(Lookup{1, resource(5), 5, kLookupClaim});
+  auto claimed = a.read_as<Peers>();
+  ASSERT_TRUE(claimed);
+  EXPECT_TRUE(claimed->peers.empty());
+  EXPECT_EQ(claimed->flags, kPeersClaimed);
+  b.send(Lookup{2, resource(5), 5, kLookupClaim});
+  auto coming = b.read_as<Peers>();
+  ASSERT_TRUE(coming);
+  EXPECT_EQ(coming->peers, std::vector<PeerId>{id_a});
+  EXPECT_EQ(coming->flags, kPeersComing);
+  // A lookup without the flag gets no flags (an older client could not read them).
+  c.send(Lookup{3, resource(5), 5});
+  auto plain = c.read_as<Peers>();
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->peers, std::vector<PeerId>{id_a});
+  EXPECT_EQ(plain->flags, 0);
+  // A holds it now: an ordinary holder.
+  a.send(Announce{{resource(5)}});
+  a.sync();
+  c.send(Lookup{4, resource(5), 5, kLookupClaim});
+  auto held = c.read_as<Peers>();
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->peers, std::vector<PeerId>{id_a});
+  EXPECT_EQ(held->flags, 0);
+  // The claimant leaves: the next asker claims it.
+  a.close();
+  b.sync();
+  b.send(Lookup{5, resource(5), 5, kLookupClaim});
+  auto again = b.read_as<Peers>();
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->peers.empty());
+  EXPECT_EQ(again->flags, kPeersClaimed);
+}
+
+TEST(FetchClaims, AnUnconfirmedClaimExpiresAndANewerOneStays) {
+  server::FetchClaims claims;
+  const PeerId a = PeerId{{1}}, b = PeerId{{2}};
+  ASSERT_TRUE(claims.claim(resource(1), a, 0));
+  ASSERT_TRUE(claims.claim(resource(2), a, 0));
+  claims.confirmed(a, {resource(2)});
+  EXPECT_TRUE(claims.coming(resource(1), {b, a}));
+  EXPECT_FALSE(claims.coming(resource(2), {a}));
+  EXPECT_TRUE(claims.expire(server::FetchClaims::kClaimTtlMs - 1).empty());
+  ASSERT_TRUE(claims.claim(resource(3), b, 5000));
+  const auto gone = claims.expire(server::FetchClaims::kClaimTtlMs);
+  ASSERT_EQ(gone.size(), 1u);  // resource(2) was confirmed: nothing to withdraw
+  EXPECT_EQ(gone[0], std::make_pair(a, resource(1)));
+  EXPECT_TRUE(claims.coming(resource(3), {b}));
+  EXPECT_EQ(claims.size(), 1u);
 }
 
 TEST(Signaling, LookupsSpreadOverAllHolders) {

@@ -382,14 +382,17 @@ Result<SignalMessage> signal_from_js(const val& o) {
     auto id = u32_field(o, "lookupId"), max = u32_field(o, "maxPeers");
     auto res = id_field<kId>(o, "resource");
     if (!id || !max || *max > 0xFFFF || !res) return Errc::kBadField;
-    return SignalMessage{Lookup{*id, *res, static_cast<uint16_t>(*max)}};
+    const uint8_t flags = o["claim"].isTrue() ? kLookupClaim : 0;
+    return SignalMessage{Lookup{*id, *res, static_cast<uint16_t>(*max), flags}};
   }
   if (*type == "peers") {
     auto id = u32_field(o, "lookupId");
     auto res = id_field<kId>(o, "resource");
     auto peers = id_list<kPeer>(o, "peers");
     if (!id || !res || !peers) return Errc::kBadField;
-    return SignalMessage{Peers{*id, *res, std::move(*peers)}};
+    const uint8_t flags =
+        (o["claimed"].isTrue() ? kPeersClaimed : 0) | (o["coming"].isTrue() ? kPeersComing : 0);
+    return SignalMessage{Peers{*id, *res, std::move(*peers), flags}};
   }
   if (*type == "relay") {
     auto peer = id_field<kPeer>(o, "peer");
@@ -441,12 +444,15 @@ val signal_to_js(const SignalMessage& message) {
                    o.set("lookupId", m.lookup_id);
                    o.set("resource", hex(m.resource));
                    o.set("maxPeers", m.max_peers);
+                   if ((m.flags & kLookupClaim) != 0) o.set("claim", true);
                  },
                  [&](const Peers& m) {
                    o.set("type", "peers");
                    o.set("lookupId", m.lookup_id);
                    o.set("resource", hex(m.resource));
                    o.set("peers", id_array(m.peers));
+                   o.set("claimed", (m.flags & kPeersClaimed) != 0);
+                   o.set("coming", (m.flags & kPeersComing) != 0);
                  },
                  [&](const Relay& m) {
                    o.set("type", "relay");

@@ -38,12 +38,14 @@ void write_body(ByteWriter& w, const SignalMessage& message) {
                    w.u32(m.lookup_id);
                    w.array(m.resource);
                    w.u16(m.max_peers);
+                   if (m.flags != 0) w.u8(m.flags);
                  },
                  [&](const Peers& m) {
                    w.u32(m.lookup_id);
                    w.array(m.resource);
                    w.u16(static_cast<uint16_t>(m.peers.size()));
                    for (const auto& p : m.peers) w.array(p);
+                   if (m.flags != 0) w.u8(m.flags);
                  },
                  [&](const Relay& m) {
                    w.array(m.peer);
@@ -127,12 +129,26 @@ Result<SignalMessage> decode_ids(ByteReader& r) {
   return finish(r, std::move(m));
 }
 
+// A trailing flags byte, absent when 0: known bits only, and never an explicit 0 (one
+// encoding per message).
+bool read_flags(ByteReader& r, uint8_t known, uint8_t& flags, Errc& error) {
+  if (r.failed() || r.remaining() != 1) return true;
+  flags = r.u8();
+  if (flags == 0 || (flags & ~known) != 0) {
+    error = Errc::kBadField;
+    return false;
+  }
+  return true;
+}
+
 Result<SignalMessage> decode_lookup(ByteReader& r) {
   Lookup m;
   m.lookup_id = r.u32();
   m.resource = r.array<kIdSize>();
   m.max_peers = r.u16();
   if (!r.failed() && m.max_peers == 0) return Errc::kBadField;
+  Errc error = Errc::kOk;
+  if (!read_flags(r, kLookupClaim, m.flags, error)) return error;
   return finish(r, m);
 }
 
@@ -142,9 +158,13 @@ Result<SignalMessage> decode_peers(ByteReader& r) {
   m.resource = r.array<kIdSize>();
   const uint16_t count = r.u16();
   if (r.failed()) return Errc::kTruncated;
-  if (r.remaining() != size_t{count} * kPeerIdSize) return Errc::kBadLength;
+  const size_t listed = size_t{count} * kPeerIdSize;
+  if (r.remaining() != listed && r.remaining() != listed + 1) return Errc::kBadLength;
   m.peers.reserve(count);
   for (uint16_t i = 0; i < count; ++i) m.peers.push_back(r.array<kPeerIdSize>());
+  Errc error = Errc::kOk;
+  if (!read_flags(r, kPeersClaimed | kPeersComing, m.flags, error)) return error;
+  if ((m.flags & kPeersClaimed) != 0 && count != 0) return Errc::kBadField;
   return finish(r, std::move(m));
 }
 

@@ -54,16 +54,29 @@ struct Withdraw {
   std::vector<ResourceId> ids;
 };
 
+// LOOKUP flags. kClaim: if nobody holds the resource, the asker is about to fetch it from the
+// origin: the server names it to the askers after it (a crowd fetches once), as a holder
+// whose copy is still coming.
+constexpr uint8_t kLookupClaim = 0x01;
+
 struct Lookup {
   uint32_t lookup_id = 0;
   ResourceId resource{};
   uint16_t max_peers = 0;
+  uint8_t flags = 0;  // kLookup*; on the wire only when not 0 (older clients send none)
 };
+
+// PEERS flags, only in answer to a LOOKUP with flags. kClaimed: nobody held it and the asker
+// is now its claimant (no peers listed). kComing: a peer listed is fetching it from the origin
+// and will hold it soon: worth a longer wait than an ordinary connect.
+constexpr uint8_t kPeersClaimed = 0x01;
+constexpr uint8_t kPeersComing = 0x02;
 
 struct Peers {
   uint32_t lookup_id = 0;
   ResourceId resource{};
   std::vector<PeerId> peers;
+  uint8_t flags = 0;  // kPeers*; on the wire only when not 0
 };
 
 enum class RelayKind : uint8_t { kOffer = 1, kAnswer = 2, kCandidate = 3, kBye = 4 };
