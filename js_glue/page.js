@@ -218,15 +218,26 @@ class P2pcdnPage extends EventTarget {
 
   // The worker wants pieces of a large file; those no peer can give go back to it.
   async onPiecesWanted(m) {
-    const refuse = () => this.bridge.post({type: 'pieces-missing', id: m.id, indices: m.indices});
+    if (!Array.isArray(m.indices)) return;
+    let indices = m.indices.filter(Number.isInteger);
+    if (!this.core && m.originFailed !== true && indices.length) {
+      // Still starting: no link can be open for a while. What a player needs first goes to
+      // the origin now; the rest waits for the start.
+      const first = Math.min(...indices);
+      const now = indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
+      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: false});
+      indices = indices.filter((i) => !now.includes(i));
+      if (!indices.length) return;
+    }
+    const refuse = () => this.bridge.post({type: 'pieces-missing', id: m.id, indices});
     try {
       await this.ready;
     } catch (_) {
       return refuse();
     }
     const entry = this.entries.get(m.url);
-    if (!entry || !entry.pieces || !Array.isArray(m.indices)) return refuse();
-    PiecedFetch.of(this, entry).ask(m.id, m.indices, m.originFailed === true);
+    if (!entry || !entry.pieces) return refuse();
+    PiecedFetch.of(this, entry).ask(m.id, indices, m.originFailed === true);
   }
 
   onPiecesCancelled(m) {
