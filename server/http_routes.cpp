@@ -10,21 +10,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The request being answered, and whether the connection stays open after it (the session
-// refuses keep-alive while shutting down).
+// The request being answered, whether the connection stays open after it (the session
+// refuses keep-alive while shutting down), and the status of the answer, for the access log.
 struct Exchange {
   const HttpRequest& req;
   bool keep_alive;
+  http::status& status;
 };
 
+// Every response is given its headers here, and the one returned is always the last to get
+// them (a 206 that fails to read becomes a 500 made after it), so this records its status.
 template <class Body>
 void common_headers(http::response<Body>& res, const Exchange& x) {
   res.set(http::field::server, "p2pcdn-server");
   res.keep_alive(x.keep_alive);
+  x.status = res.result();
 }
 
-http::message_generator text(const Exchange& x, http::status status, std::string body,
-                             std::string_view type = "text/plain; charset=utf-8") {
+http::response<http::string_body> text_response(
+    const Exchange& x, http::status status, std::string body,
+    std::string_view type = "text/plain; charset=utf-8") {
   const HttpRequest& req = x.req;
   http::response<http::string_body> res{status, req.version()};
   common_headers(res, x);
@@ -32,6 +37,23 @@ http::message_generator text(const Exchange& x, http::status status, std::string
   res.set(http::field::cache_control, "no-store");
   res.body() = req.method() == http::verb::head ? std::string() : std::move(body);
   res.prepare_payload();
+  return res;
+}
+
+http::message_generator text(const Exchange& x, http::status status, std::string body,
+                             std::string_view type = "text/plain; charset=utf-8") {
+  return text_response(x, status, std::move(body), type);
+}
+
+// /signal opened without a WebSocket upgrade: a browser pointed at it, or a proxy that does
+// not forward Upgrade. 426 says what is missing where a 404 would say nothing is there.
+http::message_generator upgrade_required(const Exchange& x) {
+  auto res = text_response(x, http::status::upgrade_required,
+                           "/signal is p2pcdn's WebSocket signaling endpoint: open it with a "
+                           "WebSocket upgrade\n");
+  res.set(http::field::upgrade, "websocket");
+  res.set(http::field::connection, "upgrade");
+  res.keep_alive(x.keep_alive);  // adds "close" to Connection when the connection ends
   return res;
 }
 
@@ -325,12 +347,14 @@ std::string_view mime_type(std::string_view path) {
 }
 
 http::message_generator answer_http(const HttpRequest& req, bool keep_alive,
-                                    const ServerConfig& config, Metrics& metrics) {
+                                    const ServerConfig& config, Metrics& metrics,
+                                    http::status& status) {
   ++metrics.http_requests;
-  const Exchange x{req, keep_alive};
+  const Exchange x{req, keep_alive, status};
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") return text(x, http::status::ok, "ok\n");
+  if (path == "/signal") return upgrade_required(x);
   if (path == "/metrics") {
     return text(x, http::status::ok, metrics.prometheus_text(),
                 "text/plain; version=0.0.4; charset=utf-8");

@@ -1,6 +1,6 @@
-// Answers one HTTP request: /healthz, /metrics, or a static file (GET/HEAD, ETag,
-// If-None-Match, single Range with 206). No sockets here: the HTTP session writes what this
-// returns.
+// Answers one HTTP request: /healthz, /metrics, 426 for /signal without a WebSocket upgrade,
+// or a static file (GET/HEAD, ETag, If-None-Match, single Range with 206). No sockets here:
+// the HTTP session writes what this returns.
 #pragma once
 #include <boost/beast/http.hpp>
 
@@ -16,8 +16,10 @@ using HttpRequest = http::request<http::string_body>;
 // Largest range answered in one 206, read into memory; clients ask again for the rest.
 inline constexpr uint64_t kMaxRangeBytes = 8ull << 20;
 
+// `status` is set to the answer's status, for the access log.
 http::message_generator answer_http(const HttpRequest& request, bool keep_alive,
-                                    const ServerConfig& config, Metrics& metrics);
+                                    const ServerConfig& config, Metrics& metrics,
+                                    http::status& status);
 
 // Pure helpers, exposed for tests.
 struct ByteRange {

@@ -47,7 +47,15 @@ LogLevel parse_log_level(std::string_view name) {
 
 void Logger::log(LogLevel level, std::string_view event,
                  std::initializer_list<Field> fields) const {
-  if (!enabled(level)) return;
+  if (enabled(level)) write(level, event, fields);
+}
+
+void Logger::access(std::initializer_list<Field> fields) const {
+  write(LogLevel::kInfo, "access", fields);
+}
+
+void Logger::write(LogLevel level, std::string_view event,
+                   std::initializer_list<Field> fields) const {
   const auto now = std::chrono::system_clock::now();
   const std::time_t secs = std::chrono::system_clock::to_time_t(now);
   const auto ms =

@@ -19,8 +19,13 @@ class Logger {
 
   bool enabled(LogLevel level) const { return level >= level_; }
   void log(LogLevel level, std::string_view event, std::initializer_list<Field> fields = {}) const;
+  // An access log line (event=access, level info), written whatever the level: the operator
+  // asked for them with --access-log. The caller tests that flag before building fields.
+  void access(std::initializer_list<Field> fields) const;
 
  private:
+  void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields) const;
+
   LogLevel level_;
 };
 

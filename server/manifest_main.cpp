@@ -137,6 +137,7 @@ bool precompressed_sibling(const fs::path& path) {
 int usage() {
   std::cerr
       << "usage: p2pcdn-manifest ROOT [--out FILE] [--piece-threshold BYTES] [--piece-size BYTES]\n"
+         "       p2pcdn-manifest --version\n"
          "  Hashes every file under ROOT and writes the manifest as JSON to FILE\n"
          "  (default: stdout). Left out: hidden files, FILE, and \"x.gz\" beside \"x\"\n"
          "  (a precompressed copy p2pcdn-server sends to clients that take gzip).\n"
@@ -166,6 +167,10 @@ struct Options {
 std::optional<int> parse_options(int argc, char** argv, Options& options) {
   if (argc < 2) return usage();
   if (std::string(argv[1]) == "--help") return (usage(), 0);
+  if (std::string(argv[1]) == "--version") {
+    std::cout << "p2pcdn-manifest " P2PCDN_VERSION "\n";
+    return 0;
+  }
   options.root = argv[1];
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];

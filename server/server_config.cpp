@@ -1,7 +1,12 @@
 #include "server_config.hpp"
 
 #include <boost/program_options.hpp>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <limits>
+#include <type_traits>
 
 namespace p2pcdn::server {
 
@@ -9,18 +14,61 @@ namespace po = boost::program_options;
 
 namespace {
 
+// What a numeric flag accepts, for its error message.
+template <class T>
+std::string accepted_numbers(T min, T max) {
+  if constexpr (std::is_integral_v<T>) {
+    return "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  } else {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", static_cast<double>(min));
+    return std::string("a finite number from ") + text + " up";
+  }
+}
+
+// The value of a numeric flag, read strictly: Boost's lexical_cast would turn "-1" into 65535
+// for a port, so only digits (and for fractions a sign, point and exponent) within
+// [min, max] are taken.
+template <class T>
+class NumberValue : public po::typed_value<T> {
+ public:
+  NumberValue(T* target, T min, T max) : po::typed_value<T>(target), min_(min), max_(max) {
+    this->default_value(*target);
+  }
+
+  void xparse(boost::any& store, const std::vector<std::string>& tokens) const override {
+    po::validators::check_first_occurrence(store);
+    const std::string& text = po::validators::get_single_string(tokens);
+    T value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const bool all_read = ec == std::errc() && end == text.data() + text.size();
+    // Written so that NaN fails too.
+    if (!all_read || !(value >= min_ && value <= max_)) {
+      throw po::error_with_option_name("'%canonical_option%' takes " +
+                                       accepted_numbers(min_, max_) + ", not '" + text + "'");
+    }
+    store = value;
+  }
+
+ private:
+  T min_;
+  T max_;
+};
+
+// Every numeric flag goes through this; its default is the value `target` holds.
+template <class T>
+NumberValue<T>* number(T* target, T min = 0, T max = std::numeric_limits<T>::max()) {
+  return new NumberValue<T>(target, min, max);
+}
+
 // Why a parsed config cannot run, or nullptr.
 const char* check(const ServerConfig& c) {
   if (c.cert_file.empty() != c.key_file.empty()) return "--cert and --key go together";
-  if (c.max_connections == 0 || c.max_connections_per_ip == 0)
-    return "connection limits must be at least 1";
   if (!(c.messages_per_second > 0)) return "--messages-per-second must be positive";
-  if (c.max_message_size < 1024) return "--max-message-size must be at least 1024";
   // Relays may fill half the queue: a message of the largest size must fit in that half.
   if (c.max_send_queue_bytes < 2 * uint64_t{c.max_message_size})
     return "--max-send-queue must be at least twice --max-message-size";
   if (!(c.max_relay_in_per_second > 0)) return "--max-relay-in-per-second must be positive";
-  if (c.max_peers_per_ip_per_swarm == 0) return "--max-peers-per-ip-per-swarm must be at least 1";
   if (c.heartbeat_interval_ms == 0 || c.peer_timeout_ms <= c.heartbeat_interval_ms) {
     return "--peer-timeout-ms must be longer than --heartbeat-interval-ms";
   }
@@ -41,6 +89,16 @@ const char* parse_cache_rules(const std::vector<std::string>& rules, ServerConfi
   return nullptr;
 }
 
+// A root that is missing or a file would answer 404 to every request: refuse to start instead.
+std::string root_problem(const std::string& root) {
+  if (root.empty()) return {};
+  std::error_code ec;
+  const auto status = std::filesystem::status(root, ec);
+  if (ec) return "--root '" + root + "': " + ec.message();
+  if (!std::filesystem::is_directory(status)) return "--root '" + root + "' is not a folder";
+  return {};
+}
+
 }  // namespace
 
 std::optional<ServerConfig> parse_server_config(int argc, const char* const* argv, int& exit_code) {
@@ -50,8 +108,9 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
   // clang-format off
   options.add_options()
     ("help,h", "show this help")
+    ("version", "print the version")
     ("bind", po::value(&c.bind_address)->default_value(c.bind_address), "address to listen on")
-    ("port,p", po::value(&c.port)->default_value(c.port), "port for HTTP(S) and WebSocket signaling at /signal")
+    ("port,p", number(&c.port), "port for HTTP(S) and WebSocket signaling at /signal")
     ("root,r", po::value(&c.root), "folder of static files to serve (the demo: web_app/ and dist/)")
     ("cert", po::value(&c.cert_file), "TLS certificate chain (PEM); enables HTTPS/WSS on the same port")
     ("key", po::value(&c.key_file), "TLS private key (PEM)")
@@ -62,25 +121,29 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("deny-prefix", po::value(&c.deny_prefixes)->composing(), "answer 403 for static paths starting with this (repeatable): the origin 'down' for chosen files")
     ("cache-control", po::value(&cache_rules)->composing(), "PREFIX=VALUE: Cache-Control for static paths starting with PREFIX (repeatable)")
     ("log-level", po::value(&c.log_level)->default_value(c.log_level), "debug, info, warn or error")
-    ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "TCP connections at once")
-    ("max-connections-per-ip", po::value(&c.max_connections_per_ip)->default_value(c.max_connections_per_ip), "TCP connections per client address")
-    ("messages-per-second", po::value(&c.messages_per_second)->default_value(c.messages_per_second), "signaling messages per peer per second (burst: twice that)")
-    ("max-message-size", po::value(&c.max_message_size)->default_value(c.max_message_size), "largest signaling message in bytes")
-    ("max-announced", po::value(&c.max_announced_per_peer)->default_value(c.max_announced_per_peer), "resources one peer may announce")
-    ("max-announced-per-ip", po::value(&c.max_announced_per_ip)->default_value(c.max_announced_per_ip), "resources the peers of one client address may announce together")
-    ("max-peers-per-ip-per-swarm", po::value(&c.max_peers_per_ip_per_swarm)->default_value(c.max_peers_per_ip_per_swarm), "peers of one client address in one swarm")
-    ("max-lookup-peers", po::value(&c.max_lookup_peers)->default_value(c.max_lookup_peers), "most peers one lookup returns")
-    ("max-send-queue", po::value(&c.max_send_queue_bytes)->default_value(c.max_send_queue_bytes), "bytes queued to a peer before it is closed as too slow; relays fill at most half")
-    ("max-relay-in-per-second", po::value(&c.max_relay_in_per_second)->default_value(c.max_relay_in_per_second), "relays into one peer per second, from all senders (burst: twice that)")
-    ("heartbeat-interval-ms", po::value(&c.heartbeat_interval_ms)->default_value(c.heartbeat_interval_ms), "how often clients are told to send HEARTBEAT")
-    ("peer-timeout-ms", po::value(&c.peer_timeout_ms)->default_value(c.peer_timeout_ms), "a peer silent this long is dropped and its announcements purged")
-    ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "on SIGTERM, time given to close frames and queued relays")
-    ("http-timeout-ms", po::value(&c.http_timeout_ms)->default_value(c.http_timeout_ms), "time for an HTTP request (headers and body) to arrive, and so how long an idle kept-alive connection stays open; while a response is sent, the longest the client may go without reading any of it (a slow download of any length is never cut while it reads)")
-    ("cache-max-age", po::value(&c.cache_max_age_s)->default_value(c.cache_max_age_s), "Cache-Control max-age for static files other than HTML");
+    ("access-log", po::bool_switch(&c.access_log), "log each HTTP request (method, path, status, bytes, ms) and each WebSocket accepted, whatever --log-level")
+    ("max-connections", number(&c.max_connections, 1u), "TCP connections at once")
+    ("max-connections-per-ip", number(&c.max_connections_per_ip, 1u), "TCP connections per client address")
+    ("messages-per-second", number(&c.messages_per_second), "signaling messages per peer per second (burst: twice that)")
+    ("max-message-size", number(&c.max_message_size, 1024u), "largest signaling message in bytes")
+    ("max-announced", number(&c.max_announced_per_peer), "resources one peer may announce")
+    ("max-announced-per-ip", number(&c.max_announced_per_ip), "resources the peers of one client address may announce together")
+    ("max-peers-per-ip-per-swarm", number(&c.max_peers_per_ip_per_swarm, 1u), "peers of one client address in one swarm")
+    ("max-lookup-peers", number(&c.max_lookup_peers), "most peers one lookup returns")
+    ("max-send-queue", number(&c.max_send_queue_bytes), "bytes queued to a peer before it is closed as too slow; relays fill at most half")
+    ("max-relay-in-per-second", number(&c.max_relay_in_per_second), "relays into one peer per second, from all senders (burst: twice that)")
+    ("heartbeat-interval-ms", number(&c.heartbeat_interval_ms), "how often clients are told to send HEARTBEAT")
+    ("peer-timeout-ms", number(&c.peer_timeout_ms), "a peer silent this long is dropped and its announcements purged")
+    ("shutdown-grace-ms", number(&c.shutdown_grace_ms), "on SIGTERM, time given to close frames and queued relays")
+    ("http-timeout-ms", number(&c.http_timeout_ms), "time for an HTTP request (headers and body) to arrive, and so how long an idle kept-alive connection stays open; while a response is sent, the longest the client may go without reading any of it (a slow download of any length is never cut while it reads)")
+    ("cache-max-age", number(&c.cache_max_age_s), "Cache-Control max-age for static files other than HTML");
   // clang-format on
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
+    // No positional arguments: a stray word (`p2pcdn-server 8080`) is an error, not ignored.
+    const po::positional_options_description no_positional;
+    po::store(po::command_line_parser(argc, argv).options(options).positional(no_positional).run(),
+              vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "p2pcdn-server: " << e.what() << "\n(see --help)\n";
@@ -92,10 +155,16 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     exit_code = 0;
     return std::nullopt;
   }
+  if (vm.count("version")) {
+    std::cout << "p2pcdn-server " P2PCDN_VERSION "\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
   const char* problem = parse_cache_rules(cache_rules, c);
   if (problem == nullptr) problem = check(c);
-  if (problem != nullptr) {
-    std::cerr << "p2pcdn-server: " << problem << '\n';
+  const std::string why = problem != nullptr ? problem : root_problem(c.root);
+  if (!why.empty()) {
+    std::cerr << "p2pcdn-server: " << why << '\n';
     exit_code = 2;
     return std::nullopt;
   }

@@ -21,6 +21,9 @@ struct ServerConfig {
   // swarm, so such a JOIN is refused unless the operator wants non-browser clients.
   bool allow_no_origin = false;
   std::string log_level = "info";
+  // One line per HTTP request and per WebSocket accepted; off by default, so the hot path
+  // pays only a flag test.
+  bool access_log = false;
   // Static paths answered 403 (e.g. to show a swarm serving while the origin is down).
   std::vector<std::string> deny_prefixes;
   // Cache-Control per path prefix ("PREFIX=VALUE"), overriding the defaults below.
@@ -48,8 +51,8 @@ struct ServerConfig {
   bool tls() const { return !cert_file.empty(); }
 };
 
-// Parses argv. On --help or an error, returns nullopt after printing the help or a
-// message that names the bad flag; exit_code says which (0 for help).
+// Parses argv. On --help, --version or an error, returns nullopt after printing the help, the
+// version or a message that names the bad flag; exit_code says which (0 for help and version).
 std::optional<ServerConfig> parse_server_config(int argc, const char* const* argv, int& exit_code);
 
 }  // namespace p2pcdn::server

@@ -7,6 +7,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -26,6 +28,25 @@ using TlsStream = beast::ssl_stream<PlainStream>;
 constexpr uint32_t kMaxHttpHeader = 8 * 1024;
 constexpr uint32_t kMaxHttpBody = 16 * 1024;  // GET/HEAD only; nothing needs a body
 
+using Clock = std::chrono::steady_clock;
+
+std::string milliseconds_since(Clock::time_point start) {
+  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - start;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", elapsed.count());
+  return text;
+}
+
+// The access log's line for a WebSocket upgrade, once accepted.
+void log_websocket_accepted(const ServerContext& ctx, const std::string& ip,
+                            Clock::time_point start) {
+  ctx.log.access({{"ip", ip},
+                  {"method", "GET"},
+                  {"path", "/signal"},
+                  {"status", "101"},
+                  {"ms", milliseconds_since(start)}});
+}
+
 // The signaling WebSocket over TLS, on Beast's stream.
 class TlsWebSocketSession : public PeerLink,
                             public std::enable_shared_from_this<TlsWebSocketSession> {
@@ -43,6 +64,7 @@ class TlsWebSocketSession : public PeerLink,
     ws_.auto_fragment(false);
     ws_.binary(true);
     origin_ = std::string(request[beast::http::field::origin]);
+    if (ctx_.config.access_log) upgrade_start_ = Clock::now();
     ws_.async_accept(request, beast::bind_front_handler(&TlsWebSocketSession::on_accept,
                                                         this->shared_from_this()));
   }
@@ -77,6 +99,7 @@ class TlsWebSocketSession : public PeerLink,
  private:
   void on_accept(beast::error_code ec) {
     if (ec) return;  // handshake failed: nothing registered yet
+    if (ctx_.config.access_log) log_websocket_accepted(ctx_, ticket_.ip(), upgrade_start_);
     connected_ = true;
     id_ = ctx_.hub.connect(this->weak_from_this(), ConnectionInfo{ticket_.ip(), origin_},
                            ctx_.now_ms());
@@ -151,6 +174,7 @@ class TlsWebSocketSession : public PeerLink,
   size_t head_ = 0;
   uint64_t queued_bytes_ = 0;
   websocket::close_reason close_reason_;
+  Clock::time_point upgrade_start_;  // with --access-log only
   bool writing_ = false;
   bool closing_ = false;
   bool connected_ = false;
@@ -170,6 +194,7 @@ class PlainUpgrade : public std::enable_shared_from_this<PlainUpgrade> {
       res.set(beast::http::field::server, "p2pcdn-server");
     }));
     origin_ = std::string(request[beast::http::field::origin]);
+    if (ctx_.config.access_log) start_ = Clock::now();
     // The 101 is written under the HTTP timeout HttpSession set on the stream.
     ws_.async_accept(request,
                      beast::bind_front_handler(&PlainUpgrade::on_accept, shared_from_this()));
@@ -178,6 +203,7 @@ class PlainUpgrade : public std::enable_shared_from_this<PlainUpgrade> {
  private:
   void on_accept(beast::error_code ec) {
     if (ec) return;  // Beast has answered a bad request with an HTTP error
+    if (ctx_.config.access_log) log_websocket_accepted(ctx_, ticket_.ip(), start_);
     const auto early = buffer_.cdata();
     const auto* early_data = static_cast<const uint8_t*>(early.data());
     start_plain_websocket(ws_.next_layer().release_socket(), ctx_, std::move(ticket_),
@@ -190,6 +216,14 @@ class PlainUpgrade : public std::enable_shared_from_this<PlainUpgrade> {
   ServerContext& ctx_;
   ConnectionTicket ticket_;
   std::string origin_;
+  Clock::time_point start_;  // with --access-log only
+};
+
+// What the access log says of the request being answered; filled only with --access-log.
+struct AccessRecord {
+  std::string method;
+  std::string path;  // without the query
+  Clock::time_point start;
 };
 
 template <class Stream>
@@ -253,8 +287,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       return;
     }
     keep_alive_ = request.keep_alive() && !ctx_.shutting_down;
-    response_.emplace(answer_http(request, keep_alive_, ctx_.config, ctx_.metrics));
+    if (ctx_.config.access_log) start_access_record(request);
+    response_.emplace(answer_http(request, keep_alive_, ctx_.config, ctx_.metrics, status_));
+    bytes_sent_ = 0;
     write_more();
+  }
+
+  void start_access_record(const HttpRequest& request) {
+    const std::string_view target = request.target();
+    access_.method = std::string(request.method_string());
+    access_.path = std::string(target.substr(0, target.find('?')));
+    access_.start = Clock::now();
+  }
+
+  // Also after a failed write: the line then shows how much of the body got out.
+  void log_access() const {
+    if (!ctx_.config.access_log) return;
+    ctx_.log.access({{"ip", ticket_.ip()},
+                     {"method", access_.method},
+                     {"path", access_.path},
+                     {"status", std::to_string(static_cast<unsigned>(status_))},
+                     {"bytes", std::to_string(bytes_sent_)},
+                     {"ms", milliseconds_since(access_.start)}});
   }
 
   // Writes the response a piece at a time (what beast::async_write does inside), re-arming
@@ -265,19 +319,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (response_->is_done()) return on_response_sent();
     beast::error_code ec;
     const auto buffers = response_->prepare(ec);
-    if (ec) return;  // the file failed to read: the client sees a short body and the close
+    // The file failed to read: the client sees a short body and the close.
+    if (ec) return log_access();
     beast::get_lowest_layer(stream_).expires_after(http_timeout());
     stream_.async_write_some(
         buffers, beast::bind_front_handler(&HttpSession::on_write_some, this->shared_from_this()));
   }
 
   void on_write_some(beast::error_code ec, size_t written) {
-    if (ec) return;  // a timeout closed the socket, or the client went away
+    bytes_sent_ += written;
+    if (ec) return log_access();  // a timeout closed the socket, or the client went away
     response_->consume(written);
     write_more();
   }
 
   void on_response_sent() {
+    log_access();
     response_.reset();  // closes the file now, not when the next request is answered
     if (!keep_alive_) return shutdown();
     do_read();
@@ -299,6 +356,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   ConnectionTicket ticket_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   std::optional<beast::http::message_generator> response_;  // while it is being written
+  beast::http::status status_{};                            // of response_
+  uint64_t bytes_sent_ = 0;                                 // of response_, head included
+  AccessRecord access_;
   bool keep_alive_ = false;
 };
 
