@@ -36,6 +36,8 @@ class PieceSource {
     this.port = null;             // the page asked for pieces
     this.noPeersUntil = 0;        // the page just said no peer holds pieces: origin until then
     this.originFailed = new Set(); // pieces the origin failed: from peers or nowhere
+    this.filling = null;           // the piece an origin run is filling: {index, buffer, filled, failed}
+    this.fillWaiters = [];         // chunks() waiting for more of it
     this.clientId = null;
   }
 
@@ -83,6 +85,49 @@ class PieceSource {
     });
     this.want([index]);
     return piece;
+  }
+
+  // Piece `index` as chunks ({bytes, source}) for a response: while the origin is filling it,
+  // its bytes as they come (the origin is the truth: a player starts without waiting for a
+  // whole piece); otherwise the whole piece once it is here. If the origin stops part-way,
+  // the rest comes from the piece fetched elsewhere, only if it starts with the very bytes
+  // already sent.
+  async *chunks(index) {
+    let whole = null;
+    const piece = this.read(index).then((p) => (whole = p), (error) => (whole = {error}));
+    let sent = 0;
+    let buffer = null;
+    while (!whole) {
+      const f = this.filling && this.filling.index === index && !this.filling.failed ? this.filling : null;
+      if (f && f.filled > sent) {
+        buffer = f.buffer;
+        const bytes = f.buffer.slice(sent, f.filled);
+        sent = f.filled;
+        yield {bytes, source: 'fetched'};
+        if (sent === f.buffer.length) return;
+      } else {
+        await Promise.race([piece, new Promise((resolve) => this.fillWaiters.push(resolve))]);
+      }
+    }
+    if (whole.error) throw whole.error;
+    if (!sent) {
+      yield whole;
+    } else if (sameStart(whole.bytes, buffer, sent)) {
+      yield {bytes: whole.bytes.subarray(sent), source: whole.source};
+    } else {
+      throw new Error(`piece ${index}: the origin's bytes and the verified piece differ`);
+    }
+  }
+
+  _filled(index, buffer, filled) {
+    if (!this.filling || this.filling.index !== index) this.filling = {index, buffer, filled, failed: false};
+    this.filling.filled = filled;
+    this.fillWaiters.splice(0).forEach((wake) => wake());
+  }
+
+  _fillFailed() {
+    if (this.filling) this.filling.failed = true;
+    this.fillWaiters.splice(0).forEach((wake) => wake());
   }
 
   // Starts fetching what is neither held nor on its way: from the page's peers if a page is
@@ -225,10 +270,11 @@ class PieceSource {
       const skip = res.status === 200 ? start : 0;  // an origin without ranges sends it all
       index = await this._readPieces(res.body.getReader(), first, last, skip, (i, piece) => {
         this._fromOriginPiece(i, piece, keepable);
-      });
+      }, (i, piece, filled) => this._filled(i, piece, filled));
       if (index > first) noteOrigin(this.url, started, headersAt, this.range(index - 1).offset + this.range(index - 1).length - start);
       if (index <= last) throw new Error('origin body ended early');
     } catch (err) {
+      this._fillFailed();
       this._originFailedFor(index, last, err);
     }
   }
@@ -255,9 +301,10 @@ class PieceSource {
   }
 
   // Cuts a body that starts `skip` bytes before piece `first` into whole pieces, handing each
-  // to `onPiece` as it completes (awaited: a slow consumer slows the reading); returns the
-  // first piece not read. Only one piece is in memory at a time.
-  async _readPieces(reader, first, last, skip, onPiece) {
+  // to `onPiece` as it completes (awaited: a slow consumer slows the reading), and telling
+  // `onFill` how far the piece being filled is; returns the first piece not read. Only one
+  // piece is in memory at a time.
+  async _readPieces(reader, first, last, skip, onPiece, onFill = null) {
     let index = first;
     let piece = new Uint8Array(this.range(index).length);
     let filled = 0;
@@ -276,6 +323,7 @@ class PieceSource {
           piece.set(chunk.subarray(0, n), filled);
           filled += n;
           chunk = chunk.subarray(n);
+          if (onFill) onFill(index, piece, filled);
           if (filled === piece.length) {
             await onPiece(index, piece);
             index++;
@@ -352,6 +400,11 @@ class PieceSource {
       else w.reject(error);
     }
   }
+}
+
+function sameStart(a, b, length) {
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function decodeBase64(text) {

@@ -24,18 +24,33 @@ async function piecedResponse(request, url, file, clientId) {
     for (let i = next; i <= upto; i++) indices.push(i);
     source.want(indices);
   };
+  let chunks = null;  // of piece `next`
+  let at = 0;        // bytes of piece `next` had so far
   const body = new ReadableStream({
+    // Enqueues at least one chunk, or closes: a pull that does neither is not called again.
     async pull(controller) {
-      readAhead();
-      const piece = await source.read(next);
-      const {offset} = source.range(next);
-      const from = Math.max(first, offset) - offset;
-      const to = Math.min(last + 1, offset + piece.bytes.length) - offset;
-      controller.enqueue(piece.bytes.slice(from, to));
-      if (piece.source === 'cache') notify(clientId, {type: 'served', url, source: 'cache', bytes: to - from, piece: true});
-      state.storage.used(url);
-      next++;
-      if (next > lastPiece) controller.close();
+      for (;;) {
+        readAhead();
+        if (!chunks) chunks = source.chunks(next);
+        const {value, done} = await chunks.next();
+        if (done) {
+          chunks = null;
+          at = 0;
+          if (++next > lastPiece) return controller.close();
+          continue;
+        }
+        // The part of this chunk inside the range asked for.
+        const base = source.range(next).offset + at;
+        at += value.bytes.length;
+        const from = Math.max(first, base) - base;
+        const to = Math.min(last + 1, base + value.bytes.length) - base;
+        if (value.source === 'cache') notify(clientId, {type: 'served', url, source: 'cache', bytes: Math.max(0, to - from), piece: true});
+        state.storage.used(url);
+        if (to > from) return controller.enqueue(value.bytes.slice(from, to));
+      }
+    },
+    cancel() {
+      if (chunks) chunks.return();
     },
   }, {highWaterMark: 0});
   return new Response(body, {status: range ? 206 : 200, headers});
