@@ -1,6 +1,7 @@
 // Entry point of the drop-in <script src="/p2pcdn/p2pcdn.js">: finds its own folder, reads
-// options from data- attributes or window.p2pcdnConfig, and starts at once (from <head>, so
-// signaling and peers come up while the page is still parsing).
+// options from data- attributes or window.p2pcdnConfig, and starts: at once on a page a
+// worker controls (from <head>, so signaling and peers come up while the page is still
+// parsing), after load on a first visit (see P2pcdnPage._startable).
 let p2pcdnCorePromise = null;
 
 // One memoized load of the Wasm core; its .wasm sits beside this script.

@@ -74,7 +74,7 @@ class P2pcdnPage extends EventTarget {
     // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge = new WorkerBridge(this);
     this.bridge.connect();
-    this.ready = this._start().catch((err) => {
+    this.ready = this._startable().then(() => this._start()).catch((err) => {
       this.stats.noPeerReason = `failed to start: ${err.message}`;
       this.stats.changed();
       throw err;
@@ -84,6 +84,25 @@ class P2pcdnPage extends EventTarget {
   // Whether signaling has welcomed this page (the 'joined' event fires when it does).
   get joined() {
     return this.signaling.joined;
+  }
+
+  // A page no worker controls yet (a first visit) has nothing to serve and nothing to fetch
+  // from peers until one does: its start (the core, signaling) waits until the page has
+  // loaded and the main thread is idle, so it never competes with the page's own first
+  // paint. A page a worker controls starts at once: the worker may ask it for files now.
+  _startable() {
+    if (!navigator.serviceWorker || navigator.serviceWorker.controller || document.readyState === 'complete') return Promise.resolve();
+    this.startDeferred = true;  // until started, what the worker asks goes to the origin at once
+    return new Promise((resolve) => {
+      this.startNow = resolve;  // the origin failed something the worker needs: peers now
+      const idle = () => (self.requestIdleCallback ? requestIdleCallback(resolve, {timeout: 1000}) : setTimeout(resolve, 0));
+      addEventListener('load', idle, {once: true});
+    });
+  }
+
+  // Whether this page cannot fetch from peers for a while: its start waits for the load.
+  get starting() {
+    return !!this.startDeferred && !this.core;
   }
 
   async _start() {
@@ -114,6 +133,9 @@ class P2pcdnPage extends EventTarget {
     this.prefetch = new NextPagePrefetch(this);
     this.prefetch.start();
     this._tick = setInterval(() => this._onTick(), 250);
+    // A start put off until load: the worker sent everything to the origin meanwhile; from
+    // now on it may ask this page again.
+    if (this.startDeferred) this.bridge.post({type: 'started'});
     // Leaving: close links now, so peers fail over at once instead of waiting for a stall.
     addEventListener('pagehide', () => {
       for (const link of [...this.links.values()]) link.close('page left');
@@ -220,12 +242,14 @@ class P2pcdnPage extends EventTarget {
   async onPiecesWanted(m) {
     if (!Array.isArray(m.indices)) return;
     let indices = m.indices.filter(Number.isInteger);
+    if (m.originFailed === true && this.starting) this.startNow();
     if (!this.core && m.originFailed !== true && indices.length) {
-      // Still starting: no link can be open for a while. What a player needs first goes to
-      // the origin now; the rest waits for the start.
+      // Not started: no link can be open for a while. A start put off until the page has
+      // loaded sends them all to the origin (the worker asks again later); an ordinary start
+      // only what a player needs first.
       const first = Math.min(...indices);
-      const now = indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
-      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: false});
+      const now = this.starting ? indices : indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
+      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: this.starting});
       indices = indices.filter((i) => !now.includes(i));
       if (!indices.length) return;
     }

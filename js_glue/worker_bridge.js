@@ -128,6 +128,8 @@ class WorkerBridge {
     const page = this.page;
     const port = this.port;
     const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
+    if (page.starting && !(origin && origin.failed)) return reply({type: 'result', ok: false, reason: 'starting'});
+    if (page.starting) page.startNow();
     try {
       await page.ready;
     } catch (err) {

@@ -66,6 +66,10 @@ function onPageMessage(m, port) {
   if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
   if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
   if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
+  if (m.type === 'started') {
+    for (const source of state.pieceSources.values()) if (source.port === port) source.noPeersUntil = 0;
+    return;
+  }
   if (m.type === 'used' && Array.isArray(m.urls)) return m.urls.slice(0, 1000).forEach((url) => state.storage.used(url));
   if (m.type === 'piece' || m.type === 'pieces-missing') return PieceSource.onPageMessage(m);
   const entry = state.pending.get(m.id);

@@ -206,6 +206,8 @@ test('the origin goes down mid-playback: the visitor plays on from its peer', ()
   const b = await ctx.visitor();
   await play(b, ctx.server.url, 'video.html');
   await playsPast(b, 1, 20000);
+  // A first visit's page starts once loaded; then it links to the seeder for what comes next.
+  assert.ok(await waitFor(async () => (await stats(b)).peersConnected > 0, 10000), 'B linked to its peer');
   await ctx.server.stop();
   const down = await where(b);
   const before = await stats(b);
