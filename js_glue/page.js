@@ -88,21 +88,20 @@ class P2pcdnPage extends EventTarget {
 
   // A page no worker controls yet (a first visit) has nothing to serve and nothing to fetch
   // from peers until one does: its start (the core, signaling) waits until the page has
-  // loaded and the main thread is idle, so it never competes with the page's own first
-  // paint. A page a worker controls starts at once: the worker may ask it for files now.
+  // loaded and the main thread is idle, or until the worker first asks it for something, so
+  // it never competes with the page's own first paint for nothing. A page a worker controls
+  // starts at once: the worker may ask it for files now.
   _startable() {
     if (!navigator.serviceWorker || navigator.serviceWorker.controller || document.readyState === 'complete') return Promise.resolve();
-    this.startDeferred = true;  // until started, what the worker asks goes to the origin at once
+    this.startDeferred = true;
     return new Promise((resolve) => {
-      this.startNow = resolve;  // the origin failed something the worker needs: peers now
-      const idle = () => (self.requestIdleCallback ? requestIdleCallback(resolve, {timeout: 1000}) : setTimeout(resolve, 0));
+      this.startNow = () => {
+        this.startNow = () => {};
+        resolve();
+      };
+      const idle = () => (self.requestIdleCallback ? requestIdleCallback(this.startNow, {timeout: 1000}) : setTimeout(this.startNow, 0));
       addEventListener('load', idle, {once: true});
     });
-  }
-
-  // Whether this page cannot fetch from peers for a while: its start waits for the load.
-  get starting() {
-    return !!this.startDeferred && !this.core;
   }
 
   async _start() {
@@ -242,14 +241,14 @@ class P2pcdnPage extends EventTarget {
   async onPiecesWanted(m) {
     if (!Array.isArray(m.indices)) return;
     let indices = m.indices.filter(Number.isInteger);
-    if (m.originFailed === true && this.starting) this.startNow();
-    if (!this.core && m.originFailed !== true && indices.length) {
-      // Not started: no link can be open for a while. A start put off until the page has
-      // loaded sends them all to the origin (the worker asks again later); an ordinary start
-      // only what a player needs first.
+    if (this.startNow) this.startNow();
+    const size = Number.isInteger(m.pieceSize) && m.pieceSize > 0 ? m.pieceSize : 1 << 20;
+    if (!this.core && m.originFailed !== true && indices.length && this.originSooner(P2PCDN_PIECES_NOT_WAITING * size, m.origin)) {
+      // Still starting: no link can be open for a while. What a player needs first goes to
+      // the origin now; the rest waits for the start.
       const first = Math.min(...indices);
-      const now = this.starting ? indices : indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
-      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: this.starting});
+      const now = indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
+      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: false});
       indices = indices.filter((i) => !now.includes(i));
       if (!indices.length) return;
     }
@@ -261,8 +260,15 @@ class P2pcdnPage extends EventTarget {
     }
     const entry = this.entries.get(m.url);
     if (!entry || !entry.pieces) return refuse();
-    PiecedFetch.of(this, entry).ask(m.id, indices, m.originFailed === true);
+    PiecedFetch.of(this, entry).ask(m.id, indices, m.originFailed === true, m.origin || null);
   }
+
+  // Whether `bytes` no open link can give are likely to come sooner from the origin (as the
+  // worker measured it) than from new links; never with preferPeers.
+  originSooner(bytes, origin) {
+    return !this.config.preferPeers && !this.peerSpeed.newLinksFaster(bytes, origin || null);
+  }
+
 
   onPiecesCancelled(m) {
     for (const fetch of this.piecedFetches.values()) fetch.cancel(m.id);

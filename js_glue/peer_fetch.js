@@ -41,7 +41,7 @@ class PeerFetch {
     const {page, entry} = this;
     if (this.background || this.origin === undefined || (this.origin && this.origin.failed) || page.config.preferPeers) return false;
     if (page.holders.usable(entry.resourceId, this.tried).length) return false;
-    if (page.peerSpeed.newLinksFaster(entry.size, this.origin)) return false;
+    if (!page.originSooner(entry.size, this.origin)) return false;
     page.stats.originFaster++;
     page.holders.warmUp(entry);
     return true;

@@ -38,7 +38,9 @@ class PiecedFetch {
 
   // The worker wants these pieces (its ask `id`), earliest first. `originFailed`: it took them
   // from the origin, which failed, so they are wanted from peers even if settled before.
-  ask(id, indices, originFailed = false) {
+  // `origin`: the worker's measure of the origin, weighed against new links (peer_speed.js).
+  ask(id, indices, originFailed = false, origin = null) {
+    this.origin = origin;
     const count = this.entry.pieces.count;
     const valid = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < count && !this.askOf.has(i));
     if (originFailed) {
@@ -120,12 +122,13 @@ class PiecedFetch {
   }
 
   // No link to a holder yet: the earliest wanted pieces go to the origin now, the rest wait
-  // for the lookup.
+  // for the lookup, unless new links are likely to bring them sooner.
   _notWaiting() {
     const wanted = [...this.askOf.keys()].sort((a, b) => a - b);
     const first = wanted.find((i) => !this.peersOnly.has(i));
     if (first === undefined) return;
     const now = wanted.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING && !this.peersOnly.has(i) && !this._pieceInFlight(i));
+    if (!this.page.originSooner(now.length * this.entry.pieces.size, this.origin)) return;
     this._giveBack(now, false);
   }
 

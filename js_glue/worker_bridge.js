@@ -128,8 +128,7 @@ class WorkerBridge {
     const page = this.page;
     const port = this.port;
     const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
-    if (page.starting && !(origin && origin.failed)) return reply({type: 'result', ok: false, reason: 'starting'});
-    if (page.starting) page.startNow();
+    if (page.startNow) page.startNow();  // a start put off until load: the worker needs it now
     try {
       await page.ready;
     } catch (err) {

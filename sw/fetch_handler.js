@@ -33,9 +33,8 @@ async function handle(event) {
   const port = await pickPage(clientId);
   const peers = port && file.size > 0 ? await askPage(port, url, file) : null;
   if (peers && peers.body) return fromPeers(event, request, url, file, cache, clientId, peers);
-  // The page chose the origin as likely faster, or is still starting: if the origin fails,
-  // peers after all.
-  const retry = peers && (peers.reason === 'originFaster' || peers.reason === 'starting') ? () => askPage(port, url, file, true) : null;
+  // The page chose the origin as likely faster: if the origin fails, peers after all.
+  const retry = peers && peers.reason === 'originFaster' ? () => askPage(port, url, file, true) : null;
   return fromOrigin(event, request, url, file, cache, clientId, retry);
 }
 

@@ -159,7 +159,8 @@ class PieceSource {
     this.asks = this.asks || new Map();
     this.asks.set(id, ask);
     this._arm(ask, state.config.firstByteTimeoutMs);
-    ask.port.postMessage({type: 'pieces', id, url: this.url, indices, originFailed});
+    ask.port.postMessage({type: 'pieces', id, url: this.url, indices, originFailed, pieceSize: this.pieceSize,
+                          origin: state.originSpeed.snapshot()});
   }
 
   // A page that delivers nothing for this long gives its pieces back: they go to the origin.
