@@ -241,17 +241,19 @@ class P2pcdnPage extends EventTarget {
   async onPiecesWanted(m) {
     if (!Array.isArray(m.indices)) return;
     let indices = m.indices.filter(Number.isInteger);
-    if (this.startNow) this.startNow();
+    const firstVisit = !!this.startDeferred && !this.core;  // no link for a good while yet
     const size = Number.isInteger(m.pieceSize) && m.pieceSize > 0 ? m.pieceSize : 1 << 20;
     if (!this.core && m.originFailed !== true && indices.length && this.originSooner(P2PCDN_PIECES_NOT_WAITING * size, m.origin)) {
       // Still starting: no link can be open for a while. What a player needs first goes to
-      // the origin now; the rest waits for the start.
+      // the origin now, and on a first visit all of it (the worker streams from the origin
+      // for a while, then asks again); the rest waits for the start.
       const first = Math.min(...indices);
-      const now = indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
-      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: false});
+      const now = firstVisit ? indices : indices.filter((i) => i < first + P2PCDN_PIECES_NOT_WAITING);
+      this.bridge.post({type: 'pieces-missing', id: m.id, indices: now, noHolders: firstVisit});
       indices = indices.filter((i) => !now.includes(i));
-      if (!indices.length) return;
+      if (!indices.length) return;  // a first visit's start stays put off: the origin streams
     }
+    if (this.startNow) this.startNow();  // the worker waits on this page: start now
     const refuse = () => this.bridge.post({type: 'pieces-missing', id: m.id, indices});
     try {
       await this.ready;
