@@ -4,34 +4,74 @@
 // idle, the page fetches from peers (never from the origin) what the pages it links to will
 // need, and the worker keeps it; the next page then finds its files in Cache Storage.
 // The manifest's `pages` lists each page's resources (p2pcdn-manifest reads them from the
-// HTML and CSS); the worker says which of them it shares and lacks. A byte budget bounds it,
+// HTML and CSS); the worker says which of them it shares and lacks. Likeliest pages first: a
+// link pointed at or focused, then one on screen, then link order. A byte budget bounds it,
 // and it stays off when the visitor asked the browser to save data.
 class NextPagePrefetch {
   constructor(page) {
     this.page = page;
     this.stop = new AbortController();
+    this.hovered = [];         // page paths pointed at or focused, latest first
+    this.visible = new Set();  // page paths a link on screen leads to
   }
 
   start() {
     const budget = this.page.config.prefetchBytes;
     if (!budget || !this.page.pages.size || (navigator.connection && navigator.connection.saveData)) return;
     addEventListener('pagehide', () => this.stop.abort());
+    this._watchLinks();
     const later = () => setTimeout(() => this._run(budget).catch(() => {}), this.page.config.prefetchAfterMs);
     if (document.readyState === 'complete') later();
     else addEventListener('load', later, {once: true});
   }
 
-  // The resources of the pages this page links to, in link order, each once; not this page's
-  // own (they are held already, or still on their way).
-  candidates() {
-    const here = NextPagePrefetch.pagePath(location.href);
-    const seen = new Set(this.page.pages.get(here) || []);
-    const urls = [];
+  // Which links the visitor is likely to follow: one pointed at or focused, then one on screen.
+  _watchLinks() {
+    const note = (e) => {
+      const a = e.target && e.target.closest && e.target.closest('a[href]');
+      const path = a && this._linkedPath(a);
+      if (!path) return;
+      this.hovered = [path, ...this.hovered.filter((p) => p !== path)].slice(0, 8);
+    };
+    document.addEventListener('pointerover', note, {passive: true, signal: this.stop.signal});
+    document.addEventListener('focusin', note, {passive: true, signal: this.stop.signal});
+    if (!self.IntersectionObserver) return;
+    const seen = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const path = this._linkedPath(e.target);
+        if (path && e.isIntersecting) this.visible.add(path);
+      }
+    });
+    for (const a of document.querySelectorAll('a[href]')) seen.observe(a);
+    this.stop.signal.addEventListener('abort', () => seen.disconnect());
+  }
+
+  // The page path a link leads to on this site, or null (elsewhere, or this page).
+  _linkedPath(a) {
+    const target = new URL(a.href, location.href);
+    if (target.origin !== location.origin) return null;
+    const path = NextPagePrefetch.pagePath(target.href);
+    return path === NextPagePrefetch.pagePath(location.href) ? null : path;
+  }
+
+  // The linked pages, likeliest first: pointed at or focused, then on screen, then the rest
+  // in link order.
+  linkedPages() {
+    const all = [];
     for (const a of document.querySelectorAll('a[href]')) {
-      const target = new URL(a.href, location.href);
-      if (target.origin !== location.origin) continue;
-      const path = NextPagePrefetch.pagePath(target.href);
-      if (path === here) continue;
+      const path = this._linkedPath(a);
+      if (path && !all.includes(path)) all.push(path);
+    }
+    const rank = (p) => (this.hovered.includes(p) ? this.hovered.indexOf(p) : this.visible.has(p) ? 100 : 200);
+    return all.map((p, i) => [p, rank(p), i]).sort((x, y) => x[1] - y[1] || x[2] - y[2]).map(([p]) => p);
+  }
+
+  // The resources of the linked pages, likeliest page first, each once; not this page's own
+  // (they are held already, or still on their way).
+  candidates() {
+    const seen = new Set(this.page.pages.get(NextPagePrefetch.pagePath(location.href)) || []);
+    const urls = [];
+    for (const path of this.linkedPages()) {
       for (const resource of this.page.pages.get(path) || []) {
         if (seen.has(resource)) continue;
         seen.add(resource);
@@ -41,15 +81,23 @@ class NextPagePrefetch {
     return urls;
   }
 
+  // One file at a time, the next one chosen afresh each time (a link pointed at meanwhile
+  // goes first), until the budget is spent or nothing is left.
   async _run(budget) {
     const signal = this.stop.signal;
     const answer = await this.page.bridge.ask({type: 'wanted', urls: this.candidates()});
+    const wanted = new Set((answer && answer.urls) || []);
     let spent = 0;
-    for (const url of (answer && answer.urls) || []) {
-      const entry = this.page.entries.get(url);
-      if (!entry || !entry.size || spent + entry.size > budget) continue;
+    for (;;) {
       await this.page.bridge.whenIdle();  // what the page asks for now comes first
       if (signal.aborted) return;
+      const url = this.candidates().find((u) => {
+        const entry = wanted.has(u) && this.page.entries.get(u);
+        return entry && entry.size && spent + entry.size <= budget;
+      });
+      if (!url) return;
+      wanted.delete(url);
+      const entry = this.page.entries.get(url);
       try {
         const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true});
         spent += body.byteLength;

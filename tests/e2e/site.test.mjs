@@ -148,6 +148,24 @@ test('a page prefetches from peers what its linked pages need; they then load fr
   assert.deepEqual(b.errors, []);
 }));
 
+test('with a budget for one linked page, the page of the link pointed at is prefetched first', () => withSite(async (server, visitor) => {
+  await seed(server, visitor);
+  const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
+  const own = new Set(manifest.pages['/index.html']);
+  const fresh = (page) => manifest.pages[page].filter((p) => p.startsWith('/assets/') && !own.has(p));
+  const bytes = (paths) => paths.reduce((n, p) => n + manifest.files[p].size, 0);
+  const [about, products] = [fresh('/about.html'), fresh('/products.html')];
+  assert.ok(bytes(about) < bytes(products), 'the test needs /about.html to need less');
+  // Enough for /about.html's files, not for /products.html's, whose link comes first.
+  const b = await visitor({config: {prefetchBytes: bytes(about), prefetchAfterMs: 1000}});
+  await b.page.goto(`${server.url}/`, {waitUntil: 'load'});
+  await b.page.hover('a[href="/about.html"]');
+  assert.deepEqual(await lacking(b, about), [], 'the pointed-at page\'s files were prefetched');
+  const cached = await cachedPaths(b);
+  assert.deepEqual(products.filter((p) => !about.includes(p) && cached.includes(p)), [], 'nothing of the other page');
+  assert.deepEqual(b.errors, []);
+}));
+
 test('on a fast origin a request no open link can serve goes to the origin at once; when the origin fails, peers serve it', async () => {
   const port = nextPort++;
   let server = await startServer({root: SITE, port});
