@@ -55,6 +55,9 @@ const P2PCDN_DEFAULTS = {
 class P2pcdnPage extends EventTarget {
   constructor(config) {
     super();
+    // A misspelt key would be ignored without a word: said once, on the console.
+    const unknown = Object.keys(config).filter((k) => !(k in P2PCDN_DEFAULTS) && k !== 'base');
+    if (unknown.length) console.warn(`p2pcdn: unknown config keys ignored: ${unknown.join(', ')}`);
     this.config = {...P2PCDN_DEFAULTS, ...config};
     this.stats = new P2pcdnStats();
     this.links = new Map();     // peerId -> PeerLink

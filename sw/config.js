@@ -25,6 +25,9 @@ const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, page
                storage: null};          // StorageBudget (storage_budget.js)
 
 function configure(config) {
+  // A misspelt key would be ignored without a word: said once, on the worker's console.
+  const unknown = Object.keys(config || {}).filter((k) => !(k in DEFAULTS));
+  if (unknown.length) console.warn(`p2pcdn: unknown configure() keys ignored: ${unknown.join(', ')}`);
   state.config = {...DEFAULTS, ...config};
 }
 

@@ -166,6 +166,17 @@ test('with a budget for one linked page, the page of the link pointed at is pref
   assert.deepEqual(b.errors, []);
 }));
 
+test('a misspelt config key is named once on the console', () => withSite(async (server, visitor) => {
+  const v = await visitor({config: {prefetchbytes: 0}});
+  const warnings = [];
+  v.page.on('console', (m) => {
+    if (m.type() === 'warning' && m.text().startsWith('p2pcdn:')) warnings.push(m.text());
+  });
+  await v.page.goto(`${server.url}/`, {waitUntil: 'load'});
+  await v.page.reload({waitUntil: 'load'});
+  assert.deepEqual(warnings, ['p2pcdn: unknown config keys ignored: prefetchbytes', 'p2pcdn: unknown config keys ignored: prefetchbytes']);
+}));
+
 test('on a fast origin a request no open link can serve goes to the origin at once; when the origin fails, peers serve it', async () => {
   const port = nextPort++;
   let server = await startServer({root: SITE, port});
