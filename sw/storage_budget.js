@@ -34,7 +34,7 @@ class StorageBudget {
     for (const request of await (await openCopies()).keys()) {
       const {url, piece} = copyOf(request.url);
       const file = files.get(url);
-      if (!file) continue;
+      if (!file || (piece !== null && !file.pieces)) continue;  // not this manifest's copy
       const bytes = piece === null ? file.size : Math.min(file.pieces.size, file.size - piece * file.pieces.size);
       this._set(url, (this.files.get(url) || {bytes: 0}).bytes + bytes, now);
     }
@@ -92,7 +92,9 @@ class StorageBudget {
       for (let i = 0; i < count; i++) await cache.delete(p2pcdnPieceKeyOf(url, i));
       for (const source of state.pieceSources.values()) if (source.url === url) source.held = null;
     }
-    this.total -= this.files.get(url).bytes;
+    const f = this.files.get(url);
+    if (!f) return;  // evicted meanwhile
+    this.total -= f.bytes;
     this.files.delete(url);
     this._saveSoon();
   }
