@@ -39,7 +39,7 @@ class PeerFetch {
   // would: the origin it is. Links come up in the background for the requests after it.
   _originSooner() {
     const {page, entry} = this;
-    if (this.background || this.origin === undefined || (this.origin && this.origin.failed) || page.config.preferPeers) return false;
+    if (this.background || this.origin === undefined || (this.origin && this.origin.failed)) return false;
     if (page.holders.usable(entry.resourceId, this.tried).length) return false;
     if (!page.originSooner(entry.size, this.origin)) return false;
     page.stats.originFaster++;
