@@ -58,7 +58,9 @@ async function nodeFigures() {
   const fns = {warmUp, sampleMiBs};
   const runners = [];
   for (const dist of dists) {
-    const core = await require(path.join(dist, 'p2pcdn-core.js'))({
+    // Builds since the split have a Node module of their own; older ones served both.
+    const nodeCore = ['p2pcdn-core-node.js', 'p2pcdn-core.js'].find((f) => fs.existsSync(path.join(dist, f)));
+    const core = await require(path.join(dist, nodeCore))({
       locateFile: (f) => path.join(dist, f),
     });
     const bodies = {};

@@ -2,16 +2,6 @@
 // options from data- attributes or window.p2pcdnConfig, and starts: at once on a page a
 // worker controls (from <head>, so signaling and peers come up while the page is still
 // parsing), after load on a first visit (see P2pcdnPage._startable).
-let p2pcdnCorePromise = null;
-
-// One memoized load of the Wasm core; its .wasm sits beside this script.
-function p2pcdnLoadCore(base) {
-  if (!p2pcdnCorePromise) {
-    p2pcdnCorePromise = createP2pcdnCore({locateFile: (file) => new URL(file, base).href});
-  }
-  return p2pcdnCorePromise;
-}
-
 function p2pcdnConfigFromPage() {
   const script = document.currentScript;
   const base = script ? new URL('.', script.src).href : new URL('/p2pcdn/', location.href).href;
@@ -19,6 +9,7 @@ function p2pcdnConfigFromPage() {
   const config = {base, manifestUrl: new URL('manifest.json', base).href, ...(self.p2pcdnConfig || {})};
   if (data.signal) config.signalUrl = data.signal;
   if (data.manifest) config.manifestUrl = new URL(data.manifest, location.href).href;
+  if (data.wasm) config.wasmUrl = new URL(data.wasm, location.href).href;
   if (data.swarmKey) config.swarmKey = data.swarmKey;
   if (data.upload === 'off') config.upload = false;
   if (data.prefetch === 'off') config.prefetchBytes = 0;

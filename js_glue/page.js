@@ -9,6 +9,7 @@ const P2PCDN_COPIES = 'p2pcdn-copies';
 const P2PCDN_DEFAULTS = {
   signalUrl: null,          // default: ws(s)://<this origin>/signal
   manifestUrl: null,        // default: <script folder>/manifest.json
+  wasmUrl: null,            // default: p2pcdn-core.wasm beside the script (or the bundle)
   swarmKey: '',
   iceServers: [],           // STUN/TURN for visitors behind NATs
   maxPeers: 8,              // open peer connections at once
@@ -110,7 +111,7 @@ class P2pcdnPage extends EventTarget {
   async _start() {
     const manifest = this._loadManifest();
     manifest.catch(() => {});  // handled below, once the core is in
-    const core = await p2pcdnLoadCore(this.config.base);
+    const core = await p2pcdnLoadCore(this.config);
     this.core = core;
     performance.mark('p2pcdn:core-ready');
     this.reputation = new PeerReputationStore(core, this.stats);

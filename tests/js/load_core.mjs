@@ -7,6 +7,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export async function loadCore() {
   const require = createRequire(import.meta.url);
-  const createP2pcdnCore = require(path.join(root, 'dist/p2pcdn-core.js'));
+  const createP2pcdnCore = require(path.join(root, 'dist/p2pcdn-core-node.js'));
   return createP2pcdnCore({locateFile: (file) => path.join(root, 'dist', file)});
 }
