@@ -127,11 +127,13 @@ class PageResources {
   std::map<std::string, std::vector<std::string>> references_;
 };
 
-// "x.gz" beside "x" is how p2pcdn-server sends x to clients that take gzip: the same
-// resource, not another one.
+// "x.gz" or "x.br" beside "x" is how p2pcdn-server sends x to clients that take gzip or
+// brotli: the same resource, not another one.
 bool precompressed_sibling(const fs::path& path) {
   std::error_code ec;
-  return path.extension() == ".gz" && fs::is_regular_file(fs::path(path).replace_extension(), ec);
+  const fs::path ext = path.extension();
+  return (ext == ".gz" || ext == ".br") &&
+         fs::is_regular_file(fs::path(path).replace_extension(), ec);
 }
 
 int usage() {
@@ -139,8 +141,9 @@ int usage() {
       << "usage: p2pcdn-manifest ROOT [--out FILE] [--piece-threshold BYTES] [--piece-size BYTES]\n"
          "       p2pcdn-manifest --version\n"
          "  Hashes every file under ROOT and writes the manifest as JSON to FILE\n"
-         "  (default: stdout). Left out: hidden files, FILE, and \"x.gz\" beside \"x\"\n"
-         "  (a precompressed copy p2pcdn-server sends to clients that take gzip).\n"
+         "  (default: stdout). Left out: hidden files, FILE, and \"x.gz\" or \"x.br\"\n"
+         "  beside \"x\" (precompressed copies p2pcdn-server sends to clients that take\n"
+         "  gzip or brotli).\n"
          "  --piece-threshold BYTES  files larger than this also get the SHA-256 of each\n"
          "                           piece, so browsers can check pieces from several peers\n"
          "                           as they arrive (default 1048576; 0: every non-empty file)\n"

@@ -139,6 +139,83 @@ TEST_F(StaticFiles, PrecompressedSiblings) {
   EXPECT_EQ(stale.headers.count("vary"), 0u);
 }
 
+// A "<file>.br" is preferred to the ".gz" by clients that take brotli; each representation
+// has its own ETag, and either sibling makes the answer vary by Accept-Encoding.
+TEST_F(StaticFiles, BrotliSiblingPreferredToGzip) {
+  const std::string br = "not really brotli either", gz = "not really gzip";
+  write("app.js.br", br);
+  write("app.js.gz", gz);
+  const auto identity = http_get(port(), "/app.js");
+  EXPECT_EQ(identity.body(), "console.log(1)");
+  EXPECT_EQ(identity["vary"], "Accept-Encoding");
+  EXPECT_EQ(identity.headers.count("content-encoding"), 0u);
+
+  const auto packed = http_get(port(), "/app.js", {{"accept-encoding", "gzip, deflate, br"}});
+  EXPECT_EQ(packed.result_int(), 200u);
+  EXPECT_EQ(packed.body(), br);
+  EXPECT_EQ(packed["content-encoding"], "br");
+  EXPECT_EQ(packed["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_EQ(packed["vary"], "Accept-Encoding");
+  const auto gzipped = http_get(port(), "/app.js", {{"accept-encoding", "gzip"}});
+  EXPECT_EQ(gzipped.body(), gz);
+  EXPECT_EQ(gzipped["content-encoding"], "gzip");
+  EXPECT_EQ(packed["etag"].substr(0, 4), "\"br-");
+  EXPECT_NE(packed["etag"], identity["etag"]);
+  EXPECT_NE(packed["etag"], gzipped["etag"]);
+  EXPECT_NE(gzipped["etag"], identity["etag"]);
+  const auto revalidated =
+      http_get(port(), "/app.js", {{"accept-encoding", "br"}, {"if-none-match", packed["etag"]}});
+  EXPECT_EQ(revalidated.result_int(), 304u);
+  EXPECT_EQ(revalidated["content-encoding"], "br");
+  EXPECT_EQ(http_get(port(), "/app.js", {{"accept-encoding", "br"}}, "HEAD")["content-length"],
+            std::to_string(br.size()));
+
+  // A coding named with q=0 is refused even where "*" would take it; "*" takes what is not named.
+  const std::pair<const char*, std::string> cases[] = {{"BR", br},
+                                                       {"br;q=0.5, gzip", br},
+                                                       {"*", br},
+                                                       {"gzip, *;q=0", gz},
+                                                       {"br;q=0, gzip", gz},
+                                                       {"br; q=0.0, *", gz},
+                                                       {"gzip;q=1", gz},
+                                                       {"br;q=0, gzip;q=0", ""},
+                                                       {"deflate", ""},
+                                                       {"identity", ""},
+                                                       {"brx, gzipx", ""},
+                                                       {"br;q=0, *", gz},
+                                                       {"", ""},
+                                                       {"br;q=0.001", br},
+                                                       {"*;q=0", ""}};
+  for (const auto& [accept, expected] : cases) {
+    const auto res = http_get(port(), "/app.js", {{"accept-encoding", accept}});
+    EXPECT_EQ(res.body(), expected.empty() ? "console.log(1)" : expected) << accept;
+  }
+}
+
+// Ranges count bytes of the file itself; a sibling older than the file is never sent.
+TEST_F(StaticFiles, BrotliSiblingNotForRangesOrWhenStale) {
+  write("app.js.br", "not really brotli");
+  const auto range =
+      http_get(port(), "/app.js", {{"accept-encoding", "br, gzip"}, {"range", "bytes=0-6"}});
+  EXPECT_EQ(range.result_int(), 206u);
+  EXPECT_EQ(range.body(), "console");
+  EXPECT_EQ(range.headers.count("content-encoding"), 0u);
+  EXPECT_EQ(range["vary"], "Accept-Encoding");
+
+  write("app.js.gz", "not really gzip");
+  fs::last_write_time(root_ / "app.js.br",
+                      fs::last_write_time(root_ / "app.js") - std::chrono::hours(1));
+  const auto stale_br = http_get(port(), "/app.js", {{"accept-encoding", "br, gzip"}});
+  EXPECT_EQ(stale_br.body(), "not really gzip");
+  EXPECT_EQ(stale_br["content-encoding"], "gzip");
+  EXPECT_EQ(http_get(port(), "/app.js", {{"accept-encoding", "br"}}).body(), "console.log(1)");
+  fs::last_write_time(root_ / "app.js.gz",
+                      fs::last_write_time(root_ / "app.js") - std::chrono::hours(1));
+  const auto both_stale = http_get(port(), "/app.js", {{"accept-encoding", "br, gzip"}});
+  EXPECT_EQ(both_stale.body(), "console.log(1)");
+  EXPECT_EQ(both_stale.headers.count("vary"), 0u);
+}
+
 TEST_F(StaticFiles, HealthAndMetrics) {
   auto health = http_get(port(), "/healthz");
   EXPECT_EQ(health.result_int(), 200u);

@@ -194,6 +194,21 @@ TEST_F(ManifestTool, BadPieceFlagsAreRefused) {
   EXPECT_EQ(run("--piece-size").exit_code, 2);
 }
 
+// "x.br" and "x.gz" beside "x" are x itself, precompressed: left out. Without "x" they are
+// files of their own.
+TEST_F(ManifestTool, PrecompressedSiblingsAreLeftOut) {
+  write("app.js", "console.log(1)");
+  write("media/b.bin", 100);
+  for (const char* sibling : {"app.js.br", "app.js.gz", "media/b.bin.br", "media/b.bin.gz"}) {
+    std::ofstream(root() / sibling, std::ios::binary) << "packed";  // not in files_
+  }
+  write("lone.txt.br", "no lone.txt beside it");
+  write("lone.gz", 10);
+  const ToolRun result = run("");
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+  expect_files_and_content_hash(manifest());  // exactly app.js, b.bin and the two lone files
+}
+
 TEST_F(ManifestTool, SymlinkLoopIsSkippedWithAWarning) {
   write("a.txt", 10);
   write("media/b.bin", 2 * kMiB);
