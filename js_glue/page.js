@@ -245,7 +245,9 @@ class P2pcdnPage extends EventTarget {
   async onPiecesWanted(m) {
     if (!Array.isArray(m.indices)) return;
     let indices = m.indices.filter(Number.isInteger);
-    const firstVisit = !!this.startDeferred && !this.core;  // no link for a good while yet
+    // A page no worker controlled at navigation, still loading its core: no link for a good
+    // while yet (whether its start waits for load or not).
+    const firstVisit = !!this.bridge.startedUncontrolled && !this.core;
     const size = Number.isInteger(m.pieceSize) && m.pieceSize > 0 ? m.pieceSize : 1 << 20;
     if (!this.core && m.originFailed !== true && indices.length && this.originSooner(P2PCDN_PIECES_NOT_WAITING * size, m.origin)) {
       // Still starting: no link can be open for a while. What a player needs first goes to

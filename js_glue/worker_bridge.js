@@ -57,6 +57,7 @@ class WorkerBridge {
     // before this script has even arrived.
     const navigation = performance.getEntriesByType('navigation')[0];
     const startedUncontrolled = navigation ? navigation.workerStart === 0 : !navigator.serviceWorker.controller;
+    this.startedUncontrolled = startedUncontrolled;
     const attach = () => {
       const worker = navigator.serviceWorker.controller;
       if (!worker || this.attached === worker) return;
@@ -64,7 +65,10 @@ class WorkerBridge {
       const channel = new MessageChannel();
       this.port = channel.port1;
       this.port.onmessage = (e) => this._onMessage(e.data || {});
-      worker.postMessage({type: 'p2pcdn:page'}, [channel.port2]);
+      // `starting`: a first visit's start put off until load (P2pcdnPage._startable): until
+      // it says 'started', the worker sends large files' pieces to the origin without asking.
+      const starting = !!this.page.startDeferred && !this.page.core;
+      worker.postMessage({type: 'p2pcdn:page', starting}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
       // What this page loaded before the worker controlled it can be shared too.
       if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());

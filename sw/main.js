@@ -1,8 +1,10 @@
 // The worker's events, and its one global: self.p2pcdn.
 self.addEventListener('install', (event) => {
   event.waitUntil(self.skipWaiting());
-  // Ready before the first request it would otherwise delay (a video's first bytes).
+  // Ready before the first request it would otherwise delay (a video's first bytes): the
+  // manifest, and the cache of copies opened once (its first open is the slow one).
   loadManifest().catch(() => {});
+  openCopies().catch(() => {});
 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 

@@ -67,6 +67,7 @@ function onPageMessage(m, port) {
   if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
   if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
   if (m.type === 'started') {
+    state.startingPages.delete(port);
     for (const source of state.pieceSources.values()) if (source.port === port) source.noPeersUntil = 0;
     return;
   }
@@ -98,6 +99,7 @@ function attachPage(event) {
   const port = event.ports[0];
   port.onmessage = (e) => onPageMessage(e.data || {}, port);
   state.pages.set(event.source.id, port);
+  if (event.data.starting === true) state.startingPages.add(port);
   for (const message of state.unsent.get(event.source.id) || []) port.postMessage(message);
   state.unsent.delete(event.source.id);
   for (const resolve of state.attachWaiters.get(event.source.id) || []) resolve();

@@ -136,7 +136,8 @@ class PieceSource {
     const held = await this.heldSet();
     const fresh = indices.filter((i) => i >= 0 && i < this.count && !held.has(i) && !this.asked.has(i));
     if (!fresh.length) return;
-    if (this.port && Date.now() >= this.noPeersUntil) this._askPage(fresh);
+    // A page whose start is put off (a first visit) would only hand every piece back.
+    if (this.port && !state.startingPages.has(this.port) && Date.now() >= this.noPeersUntil) this._askPage(fresh);
     else this._fromOrigin(this._originWindow(fresh, held));
   }
 
