@@ -137,6 +137,9 @@ class HolderSearch {
       this.wake();
     });
     const holder = pick();
+    // A crowd's copy that never came: time lost to a peer that claimed the file (a liar can
+    // claim every file), charged to the budget like any failed attempt.
+    if (crowd && !holder && !background) this.lose(started, performance.now());
     if (holder && connecting.includes(holder)) page.peerSpeed.linkUp(performance.now() - started);
     if (!holder && connecting.length) fail(connecting.some((l) => l.opened) ? 'notFound' : 'connectFailed');
     else if (!holder) fail('noPeers');  // the lookup named no holder we had not asked

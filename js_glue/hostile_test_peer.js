@@ -6,11 +6,20 @@
 //   malformed: garbage frames on every link
 //   haveFlood: HAVE frames with this many made-up ids
 //   requestFlood: this many REQUESTs for what the peer holds
+//   claimAll: claims every file of the manifest (LOOKUP with the claim flag: "I am fetching
+//             it") and never fetches one, so a crowd waits for copies that never come
 class HostileTestPeer {
   constructor(page) {
     this.page = page;
     this.test = page.config.test;
     if (this.test.requestIdsFrom !== undefined) page.requests.nextId = this.test.requestIdsFrom - 1;
+    if (this.test.claimAll) this._claimAll();
+  }
+
+  async _claimAll() {
+    for (const entry of [...this.page.entries.values()].slice(0, 64)) {
+      await this.page.signaling.lookup(entry.resourceId, 2000, 1, true);
+    }
   }
 
   onLinkOpen(link) {

@@ -8,10 +8,11 @@
 // attacker, tests/e2e/p2p.test.mjs); the attacker is named in stats with what it did and
 // what was done; memory stays bounded.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import {test} from 'node:test';
 
 import {
-  DEMO_MEDIA, DEMO_TOTAL, expectBytesIdentical, loadDemo, seedDemo, settled, sleep, stats, swarmRunner, waitFor,
+  DEMO_MEDIA, DEMO_TOTAL, expectBytesIdentical, loadDemo, ROOT, seedDemo, settled, sleep, stats, swarmRunner, waitFor,
 } from './harness.mjs';
 import {arm, heapUsed, peerIdOf, swarmWithHostile} from './hostile_swarm.mjs';
 import {RawSignalClient, resourceIds} from './raw_signal.mjs';
@@ -261,4 +262,37 @@ test('what a visitor learned about a liar outlives the page', () => withSwarm({}
   await loadDemo(c, ctx.server.url);
   const remembered = await waitFor(() => c.page.evaluate((id) => window.p2pcdn.ready.then(() => window.p2pcdn.reputation.banned(id)), hId), 5000);
   assert.equal(remembered, true);
+}));
+
+test('a peer that claims every file and fetches none costs a page no more than its delay budget', () => withSwarm({root: path.join(ROOT, 'build/site/site')}, async (ctx) => {
+  // The victim first, so that its worker controls it before the claims (they expire in 10 s).
+  const c = await ctx.visitor({config: {prefetchBytes: 0}});
+  await c.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+  assert.ok(await waitFor(() => c.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'the victim is controlled');
+  // The claimer: a real browser peer that links and answers, but never has what it claimed.
+  const liar = await ctx.visitor({config: {prefetchBytes: 0, test: {claimAll: true}}});
+  await liar.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+  let last = -1;
+  const claimed = await waitFor(async () => {
+    const n = (await ctx.server.metrics()).p2pcdn_claims_total || 0;
+    const still = n >= 5 && n === last;
+    last = n;
+    return still;
+  }, 15000, 500);
+  assert.ok(claimed, `the liar claimed files: ${last}`);
+  // Photos of other pages, one after another (as a CSS -> font -> background chain would be):
+  // each lookup hears that the liar is fetching it.
+  const photos = ['/assets/img/photo-4.jpg', '/assets/img/photo-5.jpg', '/assets/img/photo-6.jpg'];
+  const bytes = await c.page.evaluate(async (list) => {
+    let n = 0;
+    for (const p of list) n += (await (await fetch(p)).arrayBuffer()).byteLength;
+    return n;
+  }, photos);
+  assert.ok(bytes > 0);
+  const s = await stats(c);
+  // The first request waits out the crowd (crowdWaitMs, 3 s), which spends the 2 s budget;
+  // the others go to the origin without waiting (without the charge: 3 s each).
+  assert.ok(s.held.totalMs < 3000 + 2000, `held ${Math.round(s.held.totalMs)} ms over ${s.held.count} requests`);
+  assert.ok(s.failures.delayBudget >= 1, JSON.stringify(s.failures));
+  assert.deepEqual(c.errors, []);
 }));

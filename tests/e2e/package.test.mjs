@@ -126,7 +126,7 @@ test('bundled by esbuild and by Rollup, two visitors share an image through the 
   fs.mkdirSync(path.join(pub, 'p2pcdn'));
   execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [pub, '--out', path.join(pub, 'p2pcdn/manifest.json')]);
 
-  const server = await startServer({root: pub, port: 8301});
+  const server = await startServer({root: pub, port: 8501});
   const visitors = [];
   try {
     const photoBytes = async () => (await server.metrics())['p2pcdn_static_bytes_total{path="/img/photo.jpg"}'] || 0;
