@@ -90,8 +90,10 @@ class HolderSearch {
     const fail = (reason) => background || page.stats.fail(reason);
     let deadline = performance.now() + page.config.connectTimeoutMs;
     // A page's own request claims what nobody holds: it fetches it from the origin, and the
-    // crowd asking after it waits for its copy (bounded by crowdWaitMs) instead.
-    const lookup = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4, !background);
+    // crowd asking after it waits for its copy (bounded by crowdWaitMs) instead. Not a page
+    // that uploads nothing: nobody would get that copy.
+    const claim = !background && page.config.upload;
+    const lookup = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4, claim);
     if (lookup.claimed) page.claimed.add(entry.resourceId);
     const crowd = lookup.coming;
     if (crowd) deadline = Math.max(deadline, started + page.config.crowdWaitMs);

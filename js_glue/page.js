@@ -53,6 +53,8 @@ const P2PCDN_DEFAULTS = {
   test: null,
 };
 
+const P2PCDN_OFF_REASON = 'turned off for this visitor (p2pcdn.enable() turns it on)';
+
 class P2pcdnPage extends EventTarget {
   constructor(config) {
     super();
@@ -75,14 +77,38 @@ class P2pcdnPage extends EventTarget {
     this.peerSpeed = new PeerSpeed();  // weighed against the origin for each request
     this.claimed = new Set();  // resource ids signaling named us the fetcher of (a crowd waits for us)
     this.admission = new LinkAdmission(this);
-    // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge = new WorkerBridge(this);
+    if (P2pcdnVisitorSwitch.isOff()) {
+      P2pcdnVisitorSwitch.tellWorker(true);
+      this.off = true;
+      this.stats.noPeerReason = P2PCDN_OFF_REASON;
+      this.ready = Promise.reject(new Error(P2PCDN_OFF_REASON));
+      return;
+    }
+    if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
+    // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge.connect();
     this.ready = this._startable().then(() => this._start()).catch((err) => {
       this.stats.noPeerReason = `failed to start: ${err.message}`;
       this.stats.changed();
       throw err;
     });
+  }
+
+  // Turns p2pcdn off for this visitor on this site, now and on later pages (remembered),
+  // until enable(): no peers, no uploads, and the worker answers nothing itself.
+  disable() {
+    P2pcdnVisitorSwitch.set(true);
+    this.off = true;
+    this.signaling.stop();
+    for (const link of [...this.links.values()]) link.close('turned off by the visitor');
+    this.stats.noPeerReason = P2PCDN_OFF_REASON;
+    this.stats.changed();
+  }
+
+  // Turns p2pcdn on again for this visitor, from the next page on.
+  enable() {
+    P2pcdnVisitorSwitch.set(false);
   }
 
   // Whether signaling has welcomed this page (the 'joined' event fires when it does).
@@ -335,6 +361,7 @@ class P2pcdnPage extends EventTarget {
   }
 
   _sendHave(link, op, ids) {
+    if (!this.config.upload) ids = [];  // it would only invite requests it refuses
     const perFrame = 500;  // fits a 16 KiB message, the size allowed before HELLO
     for (let i = 0; i === 0 || i < ids.length; i += perFrame) {
       link.send(this.core.encodeFrame({type: 'have', op: i === 0 ? op : 'add', ids: ids.slice(i, i + perFrame)}));

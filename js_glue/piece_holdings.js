@@ -77,6 +77,7 @@ class PieceHoldings {
   }
 
   _send(link, resourceId, held) {
+    if (!this.page.config.upload) return;
     link.send(this.page.core.encodeFrame({type: 'have-pieces', resource: resourceId, pieceCount: held.entry.pieces.count, bitfield: held.bits}));
   }
 

@@ -24,6 +24,14 @@ class PageSignaling {
     this.socket = null;
   }
 
+  // For good (the visitor turned p2pcdn off): no reconnect either.
+  stop() {
+    this.stopped = true;
+    this.joined = false;
+    clearInterval(this._heartbeat);
+    this.close();
+  }
+
   _onEvent(kind, detail) {
     if (!this.socket) return;
     const stats = this.page.stats;
@@ -45,6 +53,7 @@ class PageSignaling {
     clearInterval(this._heartbeat);
     this._retryMs = Math.min(30000, (this._retryMs || 500) * 2);
     setTimeout(() => {
+      if (this.stopped) return;
       this.close();
       this.connect();
     }, this._retryMs);
@@ -81,8 +90,10 @@ class PageSignaling {
     }
   }
 
+  // A page that uploads nothing (upload: false, Save-Data) announces nothing: peers would
+  // dial it for files it refuses to send.
   announce(ids) {
-    if (!this.joined || ids.length === 0) return;
+    if (!this.joined || ids.length === 0 || !this.page.config.upload) return;
     for (let i = 0; i < ids.length; i += 1000) this.send({type: 'announce', ids: ids.slice(i, i + 1000)});
   }
 

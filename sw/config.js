@@ -23,6 +23,8 @@ const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, page
                startingPages: new WeakSet(),  // ports of pages whose p2pcdn has not started yet
                changedUrls: new Set(),  // files whose copies a deploy dropped (copies.js)
                originSpeed: null,       // OriginSpeed (origin_speed.js)
+               taggedPages: null,       // TaggedPages (tagged_pages.js)
+               visitorSwitch: null,     // VisitorSwitch (visitor_switch.js)
                storage: null};          // StorageBudget (storage_budget.js)
 
 function configure(config) {

@@ -10,6 +10,8 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 
 state.originSpeed = new OriginSpeed();
 state.storage = new StorageBudget();
+state.taggedPages = new TaggedPages();
+state.visitorSwitch = new VisitorSwitch();
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'p2pcdn:origin' && Array.isArray(event.data.samples)) {
@@ -21,6 +23,10 @@ self.addEventListener('message', (event) => {
     event.waitUntil(adopt(event.data.urls.slice(0, 1000), event.source.id).catch(() => {}));
     return;
   }
+  if (event.data && event.data.type === 'p2pcdn:switch') {
+    event.waitUntil(state.visitorSwitch.set(event.data.off === true).catch(() => {}));
+    return;
+  }
   if (!event.data || event.data.type !== 'p2pcdn:page' || !event.ports[0] || !event.source) return;
   attachPage(event);
 });
@@ -30,7 +36,8 @@ self.addEventListener('fetch', (event) => {
     event.waitUntil(checkManifest());
     return;
   }
-  if (shareable(event.request)) event.respondWith(handle(event));
+  // Turned off by the visitor: not answered here, so the browser fetches it as without p2pcdn.
+  if (shareable(event.request) && !state.visitorSwitch.off) event.respondWith(handle(event));
 });
 
 self.p2pcdn = {configure, get config() { return state.config; }};

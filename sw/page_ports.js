@@ -21,17 +21,24 @@ function notifyAll(message) {
   for (const port of state.pages.values()) port.postMessage(message);
 }
 
-// The requesting page's port, waiting briefly for it if that page has not attached yet;
-// else any page's port; else null.
+// The requesting page's port, waiting briefly for it if that page has not attached yet and
+// is expected to (tagged_pages.js); else any page's port; else null. A page not expected to
+// attach gets null: its requests are not held.
 async function pickPage(clientId) {
-  // Checked again after the await: the page may attach while clients.get() runs.
-  if (clientId && !state.pages.has(clientId) && (await self.clients.get(clientId)) && !state.pages.has(clientId)) {
-    await new Promise((resolve) => {
-      const waiters = state.attachWaiters.get(clientId) || [];
-      waiters.push(resolve);
-      state.attachWaiters.set(clientId, waiters);
-      setTimeout(resolve, state.config.pageAttachMs);
-    });
+  if (clientId && !state.pages.has(clientId)) {
+    const client = await self.clients.get(clientId);
+    // Checked again after each await: the page may attach meanwhile.
+    if (client && !state.pages.has(clientId)) {
+      const manifest = await loadManifest().catch(() => null);
+      if (!state.taggedPages.expects(client.url, manifest)) return null;
+      await new Promise((resolve) => {
+        const waiters = state.attachWaiters.get(clientId) || [];
+        waiters.push(resolve);
+        state.attachWaiters.set(clientId, waiters);
+        setTimeout(resolve, state.config.pageAttachMs);
+      });
+      if (!state.pages.has(clientId)) state.taggedPages.onSilent(client.url);
+    }
   }
   if (state.pages.has(clientId)) return state.pages.get(clientId);
   const any = [...state.pages.values()];
@@ -99,6 +106,7 @@ function attachPage(event) {
   const port = event.ports[0];
   port.onmessage = (e) => onPageMessage(e.data || {}, port);
   state.pages.set(event.source.id, port);
+  if (event.source.url) state.taggedPages.onAttach(event.source.url);
   if (event.data.starting === true) state.startingPages.add(port);
   for (const message of state.unsent.get(event.source.id) || []) port.postMessage(message);
   state.unsent.delete(event.source.id);

@@ -29,7 +29,7 @@ export interface P2pcdnConfig {
   hostileDelayBudgetMs?: number;
   /** Peer connections unused this long are closed, in ms. Default 120000. */
   idleCloseMs?: number;
-  /** Serve other peers. Default true. */
+  /** Serve other peers. Default true; false when the browser asks to save data (Save-Data). */
   upload?: boolean;
   /** Upload limit, all peers together, bytes/s; 0: none. */
   maxUploadBytesPerSecond?: number;
@@ -128,6 +128,12 @@ export declare class P2pcdnPage extends EventTarget {
   readonly ready: Promise<void>;
   /** Whether signaling has welcomed this page (the 'joined' event fires when it does). */
   readonly joined: boolean;
+  /** True when the visitor turned p2pcdn off (disable()). */
+  readonly off?: boolean;
+  /** Turns p2pcdn off for this visitor on this site, now and on later pages (remembered in localStorage), until enable(). */
+  disable(): void;
+  /** Turns it on again, from the next page on. */
+  enable(): void;
   addEventListener<K extends keyof P2pcdnEventMap>(type: K, listener: (event: P2pcdnEventMap[K]) => void,
                                                    options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,

@@ -1,0 +1,38 @@
+// Which pages will attach to this worker (they run p2pcdn's page part), so that their first
+// requests may wait for them (pageAttachMs): the page can fetch them from peers. A page that
+// never attaches (no p2pcdn tag, or turned off) must not be held: its requests go to the
+// origin at once. Known from the manifest (a page listed with p2pcdn.js among the files it
+// asks for; listed without it: no) and from what pages did here (a path where a page
+// attached: yes, whatever the manifest says, e.g. p2pcdn in a bundle; where one did not
+// attach in time: no). A page the manifest does not list gets the benefit of the doubt once.
+class TaggedPages {
+  constructor() {
+    this.attached = new Set();  // paths
+    this.silent = new Set();    // paths where a page did not attach in time
+  }
+
+  static pathOf(url) {
+    const path = new URL(url).pathname;
+    return path.endsWith('/') ? `${path}index.html` : path;
+  }
+
+  onAttach(url) {
+    const path = TaggedPages.pathOf(url);
+    this.silent.delete(path);
+    if (this.attached.size < 1000) this.attached.add(path);
+  }
+
+  onSilent(url) {
+    const path = TaggedPages.pathOf(url);
+    if (!this.attached.has(path) && this.silent.size < 1000) this.silent.add(path);
+  }
+
+  expects(url, manifest) {
+    const path = TaggedPages.pathOf(url);
+    if (this.attached.has(path)) return true;
+    if (this.silent.has(path)) return false;
+    const asks = manifest && manifest.raw.pages && manifest.raw.pages[path];
+    if (Array.isArray(asks)) return asks.some((p) => typeof p === 'string' && /(^|\/)p2pcdn\.js$/.test(p));
+    return true;
+  }
+}
