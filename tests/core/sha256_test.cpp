@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace p2pcdn {
 namespace {
@@ -66,6 +69,123 @@ TEST(Sha256, SriForm) {
   EXPECT_FALSE(digest_from_sri("sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0"));
   EXPECT_FALSE(digest_from_sri("sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF!0="));
   EXPECT_FALSE(digest_from_sri(""));
+}
+
+// Hex and base64 are the core's own code (not Crypto++'s filters): these pin down what they
+// write and, above all, everything they refuse.
+const std::string kHexDigitsBothCases = "0123456789abcdefABCDEF";
+const std::string kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const std::string kAbcBase64 = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
+
+std::string with_char_at(std::string text, size_t at, char c) {
+  text[at] = c;
+  return text;
+}
+
+TEST(Sha256, HexOfAnyBytes) {
+  EXPECT_EQ(to_hex(ByteView()), "");
+  std::vector<uint8_t> every_byte;
+  std::string expected;
+  for (int b = 0; b < 256; ++b) {
+    every_byte.push_back(static_cast<uint8_t>(b));
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    expected += two;
+  }
+  EXPECT_EQ(to_hex(ByteView(every_byte)), expected);
+}
+
+TEST(Sha256, HexRejectsAnyOtherCharacterAnywhere) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool digit = kHexDigitsBothCases.find(ch) != std::string::npos;
+    for (size_t at : {0u, 31u, 63u}) {
+      EXPECT_EQ(digest_from_hex(with_char_at(kAbc, at, ch)).has_value(), digit)
+          << c << " at " << at;
+    }
+  }
+  EXPECT_EQ(digest_from_hex("BA7816BF8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015AD"),
+            digest_from_hex(kAbc));
+  EXPECT_FALSE(digest_from_hex(std::string(kAbc) + " "));
+  EXPECT_FALSE(digest_from_hex(" " + std::string(kAbc)));
+  EXPECT_FALSE(digest_from_hex(std::string(kAbc) + "\n"));
+  EXPECT_FALSE(digest_from_hex("0x" + std::string(kAbc).substr(2)));
+  EXPECT_FALSE(digest_from_hex(std::string(kAbc) + kAbc));
+  EXPECT_FALSE(digest_from_hex(std::string(kAbc) + "0"));
+}
+
+TEST(Sha256, SriWritesAndReadsEveryAlphabetCharacter) {
+  // Expected bytes from Python's base64.b64decode.
+  const std::pair<std::string, std::string> cases[] = {
+      {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopA=",
+       "00108310518720928b30d38f41149351559761969b71d79f8218a39259a7a290"},
+      {"WXYZabcdefghijklmnopqrstuvwxyz0123456789+/A=",
+       "59761969b71d79f8218a39259a7a29aabb2dbafc31cb3d35db7e39ebbf3dfbf0"},
+      {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"},
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", std::string(64, '0')},
+      {"//////////////////////////////////////////8=", std::string(64, 'f')},
+  };
+  for (const auto& [base64, hex] : cases) {
+    const auto digest = digest_from_hex(hex);
+    ASSERT_TRUE(digest) << hex;
+    EXPECT_EQ(to_sri(*digest), std::string("sha256-") + base64);
+    EXPECT_EQ(digest_from_sri(std::string("sha256-") + base64), digest) << base64;
+  }
+}
+
+TEST(Sha256, SriRejectsAnyOtherCharacterAnywhere) {
+  const std::string sri = "sha256-" + kAbcBase64;
+  ASSERT_TRUE(digest_from_sri(sri));
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool in_alphabet = kBase64Alphabet.find(ch) != std::string::npos;
+    // The first, a middle and the 42nd base64 character; the 43rd, whose last 2 bits fall
+    // past the digest, has its own test.
+    for (size_t at : {7u, 27u, 48u}) {
+      EXPECT_EQ(digest_from_sri(with_char_at(sri, at, ch)).has_value(), in_alphabet)
+          << c << " at " << at;
+    }
+  }
+  EXPECT_FALSE(digest_from_sri(with_char_at(sri, 0, 'S')));
+  EXPECT_FALSE(digest_from_sri(with_char_at(sri, 6, '_')));
+  EXPECT_FALSE(digest_from_sri("sha256-"));
+  EXPECT_FALSE(digest_from_sri("sha256"));
+  EXPECT_FALSE(digest_from_sri(sri + "\n"));
+  EXPECT_FALSE(digest_from_sri(sri + "="));
+  EXPECT_FALSE(digest_from_sri("sha256- " + kAbcBase64.substr(1)));
+  EXPECT_FALSE(digest_from_sri(sri + " " + sri));  // a list of hashes, as in <script integrity>
+}
+
+TEST(Sha256, SriRejectsBadPadding) {
+  const std::string sri = "sha256-" + kAbcBase64;
+  EXPECT_FALSE(digest_from_sri(with_char_at(sri, 50, 'A')));  // no '='
+  EXPECT_FALSE(digest_from_sri(with_char_at(sri, 49, '=')));  // "==": 31 bytes
+  EXPECT_FALSE(digest_from_sri(with_char_at(sri, 20, '=')));  // '=' inside
+  EXPECT_FALSE(digest_from_sri(sri.substr(0, 50) + "A="));    // 45 characters
+  EXPECT_FALSE(digest_from_sri("sha256-" + kAbcBase64.substr(0, 40) + "===="));
+  // Base64url's "-_" instead of "+/" (RFC 4648 §5) is another alphabet.
+  EXPECT_FALSE(digest_from_sri("sha256-ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0="));
+}
+
+TEST(Sha256, SriRejectsNonZeroBitsPastTheDigest) {
+  // 43 characters carry 258 bits: the last character ('0', 110100) ends in the 2 bits past
+  // the digest. '1', '2' and '3' would spell the same digest differently (RFC 4648 §3.5);
+  // only the canonical form is accepted.
+  const std::string sri = "sha256-" + kAbcBase64;
+  EXPECT_TRUE(digest_from_sri(sri));
+  for (char c : {'1', '2', '3'}) EXPECT_FALSE(digest_from_sri(with_char_at(sri, 49, c))) << c;
+}
+
+TEST(Sha256, HexAndSriRoundTripManyDigests) {
+  for (int i = 0; i < 256; ++i) {
+    const Sha256Digest d = sha256(ByteView::of(std::to_string(i)));
+    const std::string sri = to_sri(d);
+    EXPECT_EQ(sri.size(), 51u);
+    EXPECT_EQ(digest_from_sri(sri), d) << sri;
+    EXPECT_EQ(digest_from_hex(to_hex(d)), d);
+  }
 }
 
 TEST(Sha256, ResourceIdNamesOneVersionOfOneUrl) {

@@ -1,13 +1,18 @@
 # Crypto++ compiled from Debian's source package, which scripts/fetch-cryptopp-src.sh
-# unpacks into third_party/cryptopp-src (never committed). Only the sources SHA-256 and the
-# hex/base64 filters need, with Crypto++'s portable C++ code (CRYPTOPP_DISABLE_ASM): the
-# Wasm build links it as the core's Crypto++, and the native benchmarks compile the same
-# code to measure what that code can do natively (bench/sha_portable_bench.cpp).
+# unpacks into third_party/cryptopp-src (never committed). Only the sources SHA-256 needs
+# (hex and base64 are the core's own code: Crypto++'s filters were a quarter of the shipped
+# Wasm), with Crypto++'s portable C++ code (CRYPTOPP_DISABLE_ASM): the Wasm build links it
+# as the core's Crypto++, and the native benchmarks compile the same code to measure what
+# that code can do natively (bench/sha_portable_bench.cpp).
 set(CRYPTOPP_SRC_DIR ${CMAKE_SOURCE_DIR}/third_party/cryptopp-src CACHE PATH "Crypto++ sources")
 
-set(CRYPTOPP_PORTABLE_SOURCES
-  algparam allocate basecode base64 cpu cryptlib filters fips140 hex iterhash misc mqueue queue sha
-)
+set(CRYPTOPP_PORTABLE_SOURCES allocate cryptlib fips140 iterhash misc sha)
+if(NOT EMSCRIPTEN)
+  # cryptlib.cpp also holds the filter plumbing (ArraySink, ByteQueue, MessageQueue,
+  # AlgorithmParameters) that SHA-256 never calls. wasm-ld resolves only what is live; GNU ld
+  # wants every reference of a linked object defined, so the native build compiles these too.
+  list(APPEND CRYPTOPP_PORTABLE_SOURCES algparam filters mqueue queue)
+endif()
 list(TRANSFORM CRYPTOPP_PORTABLE_SOURCES PREPEND ${CRYPTOPP_SRC_DIR}/)
 list(TRANSFORM CRYPTOPP_PORTABLE_SOURCES APPEND .cpp)
 

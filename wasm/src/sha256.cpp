@@ -1,11 +1,9 @@
 #include "p2pcdn/sha256.hpp"
 
-#include <cryptopp/base64.h>
-#include <cryptopp/filters.h>
-#include <cryptopp/hex.h>
 #include <cryptopp/sha.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace p2pcdn {
 
@@ -45,63 +43,103 @@ ResourceId resource_id_for(std::string_view canonical_url, const Sha256Digest& c
 
 namespace {
 
-std::string encode_with(CryptoPP::BufferedTransformation* encoder, ByteView bytes) {
+// Hex and base64 are written here rather than with Crypto++'s filters: the filter and
+// pipeline machinery they pull in was a quarter of the shipped Wasm (issue 17), for
+// 32-byte values. Crypto++ stays for SHA-256 itself.
+constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";  // RFC 4648 §4
+constexpr std::string_view kSriPrefix = "sha256-";
+
+// -1 outside the alphabet, so a decoder needs one check per character.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// The 4 characters of a group of 1 to 3 bytes: '=' stands for each missing byte.
+void append_base64_group(std::string& out, const uint8_t* in, size_t n) {
+  const uint32_t group =
+      uint32_t{in[0]} << 16 | (n > 1 ? uint32_t{in[1]} << 8 : 0) | (n > 2 ? uint32_t{in[2]} : 0);
+  for (size_t k = 0; k < 4; ++k) {
+    out.push_back(k <= n ? kBase64Alphabet[(group >> (18 - 6 * k)) & 63] : '=');
+  }
+}
+
+std::string to_base64(ByteView bytes) {
   std::string out;
-  encoder->Attach(new CryptoPP::StringSink(out));
-  CryptoPP::StringSource(bytes.data, bytes.size, true, encoder);
+  out.reserve((bytes.size + 2) / 3 * 4);
+  for (size_t at = 0; at < bytes.size; at += 3) {
+    append_base64_group(out, bytes.data + at, std::min<size_t>(3, bytes.size - at));
+  }
   return out;
 }
 
-// Crypto++'s decoders skip characters outside their alphabet, so the caller first checks
-// the exact shape; this only converts.
-std::optional<Sha256Digest> decode_with(CryptoPP::BufferedTransformation* decoder,
-                                        std::string_view text) {
-  std::string bytes;
-  decoder->Attach(new CryptoPP::StringSink(bytes));
-  CryptoPP::StringSource(reinterpret_cast<const CryptoPP::byte*>(text.data()), text.size(), true,
-                         decoder);
-  if (bytes.size() != std::tuple_size<Sha256Digest>::value) return std::nullopt;
+// 32 bytes are 43 base64 characters (258 bits) and one '=' of padding. The 2 bits past the
+// digest must be zero (RFC 4648 §3.5): one digest has one spelling, which matters because
+// the JS side compares SRI strings as text (the worker's cached copies, request integrity).
+std::optional<Sha256Digest> digest_from_base64(std::string_view b64) {
+  if (b64.size() != 44 || b64[43] != '=') return std::nullopt;
   Sha256Digest digest{};
-  std::copy(bytes.begin(), bytes.end(), digest.begin());
+  uint32_t bits = 0;  // only the low `pending` bits are still to be written
+  int pending = 0;
+  size_t out = 0;
+  for (const char c : b64.substr(0, 43)) {
+    const int value = base64_value(c);
+    if (value < 0) return std::nullopt;
+    bits = bits << 6 | static_cast<uint32_t>(value);
+    pending += 6;
+    if (pending >= 8) {
+      pending -= 8;
+      digest[out++] = static_cast<uint8_t>(bits >> pending);
+    }
+  }
+  if ((bits & ((1u << pending) - 1)) != 0) return std::nullopt;
   return digest;
 }
-
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool is_base64(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
-}
-
-constexpr std::string_view kSriPrefix = "sha256-";
 
 }  // namespace
 
 std::string to_hex(ByteView bytes) {
-  return encode_with(new CryptoPP::HexEncoder(nullptr, /*uppercase=*/false), bytes);
+  std::string out(2 * bytes.size, '\0');
+  for (size_t i = 0; i < bytes.size; ++i) {
+    out[2 * i] = kHexDigits[bytes.data[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes.data[i] & 0xf];
+  }
+  return out;
 }
 
+// Either case, as hex is written by hand and by other tools; nothing around the digits.
 std::optional<Sha256Digest> digest_from_hex(std::string_view hex) {
-  if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), is_hex)) return std::nullopt;
-  return decode_with(new CryptoPP::HexDecoder, hex);
+  Sha256Digest digest{};
+  if (hex.size() != 2 * digest.size()) return std::nullopt;
+  for (size_t i = 0; i < digest.size(); ++i) {
+    const int high = hex_value(hex[2 * i]);
+    const int low = hex_value(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    digest[i] = static_cast<uint8_t>(high << 4 | low);
+  }
+  return digest;
 }
 
 std::string to_sri(const Sha256Digest& digest) {
-  return std::string(kSriPrefix) +
-         encode_with(new CryptoPP::Base64Encoder(nullptr, /*insertLineBreaks=*/false),
-                     ByteView(digest.data(), digest.size()));
+  return std::string(kSriPrefix) + to_base64(ByteView(digest.data(), digest.size()));
 }
 
 std::optional<Sha256Digest> digest_from_sri(std::string_view sri) {
   if (sri.substr(0, kSriPrefix.size()) != kSriPrefix) return std::nullopt;
-  const std::string_view b64 = sri.substr(kSriPrefix.size());
-  // 32 bytes are 43 base64 characters and one '=' of padding.
-  if (b64.size() != 44 || b64[43] != '=' || !std::all_of(b64.begin(), b64.end() - 1, is_base64)) {
-    return std::nullopt;
-  }
-  return decode_with(new CryptoPP::Base64Decoder, b64);
+  return digest_from_base64(sri.substr(kSriPrefix.size()));
 }
 
 }  // namespace p2pcdn

@@ -43,7 +43,8 @@ inline std::string to_hex(const Sha256Digest& digest) {
 std::optional<Sha256Digest> digest_from_hex(std::string_view hex);
 
 std::string to_sri(const Sha256Digest& digest);
-// Accepts exactly "sha256-" + 44 base64 characters (padding included).
+// Accepts exactly "sha256-" + 44 base64 characters (padding included) as to_sri writes them:
+// the 2 bits the last character carries past the digest must be zero (RFC 4648 §3.5).
 std::optional<Sha256Digest> digest_from_sri(std::string_view sri);
 
 }  // namespace p2pcdn
