@@ -18,5 +18,5 @@ function p2pcdnConfigFromPage() {
 
 if (typeof window !== 'undefined' && !window.p2pcdn) {
   window.p2pcdn = new P2pcdnPage(p2pcdnConfigFromPage());
-  window.p2pcdn.ready.catch((err) => console.warn(`p2pcdn: disabled: ${err.message}`));
+  window.p2pcdn.ready.catch((err) => err.said || console.warn(`p2pcdn: disabled: ${err.message}`));
 }

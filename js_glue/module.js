@@ -9,7 +9,7 @@ export function start(config = {}) {
   if (window.p2pcdn) return window.p2pcdn;
   const defaults = {base: new URL('.', p2pcdnModuleUrl).href, manifestUrl: new URL('/p2pcdn/manifest.json', location.href).href};
   window.p2pcdn = new P2pcdnPage({...defaults, ...config});
-  window.p2pcdn.ready.catch((err) => console.warn(`p2pcdn: disabled: ${err.message}`));
+  window.p2pcdn.ready.catch((err) => err.said || console.warn(`p2pcdn: disabled: ${err.message}`));
   return window.p2pcdn;
 }
 

@@ -78,8 +78,15 @@ class P2pcdnPage extends EventTarget {
     this.claimed = new Set();  // resource ids signaling named us the fetcher of (a crowd waits for us)
     this.admission = new LinkAdmission(this);
     this.bridge = new WorkerBridge(this);
+    this.setupCheck = new P2pcdnSetupCheck(this);
+    const lacks = P2pcdnSetupCheck.browserLacks();
+    P2pcdnVisitorSwitch.state(!!lacks || P2pcdnVisitorSwitch.isOff());
+    if (lacks) {
+      this.setupCheck.say('browser', lacks);
+      this.ready = Promise.reject(Object.assign(new Error(lacks), {said: true}));
+      return;
+    }
     if (P2pcdnVisitorSwitch.isOff()) {
-      P2pcdnVisitorSwitch.tellWorker(true);
       this.off = true;
       this.stats.noPeerReason = P2PCDN_OFF_REASON;
       this.ready = Promise.reject(new Error(P2PCDN_OFF_REASON));
@@ -88,9 +95,10 @@ class P2pcdnPage extends EventTarget {
     if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
     // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge.connect();
+    this.setupCheck.watchWorker();
     this.ready = this._startable().then(() => this._start()).catch((err) => {
-      this.stats.noPeerReason = `failed to start: ${err.message}`;
-      this.stats.changed();
+      this.setupCheck.say('start', `failed to start: ${err.message}`);
+      err.said = true;  // on the console already
       throw err;
     });
   }
@@ -175,10 +183,12 @@ class P2pcdnPage extends EventTarget {
   async _loadManifest() {
     // The worker holds the manifest and checks it on every navigation: asking it costs the
     // origin no request and the page no round trip.
-    const answer = await this.bridge.ask({type: 'manifest', url: this.config.manifestUrl}, 1000);
+    const answer = this.bridge.port ? await this.bridge.ask({type: 'manifest', url: this.config.manifestUrl}, 1000) : null;
+    if (this.bridge.port) this.setupCheck.onWorkerAnswer(answer, this.config.manifestUrl);
     if (answer && answer.manifest) return answer.manifest;
-    const res = await fetch(this.config.manifestUrl, {cache: 'no-cache'});
-    if (!res.ok) throw new Error(`manifest ${res.status}`);
+    const url = new URL(this.config.manifestUrl, location.href).href;
+    const res = await fetch(url, {cache: 'no-cache'});
+    if (!res.ok) throw new Error(`the manifest ${url} answered ${res.status} (make it with p2pcdn-manifest at every deploy)`);
     return res.json();
   }
 

@@ -40,7 +40,11 @@ class PageSignaling {
     } else if (kind === 'message') {
       this._onMessage(detail);
     } else if (kind === 'close' || kind === 'error') {
-      if (!this.joined || kind === 'close') {
+      if (!this.joined && !this.everJoined) {
+        // Never welcomed: a wrong URL, or a server that refuses this site. Said once.
+        const url = this.page.config.signalUrl || 'ws(s)://<this origin>/signal';
+        this.page.setupCheck.say('signaling', kind === 'close' ? `signaling at ${url} refused (close ${detail.code})` : `signaling at ${url} is unreachable`);
+      } else if (!this.joined || kind === 'close') {
         stats.noPeerReason = kind === 'close' ? `signaling closed (${detail.code})` : 'signaling unreachable';
         stats.changed();
       }
@@ -69,6 +73,7 @@ class PageSignaling {
     if (m.type === 'welcome') {
       performance.mark('p2pcdn:joined');
       this.joined = true;
+      this.everJoined = true;
       this._retryMs = 0;
       page.peerId = m.peerId;
       const stats = page.stats;

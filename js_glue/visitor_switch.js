@@ -23,10 +23,17 @@ const P2pcdnVisitorSwitch = {
     this.tellWorker(off);
   },
 
-  // Said on every page load while off: a worker installed later (or restarted) hears it too.
   tellWorker(off) {
     const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
     if (worker) worker.postMessage({type: 'p2pcdn:switch', off});
+  },
+
+  // Said by every page as it loads, and to a worker that takes control later: off when the
+  // visitor turned p2pcdn off or this browser cannot be a peer, so the worker answers such a
+  // visitor's requests not at all (as without p2pcdn), and on again when that changes.
+  state(off) {
+    this.tellWorker(off);
+    if (navigator.serviceWorker) navigator.serviceWorker.addEventListener('controllerchange', () => this.tellWorker(off), {once: true});
   },
 
   saveData() {

@@ -67,7 +67,8 @@ class WorkerBridge {
       this.port.onmessage = (e) => this._onMessage(e.data || {});
       // `starting`: a first visit's start put off until load (P2pcdnPage._startable): until
       // it says 'started', the worker sends large files' pieces to the origin without asking.
-      const starting = !!this.page.startDeferred && !this.page.core;
+      // Not with preferPeers: such a page starts at once when asked, and waits for peers.
+      const starting = !!this.page.startDeferred && !this.page.core && !this.page.config.preferPeers;
       worker.postMessage({type: 'p2pcdn:page', starting}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
       // What this page loaded before the worker controlled it can be shared too.

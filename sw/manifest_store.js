@@ -36,7 +36,9 @@ function checkManifest() {
 
 // A page asks for the manifest this worker holds (if it names the same URL).
 async function answerManifest(m, port) {
-  const same = typeof m.url === 'string' && new URL(m.url, self.location.origin).href === new URL(state.config.manifestUrl, self.location.origin).href;
+  const own = new URL(state.config.manifestUrl, self.location.origin).href;
+  const same = typeof m.url === 'string' && new URL(m.url, self.location.origin).href === own;
   const manifest = same ? (await loadManifest()).raw : null;
-  port.postMessage({type: 'manifest', id: m.id, manifest});
+  // What this worker uses and shares, so that a page can say what is misconfigured.
+  port.postMessage({type: 'manifest', id: m.id, manifest, url: own, shareable: state.config.shareable.length});
 }
