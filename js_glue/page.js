@@ -422,7 +422,12 @@ class P2pcdnPage extends EventTarget {
         break;
       case 'request':
         if (this.hostile) this.hostile.onRequest(link, f.requestId);
-        this.uploads.serve(link, f);
+        // A copy this page cannot read (storage refused, evicted mid-read) fails the request
+        // at once: the asker goes elsewhere instead of waiting out its first-byte deadline.
+        this.uploads.serve(link, f).catch((err) => {
+          console.debug(`p2pcdn: cannot serve ${f.requestId}: ${err.message}`);
+          if (!link.closed) link.send(this.core.encodeFrame({type: 'error', requestId: f.requestId, code: 3, message: 'cannot read the copy'}));
+        });
         break;
       case 'response-head':
         this.requests.onHead(link, f);

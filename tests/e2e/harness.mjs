@@ -8,6 +8,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 import {launchChromium} from '../browser/chromium.mjs';
+import {launchFirefox, playwrightLikePage} from '../browser/firefox.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOST = '10.99.0.1';
@@ -86,6 +87,23 @@ export async function newVisitor(origin, {config: given, contextOptions} = {}) {
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   return {browser, context, page, errors, close: () => browser.close().catch(() => {})};
+}
+
+// A visitor in Firefox (puppeteer-core over WebDriver BiDi): the same shape as newVisitor's
+// for the helpers below (page.goto/evaluate/waitForFunction), console errors kept.
+export async function newFirefoxVisitor(origin, {config: given} = {}) {
+  const config = {preferPeers: true, ...(given || {})};
+  const browser = await launchFirefox({host: new URL(origin).hostname});
+  const raw = (await browser.pages())[0] || (await browser.newPage());
+  await raw.evaluateOnNewDocument((c) => {
+    window.p2pcdnConfig = c;
+  }, config);
+  const errors = [];
+  raw.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  raw.on('pageerror', (e) => errors.push(String(e)));
+  return {browser, page: playwrightLikePage(raw), errors, firefox: true, close: () => browser.close().catch(() => {})};
 }
 
 export function stats(visitor) {
