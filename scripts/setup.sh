@@ -14,6 +14,7 @@ APT_PACKAGES=(
   emscripten
   iproute2 util-linux ffmpeg
   chromium firefox-esr fonts-dejavu-core
+  wpewebkit-driver libwpewebkit-1.1-0 libwpebackend-fdo-1.0-1
 )
 
 missing=()
