@@ -16,7 +16,19 @@ function p2pcdnConfigFromPage() {
   return config;
 }
 
+// data-sw="/sw.js": the tag registers the site's worker itself, so a site adds one tag per
+// page and the worker file, and no registration line of its own.
+function p2pcdnRegisterWorker() {
+  const script = document.currentScript;
+  const url = script && script.dataset.sw;
+  if (!url || !navigator.serviceWorker) return;
+  navigator.serviceWorker.register(new URL(url, location.href).href).catch((err) => {
+    console.warn(`p2pcdn: the service worker ${url} could not be registered: ${err.message}`);
+  });
+}
+
 if (typeof window !== 'undefined' && !window.p2pcdn) {
+  p2pcdnRegisterWorker();
   window.p2pcdn = new P2pcdnPage(p2pcdnConfigFromPage());
   window.p2pcdn.ready.catch((err) => err.said || console.warn(`p2pcdn: disabled: ${err.message}`));
 }

@@ -1,0 +1,97 @@
+// README's "Adopting p2pcdn on a site", followed literally on a fresh copy of a site that
+// has never heard of p2pcdn (the company site with p2pcdn taken out): its code blocks are
+// read from README.md and applied in order, only the site's own paths substituted. Then a
+// second visitor's later pages come from the first visitor.
+import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, test} from 'node:test';
+
+import {newVisitor, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
+
+const made = [];
+after(() => made.forEach((root) => fs.rmSync(root, {recursive: true, force: true})));
+
+// The adoption section's code blocks, in order: [{lang, text}].
+function adoptionBlocks() {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Adopting p2pcdn on a site'), readme.indexOf('### From npm'));
+  return [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({lang: m[1], text: m[2].replace(/^ {3}/gm, '')}));
+}
+
+// A site without p2pcdn: the company site's pages and assets, tag, worker and registration out.
+function plainSite() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-adopt-'));
+  made.push(root);
+  fs.cpSync(path.join(ROOT, 'web_app/site'), root, {recursive: true});
+  fs.cpSync(path.join(ROOT, 'build/site/site/assets'), path.join(root, 'assets'), {recursive: true});
+  fs.rmSync(path.join(root, 'sw.js'));
+  fs.writeFileSync(path.join(root, 'assets/site.js'), '// the site\'s own script\n');
+  for (const page of ['index.html', 'products.html', 'about.html']) {
+    const file = path.join(root, page);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\s*<script async src="\/p2pcdn\/p2pcdn.js"><\/script>/, ''));
+  }
+  return root;
+}
+
+test('README\'s adoption steps, followed literally, make a plain site share between visitors', async () => {
+  const site = plainSite();
+  const blocks = adoptionBlocks();
+  assert.deepEqual(blocks.map((b) => b.lang), ['js', 'html', 'sh', 'sh'], 'the steps\' code blocks');
+  const [worker, tag, manifest, compress] = blocks;
+  // 1. p2pcdn's files under /p2pcdn/.
+  fs.mkdirSync(path.join(site, 'p2pcdn'));
+  for (const f of ['p2pcdn.js', 'p2pcdn-core.wasm', 'p2pcdn-sw.js']) fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(site, 'p2pcdn', f));
+  // 2. The worker at the root: the README's lines, sharing this site's images.
+  assert.match(worker.text, /importScripts\('\/p2pcdn\/p2pcdn-sw.js'\);/);
+  fs.writeFileSync(path.join(site, 'sw.js'), worker.text.replace(/shareable: \[[^\]]*\]/, "shareable: ['/assets/']"));
+  // 3. The tag, early in <head> of every page.
+  for (const page of ['index.html', 'products.html', 'about.html']) {
+    const file = path.join(site, page);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('<head>', `<head>\n  ${tag.text.trim()}`));
+  }
+  // 4. The manifest, as the README runs it.
+  const run = (text) => execFileSync('bash', ['-euo', 'pipefail', '-c', text.replaceAll('/srv/site', site)], {cwd: ROOT, stdio: 'pipe'});
+  run(manifest.text);
+  // 6. Compression: gzip as written; the brotli line where Debian's brotli is installed.
+  const haveBrotli = (() => {
+    try {
+      execFileSync('bash', ['-c', 'command -v brotli'], {stdio: 'ignore'});
+      return true;
+    } catch (_) {
+      return false;
+    }
+  })();
+  run(compress.text.split('\n').filter((l) => haveBrotli || !/^brotli /.test(l)).join('\n'));
+  assert.ok(fs.existsSync(path.join(site, 'p2pcdn/p2pcdn.js.gz')));
+
+  // 5. The signaling server on the same origin, serving the site.
+  const server = await startServer({root: site, port: 8981});
+  const visitors = [];
+  try {
+    const visit = async (v, page) => {
+      await v.page.goto(`${server.url}${page}`, {waitUntil: 'load'});
+      await v.page.evaluate(() => document.fonts.ready);
+    };
+    const a = await newVisitor(server.url, {config: {}});
+    visitors.push(a);
+    for (const page of ['/', '/products.html', '/about.html']) await visit(a, page);
+    const announced = await waitFor(async () => (await server.metrics()).p2pcdn_announcements >= 5, 15000);
+    assert.ok(announced, 'the first visitor announced what it holds');
+    const b = await newVisitor(server.url, {config: {prefetchBytes: 0}});
+    visitors.push(b);
+    await visit(b, '/');
+    assert.ok(await waitFor(() => b.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'data-sw registered the worker');
+    await visit(b, '/products.html');
+    await sleep(500);
+    const s = await stats(b);
+    assert.ok(s.bytesFromPeers > 0, `the second visitor's later page came from a peer: ${JSON.stringify({peers: s.bytesFromPeers, origin: s.bytesFromOrigin, reason: s.noPeerReason})}`);
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    for (const v of visitors) await v.close();
+    await server.stop();
+  }
+});
