@@ -75,7 +75,10 @@ export async function startServer({root, port = 8099, args = [], host = HOST, wr
 // A visitor: its own browser process (like another machine), one page, console errors kept.
 // Most tests exercise peer transfers with an origin as fast as the peers (one machine), so
 // their visitors wait for peers (preferPeers) unless the test says otherwise.
+// P2PCDN_E2E_BROWSER=firefox makes every visitor a Firefox one (the suites that need no
+// Chromium-only driver feature run that way too: scripts/test.sh).
 export async function newVisitor(origin, {config: given, contextOptions} = {}) {
+  if (process.env.P2PCDN_E2E_BROWSER === 'firefox' && !contextOptions) return newFirefoxVisitor(origin, {config: given});
   const config = {preferPeers: true, ...(given || {})};
   const browser = await launchChromium({origin});
   const context = await browser.newContext(contextOptions);
