@@ -192,6 +192,11 @@ function report(rows, sum) {
               `gzip ${against(gz, TARGET_BYTES)}.`);
   console.log(`Against WebTorrent's browser bundle, ${kb(WEBTORRENT_GZIP_BYTES)} gzip (the figure given ` +
               `in issue 17): brotli ${against(br, WEBTORRENT_GZIP_BYTES)}; gzip ${against(gz, WEBTORRENT_GZIP_BYTES)}.`);
+  // With firstVisitStartMs (e.g. 10000), a visitor who leaves before it never fetches the core.
+  const early = totals(rows.filter((r) => !r.path.endsWith('.wasm')));
+  const eb = early.br ? early.br.body : null, eg = early.gzip ? early.gzip.body : null;
+  console.log(`A first visit that leaves before firstVisitStartMs (no core): brotli ${against(eb, TARGET_BYTES)} of the target; ` +
+              `gzip ${against(eg, TARGET_BYTES)}.`);
 }
 
 function save(result) {

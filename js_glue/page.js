@@ -48,6 +48,11 @@ const P2PCDN_DEFAULTS = {
   // what the linked pages need; 0 turns it off.
   prefetchBytes: 4 << 20,
   prefetchAfterMs: 300,
+  // A first visit (no worker in control yet) starts p2pcdn (core, signaling) only once the
+  // visitor has stayed this long after load, or when the worker needs the page sooner. 0:
+  // once loaded, so the first page prefetches the next one's files from peers; e.g. 10000:
+  // a visitor who leaves within 10 s downloads no core (half of a first visit's bytes).
+  firstVisitStartMs: 0,
   // Test-only: makes this page a hostile peer for the end-to-end tests (hostile_test_peer.js,
   // uploads.js). Never set on a real site.
   test: null,
@@ -125,12 +130,14 @@ class P2pcdnPage extends EventTarget {
   }
 
   // A page no worker controls yet (a first visit) has nothing to serve and nothing to fetch
-  // from peers until one does: its start (the core, signaling) waits until the page has
-  // loaded and the main thread is idle, or until the worker first asks it for something, so
-  // it never competes with the page's own first paint for nothing. A page a worker controls
-  // starts at once: the worker may ask it for files now.
+  // from peers until one does: its start (the core, signaling) waits until the visitor has
+  // stayed firstVisitStartMs after load (by default none) and the main thread is idle, or
+  // until the worker first asks it for something. So it never competes with the page's own
+  // first paint, and with firstVisitStartMs a visitor who leaves soon downloads p2pcdn.js and
+  // the worker part only, not the core (bench/README.md, "First visit bytes"). A page a
+  // worker controls starts at once: the worker may ask it for files now.
   _startable() {
-    if (!navigator.serviceWorker || navigator.serviceWorker.controller || document.readyState === 'complete') return Promise.resolve();
+    if (!navigator.serviceWorker || navigator.serviceWorker.controller) return Promise.resolve();
     this.startDeferred = true;
     return new Promise((resolve) => {
       this.startNow = () => {
@@ -138,7 +145,9 @@ class P2pcdnPage extends EventTarget {
         resolve();
       };
       const idle = () => (self.requestIdleCallback ? requestIdleCallback(this.startNow, {timeout: 1000}) : setTimeout(this.startNow, 0));
-      addEventListener('load', idle, {once: true});
+      const stayed = () => setTimeout(idle, this.config.firstVisitStartMs);
+      if (document.readyState === 'complete') stayed();
+      else addEventListener('load', stayed, {once: true});
     });
   }
 

@@ -47,6 +47,8 @@ export interface P2pcdnConfig {
   prefetchBytes?: number;
   /** Delay after load before prefetching, in ms. Default 300. */
   prefetchAfterMs?: number;
+  /** A first visit starts p2pcdn's core and signaling once the visitor has stayed this long after load (or when the worker needs the page sooner), in ms. Default 0; e.g. 10000 spares a visitor who leaves within 10 s the core's download. */
+  firstVisitStartMs?: number;
 }
 
 /** Failures by reason: why a request did not come from a peer, or why a peer failed. */

@@ -104,3 +104,18 @@ test('a browser asking to save data uploads nothing and announces nothing', () =
   assert.equal((await ctx.server.metrics()).p2pcdn_announcements || 0, 0, 'it announced nothing');
   assert.deepEqual(v.errors, []);
 }));
+
+test('with firstVisitStartMs, a first visit that leaves early downloads no core; one that stays starts', () => withSwarm({root: site}, async (ctx) => {
+  const v = await ctx.visitor({config: {firstVisitStartMs: 4000}});
+  const wasm = [];
+  v.context.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.push(r.url());
+  });
+  await v.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+  await sleep(2000);
+  assert.deepEqual(wasm, [], 'the core was fetched before the visitor had stayed 4 s');
+  assert.equal(await v.page.evaluate(() => window.p2pcdn.joined), false);
+  assert.ok(await waitFor(() => v.page.evaluate(() => window.p2pcdn.joined), 10000), 'started and joined after 4 s');
+  assert.equal(wasm.length, 1);
+  assert.deepEqual(v.errors, []);
+}));
