@@ -26,7 +26,7 @@ async function handle(event) {
     }
   }
   const cache = await openCopies();
-  const cached = await currentCopy(cache, url, file);
+  const cached = state.storage.mayHold(url) ? await currentCopy(cache, url, file) : null;
   if (cached) {
     notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
     state.storage.used(url);

@@ -51,6 +51,7 @@ class PieceSource {
   }
 
   heldSet() {
+    if (!this.held && !state.storage.mayHold(this.url)) this.held = Promise.resolve(new Set());  // nothing of it kept
     if (!this.held) {
       this.held = (async () => {
         const set = new Set();

@@ -41,6 +41,14 @@ class StorageBudget {
     this._saveSoon();
   }
 
+  // Whether a copy of `url` (or pieces of it) may be in Cache Storage: a file this index does
+  // not list is not looked up there (a Cache Storage match costs a request 1-2 ms). An index
+  // behind the copies (a worker ended within a second of a store) costs a fetch again, never
+  // wrong bytes: the copy is then written over.
+  mayHold(url) {
+    return this.files.has(url);
+  }
+
   used(url) {
     const f = this.files.get(url);
     if (f) f.usedAt = Date.now();
