@@ -85,6 +85,9 @@ class NextPagePrefetch {
   // goes first), until the budget is spent or nothing is left.
   async _run(budget) {
     const signal = this.stop.signal;
+    // A first visit's worker may claim the page only after this (a loaded machine): the worker
+    // keeps what is prefetched, so without one there is nothing to do yet.
+    if (!(await this.page.bridge.whenAttached(10000))) return;
     const answer = await this.page.bridge.ask({type: 'wanted', urls: this.candidates()});
     const wanted = new Set((answer && answer.urls) || []);
     let spent = 0;

@@ -48,6 +48,16 @@ class WorkerBridge {
     this.replies = new Map();   // id -> resolve, for questions this page asks the worker
     this.nextQuestion = 0;
     this.askedOnce = false;
+    this.attachWaiters = [];
+  }
+
+  // Resolves true once a worker's port is attached, false after ms.
+  whenAttached(ms) {
+    if (this.port) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.attachWaiters.push(resolve);
+      setTimeout(() => resolve(false), ms);
+    });
   }
 
   connect() {
@@ -71,6 +81,7 @@ class WorkerBridge {
       const starting = !!this.page.startDeferred && !this.page.core && !this.page.config.preferPeers;
       worker.postMessage({type: 'p2pcdn:page', starting}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
+      this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
       // What this page loaded before the worker controlled it can be shared too.
       if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());
       else reportUsed(this.port);
