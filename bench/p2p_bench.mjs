@@ -4,7 +4,13 @@
 //    verified -> worker -> page), against a bare RTCDataChannel between the same two
 //    browsers sending the same bytes (the physical limit here);
 //  - a 12 KiB image from a peer against the same image from the origin.
-// Medians of RUNS (default 3; 7 for latency) after a warm-up. Prints one JSON object.
+// Medians of RUNS (default 3; 7 for latency) after a warm-up.
+// PAIR chooses the browsers, seeder A first: chromium (default: A and B Chromium), firefox
+// (both Firefox ESR), mixed (chromium-firefox, then firefox-chromium), or a comma-separated
+// list of those and of seeder-visitor names (chromium-firefox, firefox-chromium, ...). Each
+// pair gets its own browsers and its own server (a separate origin). Prints one JSON object
+// ({pairs: [...]}); exits 1 if a pair's round errored (wrong bytes, bytes not from the peer,
+// a timeout), never because a ratio is low.
 import {execFileSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,11 +18,14 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import {cachedPaths, newVisitor, ROOT, sleep, startServer, waitFor} from '../tests/e2e/harness.mjs';
+import {cachedPaths, newFirefoxVisitor, newVisitor, ROOT, startServer, waitFor} from '../tests/e2e/harness.mjs';
 
 const RUNS = Number(process.env.RUNS || 3);
 const MiB = 1 << 20;
-const BIG = '/media/bench/big.bin';
+// A 20 MiB file is cut into pieces, and a page asks for each piece of a file once (asked
+// again, the worker gets it from the origin): so a fresh copy per round, big-0 the warm-up.
+const big = (k) => `/media/bench/big-${k}.bin`;
+const BIGS = Array.from({length: RUNS + 1}, (_, k) => big(k));
 const SMALL = '/media/bench/small.png';
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -54,21 +63,52 @@ function makeSite() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-bench-'));
   fs.cpSync(path.join(ROOT, 'build/site/demo'), root, {recursive: true});
   fs.mkdirSync(path.join(root, 'media/bench'));
-  fs.writeFileSync(path.join(root, BIG), crypto.randomBytes(20 * MiB));
+  for (const p of BIGS) fs.writeFileSync(path.join(root, p), crypto.randomBytes(20 * MiB));
   fs.writeFileSync(path.join(root, SMALL), noisePng(64, 64));
   execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')],
                {stdio: 'ignore'});
   return root;
 }
 
+const KINDS = ['chromium', 'firefox'];
+const ALIASES = {chromium: ['chromium-chromium'], firefox: ['firefox-firefox'], mixed: ['chromium-firefox', 'firefox-chromium']};
+
+function pairsFrom(spec) {
+  const out = [];
+  for (const name of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const pair of ALIASES[name] || [name]) {
+      const kinds = pair.split('-');
+      if (kinds.length !== 2 || !kinds.every((k) => KINDS.includes(k))) throw new Error(`PAIR: unknown pair ${name}`);
+      if (!out.includes(pair)) out.push(pair);
+    }
+  }
+  return out;
+}
+
+const visitorOf = (kind, url, options) => (kind === 'firefox' ? newFirefoxVisitor(url, options) : newVisitor(url, options));
+
 // A page of the demo, controlled by the worker, joined to signaling.
-async function controlledPage(url) {
-  const v = await newVisitor(url);
-  await v.page.goto(`${url}/`);
-  const ok = await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller && window.p2pcdn.joined), 15000);
-  if (!ok) throw new Error('page never became controlled and joined');
+async function controlledPage(kind, url) {
+  const v = await visitorOf(kind, url);
+  v.kind = kind;
+  try {
+    await v.page.goto(`${url}/`);
+    const ok = await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller && !!window.p2pcdn && window.p2pcdn.joined), 20000);
+    if (!ok) throw new Error(`${kind}: page never became controlled and joined`);
+  } catch (err) {
+    await v.close();
+    throw err;
+  }
   return v;
 }
+
+const browserVersion = async (v) => {
+  try {
+    return await v.browser.version();
+  } catch (_) {
+    return null;
+  }
+};
 
 const timedFetch = (v, p, init) => v.page.evaluate(async ([p, init]) => {
   const t = performance.now();
@@ -76,23 +116,43 @@ const timedFetch = (v, p, init) => v.page.evaluate(async ([p, init]) => {
   return {ms: performance.now() - t, bytes: body.byteLength};
 }, [p, init || {}]);
 
+const originBytes = async (server, p) => (await server.metrics())[`p2pcdn_static_bytes_total{path="${p}"}`] || 0;
+
+// Drops the page's copy of `p`: the whole body, or every piece of a file held in pieces
+// (kept under `URL?p2pcdn-piece=N`; the worker notices them gone and asks peers again).
 const dropFromCache = (v, p) => v.page.evaluate(async (p) => {
-  for (const name of await caches.keys()) await (await caches.open(name)).delete(new URL(p, location.href).href);
+  const url = new URL(p, location.href).href;
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      if (request.url === url || request.url.startsWith(`${url}?p2pcdn-piece=`) || request.url.startsWith(`${url}&p2pcdn-piece=`)) {
+        await cache.delete(request);
+      }
+    }
+  }
 }, p);
 
-// A second RTCPeerConnection between the same two pages, signaled by the driver, sending
-// the same 20 MiB in 256 KiB messages with the same pacing as p2pcdn's uploads.
+// Rejects when `promise` takes longer than `ms` (a stuck transfer is an error, not a hang).
+function within(ms, what, promise) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// A second RTCPeerConnection between the same two pages, signaled by the driver (whole SDPs
+// through page.evaluate: works in Chromium and Firefox alike), sending the same 20 MiB in
+// 256 KiB messages (BARE_MESSAGE_BYTES) with the same pacing as p2pcdn's uploads.
+const BARE_MESSAGE = Number(process.env.BARE_MESSAGE_BYTES || 262144);
 async function bareChannel(a, b) {
-  await a.page.evaluate(() => {
+  const setUp = () => {
     window.bare = new RTCPeerConnection();
     window.bareChannel = window.bare.createDataChannel('bare', {negotiated: true, id: 7});
     window.bareChannel.binaryType = 'arraybuffer';
-  });
-  await b.page.evaluate(() => {
-    window.bare = new RTCPeerConnection();
-    window.bareChannel = window.bare.createDataChannel('bare', {negotiated: true, id: 7});
-    window.bareChannel.binaryType = 'arraybuffer';
-  });
+  };
+  await a.page.evaluate(setUp);
+  await b.page.evaluate(setUp);
   const offer = await a.page.evaluate(async () => {
     await window.bare.setLocalDescription(await window.bare.createOffer());
     await new Promise((r) => (window.bare.iceGatheringState === 'complete' ? r() : window.bare.addEventListener('icegatheringstatechange', () => window.bare.iceGatheringState === 'complete' && r())));
@@ -106,6 +166,7 @@ async function bareChannel(a, b) {
   }, offer);
   await a.page.evaluate((sdp) => window.bare.setRemoteDescription({type: 'answer', sdp}), answer);
   await a.page.waitForFunction(() => window.bareChannel.readyState === 'open', null, {timeout: 10000});
+  await b.page.waitForFunction(() => window.bareChannel.readyState === 'open', null, {timeout: 10000});
   await b.page.evaluate(() => {
     window.bareReceive = (total) => new Promise((resolve) => {
       let got = 0;
@@ -113,94 +174,149 @@ async function bareChannel(a, b) {
         got += e.data.byteLength;
         if (got >= total) {
           window.bareChannel.send(new Uint8Array(1));  // done: tell the sender
-          resolve();
+          resolve(got);
         }
       };
     });
   });
-  return async (bytes) => {
+  const maxMessageSize = await a.page.evaluate(() => (window.bare.sctp ? window.bare.sctp.maxMessageSize : null));
+  const send = async (bytes) => {
     const waiting = b.page.evaluate((n) => window.bareReceive(n), bytes);
-    const ms = await a.page.evaluate(async (n) => {
+    const ms = await a.page.evaluate(async ([n, size]) => {
       const ch = window.bareChannel;
       ch.bufferedAmountLowThreshold = 1 << 20;
       const data = new Uint8Array(n);
       const done = new Promise((r) => (ch.onmessage = () => r()));
       const t = performance.now();
-      for (let at = 0; at < n; at += 262144) {
+      for (let at = 0; at < n; at += size) {
         if (ch.bufferedAmount > 4 << 20) await new Promise((r) => (ch.onbufferedamountlow = r));
-        ch.send(data.subarray(at, Math.min(n, at + 262144)));
+        ch.send(data.subarray(at, Math.min(n, at + size)));
       }
       await done;
       return performance.now() - t;
-    }, bytes);
-    await waiting;
+    }, [bytes, BARE_MESSAGE]);
+    const got = await waiting;
+    if (got !== bytes) throw new Error(`bare channel delivered ${got} bytes of ${bytes}`);
     return ms;
   };
+  send.maxMessageSize = maxMessageSize;
+  return send;
 }
 
+// One pair, seeder A of kind `seederKind` and visitor B of kind `visitorKind`, on its own
+// server (port) over the same site.
+async function runPair(root, pair, port) {
+  const [seederKind, visitorKind] = pair.split('-');
+  const server = await startServer({root, port});
+  const visitors = [];
+  try {
+    // A seeds both files from the origin.
+    const a = await controlledPage(seederKind, server.url);
+    visitors.push(a);
+    await within(300000, 'seeding', (async () => {
+      for (const p of BIGS) await timedFetch(a, p);
+      await timedFetch(a, SMALL);
+    })());
+    const seeded = await waitFor(async () => (await cachedPaths(a)).filter((p) => p.startsWith('/media/bench/')).length === BIGS.length + 1, 30000);
+    if (!seeded) throw new Error('A did not cache the bench files');
+    await waitFor(async () => (await server.metrics()).p2pcdn_announcements >= BIGS.length + 1, 10000);
+
+    const b = await controlledPage(visitorKind, server.url);
+    visitors.push(b);
+    const bare = await within(30000, 'bare channel set-up', bareChannel(a, b));
+
+    // Warm-up: the p2pcdn link comes up, both paths reach full speed once.
+    await within(60000, 'warm-up', (async () => {
+      await timedFetch(b, SMALL);
+      await dropFromCache(b, SMALL);
+      await bare(20 * MiB);
+      await timedFetch(b, big(0));
+    })());
+
+    const bareMs = [], p2pMs = [], transferMs = [];
+    for (let i = 0; i < RUNS; i++) {
+      await within(120000, `round ${i + 1}`, (async () => {
+        bareMs.push(await bare(20 * MiB));
+        const p = big(i + 1);
+        const originBefore = await originBytes(server, p);
+        const before = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());
+        const r = await timedFetch(b, p);
+        if (r.bytes !== 20 * MiB) throw new Error(`round ${i + 1}: got ${r.bytes} bytes`);
+        // From the peer: the origin sent none of it, the page counted pieces from peers.
+        const after = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());
+        const fromOrigin = (await originBytes(server, p)) - originBefore;
+        const pieces = after.pieces.fromPeers - before.pieces.fromPeers;
+        if (fromOrigin || !pieces || after.pieces.fromOrigin !== before.pieces.fromOrigin) {
+          throw new Error(`round ${i + 1}: not all from the peer: the origin sent ${fromOrigin} bytes of it; ` +
+                          `pieces from peers ${pieces}, from the origin ${after.pieces.fromOrigin - before.pieces.fromOrigin}`);
+        }
+        p2pMs.push(r.ms);
+        transferMs.push(after.lastPeerTransfer);
+      })());
+    }
+    const source = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());
+    const linkMessageSize = await b.page.evaluate(() => [...window.p2pcdn.links.values()].map((l) => l.maxMessageSize));
+
+    // 12 KiB image: from the peer (link already up), and from the origin in a browser of B's
+    // kind that never registers a worker (a page that is only the image itself).
+    const peerMs = [], originMs = [];
+    const c = await visitorOf(visitorKind, server.url);
+    visitors.push(c);
+    await c.page.goto(`${server.url}${SMALL}?page`);
+    await timedFetch(c, `${SMALL}?warm`, {cache: 'no-store'});
+    await within(60000, 'small image', (async () => {
+      for (let i = 0; i < Math.max(7, RUNS); i++) {
+        await dropFromCache(b, SMALL);
+        const before = (await b.page.evaluate(() => window.p2pcdn.stats.snapshot())).requestsFromPeers;
+        peerMs.push((await timedFetch(b, SMALL)).ms);
+        const after = await waitFor(async () => (await b.page.evaluate(() => window.p2pcdn.stats.snapshot())).requestsFromPeers > before, 2000);
+        if (!after) throw new Error(`small image ${i + 1}: not from the peer`);
+        originMs.push((await timedFetch(c, `${SMALL}?${i}`, {cache: 'no-store'})).ms);
+      }
+    })());
+    const smallBytes = fs.statSync(path.join(root, SMALL)).size;
+    return {
+      pair, seeder: seederKind, visitor: visitorKind,
+      versions: {seeder: await browserVersion(a), visitor: await browserVersion(b)},
+      runs: RUNS,
+      file_bytes: 20 * MiB,
+      bare_message_bytes: BARE_MESSAGE,
+      bare_max_message_size: bare.maxMessageSize,
+      p2pcdn_link_message_size: linkMessageSize,
+      bare_channel_mib_s: (20 / median(bareMs)) * 1000,
+      p2pcdn_mib_s: (20 / median(p2pMs)) * 1000,
+      // REQUEST sent to body verified in the page, when one request carried the whole file
+      // (a file in pieces: the last piece's transfer only, so no rate).
+      p2pcdn_page_transfer_mib_s: transferMs.every((t) => t && t.bytes === 20 * MiB) ? (20 / median(transferMs.map((t) => t.ms))) * 1000 : null,
+      bare_ms: bareMs, p2pcdn_ms: p2pMs, p2pcdn_last_peer_transfer: transferMs,
+      b_stats: {bytesFromPeers: source.bytesFromPeers, bytesFromOrigin: source.bytesFromOrigin, failures: source.failures},
+      console_errors: {seeder: a.errors, visitor: b.errors},
+      small_bytes: smallBytes,
+      small_from_peer_ms: median(peerMs),
+      small_from_origin_ms: median(originMs),
+      small_peer_samples: peerMs, small_origin_samples: originMs,
+    };
+  } finally {
+    for (const v of visitors) await v.close();
+    await server.stop();
+  }
+}
+
+const pairs = pairsFrom(process.env.PAIR || 'chromium');
 const root = makeSite();
-const server = await startServer({root, port: 8400});
-const visitors = [];
+const results = [];
 try {
-  // A seeds both files from the origin.
-  const a = await controlledPage(server.url);
-  visitors.push(a);
-  await timedFetch(a, BIG);
-  await timedFetch(a, SMALL);
-  const seeded = await waitFor(async () => (await cachedPaths(a)).filter((p) => p.startsWith('/media/bench/')).length === 2, 20000);
-  if (!seeded) throw new Error('A did not cache the bench files');
-  await waitFor(async () => (await server.metrics()).p2pcdn_announcements >= 2, 10000);
-
-  const b = await controlledPage(server.url);
-  visitors.push(b);
-  const bare = await bareChannel(a, b);
-
-  // Warm-up: the p2pcdn link comes up, both paths reach full speed once.
-  await timedFetch(b, SMALL);
-  await dropFromCache(b, SMALL);
-  await bare(20 * MiB);
-  await timedFetch(b, BIG);
-  await dropFromCache(b, BIG);
-
-  const bareMs = [], p2pMs = [], transferMs = [];
-  for (let i = 0; i < RUNS; i++) {
-    bareMs.push(await bare(20 * MiB));
-    const r = await timedFetch(b, BIG);
-    if (r.bytes !== 20 * MiB) throw new Error(`got ${r.bytes} bytes`);
-    p2pMs.push(r.ms);
-    transferMs.push((await b.page.evaluate(() => window.p2pcdn.stats.lastPeerTransfer)).ms);
-    await dropFromCache(b, BIG);
+  for (const [i, pair] of pairs.entries()) {
+    const started = Date.now();
+    try {
+      results.push({...(await runPair(root, pair, 8400 + i)), seconds: (Date.now() - started) / 1000});
+    } catch (err) {
+      console.error(`p2p_bench: ${pair}: ${err.stack || err}`);
+      results.push({pair, error: String(err.message || err), seconds: (Date.now() - started) / 1000});
+    }
   }
-  const source = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());
-
-  // 12 KiB image: from the peer (link already up), and from the origin without the worker.
-  const peerMs = [], originMs = [];
-  const c = await newVisitor(server.url);  // never registers a worker
-  visitors.push(c);
-  await c.page.goto(`${server.url}/p2pcdn/manifest.json`);
-  await timedFetch(c, `${SMALL}?warm`, {cache: 'no-store'});
-  for (let i = 0; i < Math.max(7, RUNS); i++) {
-    await dropFromCache(b, SMALL);
-    peerMs.push((await timedFetch(b, SMALL)).ms);
-    originMs.push((await timedFetch(c, `${SMALL}?${i}`, {cache: 'no-store'})).ms);
-  }
-  const smallBytes = fs.statSync(path.join(root, SMALL)).size;
-  const result = {
-    runs: RUNS,
-    file_bytes: 20 * MiB,
-    bare_channel_mib_s: (20 / median(bareMs)) * 1000,
-    p2pcdn_mib_s: (20 / median(p2pMs)) * 1000,
-    p2pcdn_page_transfer_mib_s: (20 / median(transferMs)) * 1000,
-    bare_ms: bareMs, p2pcdn_ms: p2pMs, p2pcdn_page_transfer_ms: transferMs,
-    b_stats: {bytesFromPeers: source.bytesFromPeers, bytesFromOrigin: source.bytesFromOrigin, failures: source.failures},
-    small_bytes: smallBytes,
-    small_from_peer_ms: median(peerMs),
-    small_from_origin_ms: median(originMs),
-    small_peer_samples: peerMs, small_origin_samples: originMs,
-  };
-  console.log(JSON.stringify(result, null, 2));
 } finally {
-  for (const v of visitors) await v.close();
-  await server.stop();
   fs.rmSync(root, {recursive: true, force: true});
 }
+console.log(JSON.stringify({date: new Date().toISOString(), node: process.version, pairs: results}, null, 2));
+process.exitCode = results.some((r) => r.error) ? 1 : 0;
