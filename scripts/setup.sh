@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
   clang-14 libclang-rt-14-dev clang-format
   libcrypto++-dev
-  libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libssl-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libssl-dev libhiredis-dev redis-server
   googletest libgtest-dev libbenchmark-dev
   emscripten
   iproute2 util-linux ffmpeg brotli

@@ -37,11 +37,16 @@ class FetchClaims {
            std::find(holders.begin(), holders.end(), it->second.peer) != holders.end();
   }
 
-  // `peer` announced these ids: what it claimed among them it now holds.
-  void confirmed(const PeerId& peer, const std::vector<ResourceId>& ids) {
+  // `peer` announced these ids: what it claimed among them it now holds (and `out`, when
+  // given, gets those ids).
+  void confirmed(const PeerId& peer, const std::vector<ResourceId>& ids,
+                 std::vector<ResourceId>* out = nullptr) {
+    if (claims_.empty()) return;
     for (const ResourceId& id : ids) {
       auto it = claims_.find(id);
-      if (it != claims_.end() && it->second.peer == peer) claims_.erase(it);
+      if (it == claims_.end() || it->second.peer != peer) continue;
+      claims_.erase(it);
+      if (out != nullptr) out->push_back(id);
     }
   }
 

@@ -26,7 +26,7 @@ void MemorySwarmRegistry::leave(const PeerId& peer) {
 }
 
 AnnounceResult MemorySwarmRegistry::announce(const PeerId& peer, const std::vector<ResourceId>& ids,
-                                             size_t max_per_peer) {
+                                             size_t max_per_peer, std::vector<ResourceId>* added) {
   AnnounceResult result;
   auto it = peers_.find(peer);
   if (it == peers_.end()) return result;
@@ -42,22 +42,34 @@ AnnounceResult MemorySwarmRegistry::announce(const PeerId& peer, const std::vect
     Holders& h = p.swarm->second.resources[id];
     p.positions.emplace(id, static_cast<uint32_t>(h.peers.size()));
     h.peers.push_back(peer);
+    if (added != nullptr) added->push_back(id);
     ++result.added;
     ++announcements_;
   }
   return result;
 }
 
-size_t MemorySwarmRegistry::withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) {
+size_t MemorySwarmRegistry::withdraw(const PeerId& peer, const std::vector<ResourceId>& ids,
+                                     std::vector<ResourceId>* removed_ids) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return 0;
   size_t removed = 0;
   for (const ResourceId& id : ids) {
     if (it->second.positions.count(id) == 0) continue;
     remove_holder(it->second, id);
+    if (removed_ids != nullptr) removed_ids->push_back(id);
     ++removed;
   }
   return removed;
+}
+
+std::vector<ResourceId> MemorySwarmRegistry::held(const PeerId& peer) const {
+  std::vector<ResourceId> ids;
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return ids;
+  ids.reserve(it->second.positions.size());
+  for (const auto& [id, position] : it->second.positions) ids.push_back(id);
+  return ids;
 }
 
 void MemorySwarmRegistry::remove_holder(Peer& peer, ResourceId resource) {

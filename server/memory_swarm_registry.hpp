@@ -21,8 +21,10 @@ class MemorySwarmRegistry : public SwarmRegistry {
   void join(const PeerId& peer, const std::string& swarm) override;
   void leave(const PeerId& peer) override;
   AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
-                          size_t max_per_peer) override;
-  size_t withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) override;
+                          size_t max_per_peer, std::vector<ResourceId>* added = nullptr) override;
+  size_t withdraw(const PeerId& peer, const std::vector<ResourceId>& ids,
+                  std::vector<ResourceId>* removed = nullptr) override;
+  std::vector<ResourceId> held(const PeerId& peer) const override;
   std::vector<PeerId> lookup(const PeerId& asker, const ResourceId& resource, size_t k) override;
   bool same_swarm(const PeerId& a, const PeerId& b) const override;
 

@@ -94,6 +94,21 @@ std::string Metrics::prometheus_text() const {
   metric(out, "p2pcdn_bytes_received_total", "counter", "signaling bytes received", bytes_received);
   metric(out, "p2pcdn_bytes_sent_total", "counter", "signaling bytes sent", bytes_sent);
   metric(out, "p2pcdn_http_requests_total", "counter", "HTTP requests answered", http_requests);
+  if (redis_configured) {
+    metric(out, "p2pcdn_redis_up", "gauge",
+           "1 while Redis, and through it the other instances, can be reached", redis_up);
+    metric(out, "p2pcdn_redis_outages_total", "counter",
+           "times Redis was found unavailable, at start or lost later", redis_outages);
+    metric(out, "p2pcdn_redis_errors_total", "counter", "error replies from Redis", redis_errors);
+    metric(out, "p2pcdn_redis_resyncs_total", "counter",
+           "times this instance published its peers and holders to Redis in full", redis_resyncs);
+    metric(out, "p2pcdn_remote_lookups_total", "counter",
+           "lookups that asked the other instances for holders", remote_lookups);
+    metric(out, "p2pcdn_remote_relays_sent_total", "counter",
+           "relays handed to other instances for their peers", remote_relays_sent);
+    metric(out, "p2pcdn_remote_relays_received_total", "counter",
+           "relays from other instances delivered to peers here", remote_relays_received);
+  }
   out += "# HELP p2pcdn_rejections_total messages or connections refused, by reason\n";
   out += "# TYPE p2pcdn_rejections_total counter\n";
   for (int i = 0; i < static_cast<int>(Rejection::kCount); ++i) {

@@ -43,6 +43,15 @@ struct Metrics {
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
   uint64_t http_requests = 0;
+  // Scale-out (--redis); shown only when it is on.
+  bool redis_configured = false;
+  uint64_t redis_up = 0;                // gauge: 1 while the other instances can be reached
+  uint64_t redis_outages = 0;           // times Redis was found unavailable (at start or lost)
+  uint64_t redis_errors = 0;            // error replies from Redis
+  uint64_t remote_lookups = 0;          // lookups that asked the other instances
+  uint64_t remote_relays_sent = 0;      // relays handed to other instances
+  uint64_t remote_relays_received = 0;  // relays from other instances delivered here
+  uint64_t redis_resyncs = 0;           // times this instance's state was published again in full
   uint64_t rejections[static_cast<int>(Rejection::kCount)] = {};
   // Static bytes sent per path: lets tests and operators see origin load per resource.
   std::map<std::string, uint64_t> static_bytes_by_path;

@@ -79,6 +79,25 @@ const char* check(const ServerConfig& c) {
   return nullptr;
 }
 
+// "host:port", "[v6 address]:port": the host and port of --redis.
+const char* parse_redis_address(ServerConfig& c) {
+  if (c.redis.empty()) return nullptr;
+  const size_t colon = c.redis.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == c.redis.size())
+    return "--redis takes HOST:PORT";
+  std::string host = c.redis.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port = c.redis.substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
+    return "--redis takes HOST:PORT, with a port from 1 to 65535";
+  c.redis_host = std::move(host);
+  c.redis_port = static_cast<uint16_t>(value);
+  return nullptr;
+}
+
 const char* parse_cache_rules(const std::vector<std::string>& rules, ServerConfig& c) {
   for (const auto& rule : rules) {
     const size_t eq = rule.find('=');
@@ -136,7 +155,10 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     ("peer-timeout-ms", number(&c.peer_timeout_ms), "a peer silent this long is dropped and its announcements purged")
     ("shutdown-grace-ms", number(&c.shutdown_grace_ms), "on SIGTERM, time given to close frames and queued relays")
     ("http-timeout-ms", number(&c.http_timeout_ms), "time for an HTTP request (headers and body) to arrive, and so how long an idle kept-alive connection stays open; while a response is sent, the longest the client may go without reading any of it (a slow download of any length is never cut while it reads)")
-    ("cache-max-age", number(&c.cache_max_age_s), "Cache-Control max-age for static files other than HTML");
+    ("cache-max-age", number(&c.cache_max_age_s), "Cache-Control max-age for static files other than HTML")
+    ("redis", po::value(&c.redis), "HOST:PORT of a Redis through which several instances act as one (shared lookups, relays between instances); default: none, this instance alone")
+    ("redis-prefix", po::value(&c.redis_prefix)->default_value(c.redis_prefix), "start of every Redis key and channel this deployment uses")
+    ("redis-ttl-ms", number(&c.redis_ttl_ms, 300u, 600000u), "an instance silent in Redis this long is taken for dead and its holders are no longer handed out; it refreshes every third of it");
   // clang-format on
   po::variables_map vm;
   try {
@@ -161,6 +183,7 @@ std::optional<ServerConfig> parse_server_config(int argc, const char* const* arg
     return std::nullopt;
   }
   const char* problem = parse_cache_rules(cache_rules, c);
+  if (problem == nullptr) problem = parse_redis_address(c);
   if (problem == nullptr) problem = check(c);
   const std::string why = problem != nullptr ? problem : root_problem(c.root);
   if (!why.empty()) {

@@ -48,6 +48,18 @@ struct ServerConfig {
   // Per client address (a NAT or proxy shares one: raise them there, as for connections).
   uint32_t max_peers_per_ip_per_swarm = 16;  // one address cannot fill a swarm with identities
   uint64_t max_announced_per_ip = 20000;     // summed over its peers: a bound on fake holders
+
+  // Scale-out: several instances share swarms through this Redis ("host:port"); empty: this
+  // instance runs alone, with its state in memory only.
+  std::string redis;
+  std::string redis_host;  // parsed from `redis`
+  uint16_t redis_port = 0;
+  // Every key and channel starts with it: several deployments can share one Redis.
+  std::string redis_prefix = "p2pcdn:";
+  // An instance that stops refreshing its heartbeat key for this long is taken for dead: its
+  // holders are no longer handed out. It refreshes every third of it.
+  uint32_t redis_ttl_ms = 3000;
+
   bool tls() const { return !cert_file.empty(); }
 };
 

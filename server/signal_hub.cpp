@@ -231,6 +231,7 @@ void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
     return;
   }
   registry_.join(id, swarm);
+  if (cluster_ != nullptr) cluster_->joined(id, swarm);
   IpSwarmEntry& entry = *joined_per_ip_swarm_.try_emplace(std::move(ip_swarm), 0).first;
   ++entry.second;
   p.ip_swarm = &entry;
@@ -241,7 +242,7 @@ void SignalHub::on_join(const PeerId& id, PeerState& p, const Join& join) {
 }
 
 void SignalHub::on_announce(const PeerId& id, PeerState& p, const Announce& announce,
-                            uint64_t now_ms) {
+                            uint64_t now_ms, bool claim) {
   // The peer's own limit, or less if its address is near the limit of all its peers.
   auto ip_it = announced_per_ip_.try_emplace(p.info.ip, 0).first;
   const uint64_t ip_room = ip_it->second < config_.max_announced_per_ip
@@ -249,8 +250,22 @@ void SignalHub::on_announce(const PeerId& id, PeerState& p, const Announce& anno
                                : 0;
   const size_t limit = static_cast<size_t>(
       std::min<uint64_t>(config_.max_announced_per_peer, p.announced + ip_room));
+  if (cluster_ != nullptr) {
+    // Other instances hear of what changed only: a claim confirmed, ids new to this peer.
+    std::vector<ResourceId> confirmed, added;
+    claims_.confirmed(id, announce.ids, &confirmed);
+    const AnnounceResult r = registry_.announce(id, announce.ids, limit, &added);
+    if (!confirmed.empty()) cluster_->announced(id, confirmed, false);
+    if (!added.empty()) cluster_->announced(id, added, claim);
+    after_announce(id, p, r, limit, ip_it, now_ms);
+    return;
+  }
   claims_.confirmed(id, announce.ids);
-  const AnnounceResult r = registry_.announce(id, announce.ids, limit);
+  after_announce(id, p, registry_.announce(id, announce.ids, limit), limit, ip_it, now_ms);
+}
+
+void SignalHub::after_announce(const PeerId& id, PeerState& p, const AnnounceResult& r,
+                               size_t limit, AnnouncedPerIp::iterator ip_it, uint64_t now_ms) {
   p.announced += static_cast<uint32_t>(r.added);
   ip_it->second += r.added;
   const uint64_t ip_total = ip_it->second;
@@ -275,6 +290,8 @@ void SignalHub::on_announce(const PeerId& id, PeerState& p, const Announce& anno
 
 // A lookup; with the claim flag, the asker of a resource nobody holds becomes its claimant
 // (announced at once, see fetch_claims.hpp), and askers after it hear that it is coming.
+// With other instances, holders here come first; when they are fewer than asked for, the
+// other instances are asked for the rest and the answer goes out when they have answered.
 void SignalHub::on_lookup(const PeerId& id, PeerState& p, const Lookup& lookup, uint64_t now_ms) {
   for (const auto& [peer, resource] : claims_.expire(now_ms)) {
     auto it = peers_.find(peer);
@@ -283,16 +300,44 @@ void SignalHub::on_lookup(const PeerId& id, PeerState& p, const Lookup& lookup, 
   const size_t k = std::min<size_t>(lookup.max_peers, config_.max_lookup_peers);
   ++metrics_.lookups;
   std::vector<PeerId> holders = registry_.lookup(id, lookup.resource, k);
+  if (cluster_ != nullptr && holders.size() < k && cluster_->active()) {
+    ++metrics_.remote_lookups;
+    const size_t wanted = k - holders.size();
+    cluster_->lookup(id, lookup.resource, wanted,
+                     [this, id, lookup, holders = std::move(holders)](
+                         std::vector<RemoteHolder> remote, uint64_t now) mutable {
+                       auto it = peers_.find(id);
+                       if (it == peers_.end() || it->second.closing || !it->second.joined) return;
+                       bool remote_claimant = false;
+                       for (const RemoteHolder& r : remote) {
+                         if (std::find(holders.begin(), holders.end(), r.peer) != holders.end())
+                           continue;
+                         holders.push_back(r.peer);
+                         remote_claimant = remote_claimant || r.claimant;
+                       }
+                       // Random order again, whichever instance each holder is on.
+                       std::shuffle(holders.begin(), holders.end(), random_);
+                       answer_lookup(id, it->second, lookup, std::move(holders), remote_claimant,
+                                     now);
+                       refresh_gauges();
+                     });
+    return;
+  }
+  answer_lookup(id, p, lookup, std::move(holders), false, now_ms);
+}
+
+void SignalHub::answer_lookup(const PeerId& id, PeerState& p, const Lookup& lookup,
+                              std::vector<PeerId> holders, bool remote_claimant, uint64_t now_ms) {
   uint8_t flags = 0;
   if ((lookup.flags & kLookupClaim) != 0) {
     if (holders.empty()) {
       const uint32_t before = p.announced;
-      on_announce(id, p, Announce{{lookup.resource}}, now_ms);
+      on_announce(id, p, Announce{{lookup.resource}}, now_ms, true);
       if (p.announced > before && claims_.claim(lookup.resource, id, now_ms)) {
         flags = kPeersClaimed;
         ++metrics_.claims;
       }
-    } else if (claims_.coming(lookup.resource, holders)) {
+    } else if (remote_claimant || claims_.coming(lookup.resource, holders)) {
       flags = kPeersComing;
     }
   }
@@ -300,8 +345,11 @@ void SignalHub::on_lookup(const PeerId& id, PeerState& p, const Lookup& lookup, 
 }
 
 void SignalHub::on_withdraw(const PeerId& id, PeerState& p, const Withdraw& withdraw) {
-  const size_t removed = registry_.withdraw(id, withdraw.ids);
+  std::vector<ResourceId> removed_ids;
+  const size_t removed =
+      registry_.withdraw(id, withdraw.ids, cluster_ != nullptr ? &removed_ids : nullptr);
   if (removed == 0) return;
+  if (cluster_ != nullptr) cluster_->withdrawn(id, removed_ids);
   p.announced -= static_cast<uint32_t>(removed);
   auto ip_it = announced_per_ip_.find(p.info.ip);
   ip_it->second -= removed;
@@ -310,6 +358,7 @@ void SignalHub::on_withdraw(const PeerId& id, PeerState& p, const Withdraw& with
 
 // Out of its swarm, with its announcements, and no longer counted against its address.
 void SignalHub::leave_swarm(const PeerId& id, PeerState& p) {
+  if (cluster_ != nullptr && p.ip_swarm != nullptr) cluster_->left(id, registry_.held(id));
   registry_.leave(id);
   if (p.announced > 0) {
     auto ip_it = announced_per_ip_.find(p.info.ip);
@@ -327,6 +376,14 @@ void SignalHub::leave_swarm(const PeerId& id, PeerState& p) {
 void SignalHub::on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
                          uint64_t now_ms) {
   auto target = peers_.find(relay.peer);
+  if (target == peers_.end() && cluster_ != nullptr && relay.peer != id && cluster_->active()) {
+    // Perhaps a peer of another instance: the cluster finds out, and says if it is not.
+    std::vector<uint8_t> forwarded(message.data, message.data + message.size);
+    rewrite_relay_peer(forwarded.data(), id);
+    ++metrics_.remote_relays_sent;
+    cluster_->relay(id, relay.peer, std::move(forwarded));
+    return;
+  }
   if (relay.peer == id || target == peers_.end() || !registry_.same_swarm(id, relay.peer)) {
     metrics_.reject(Rejection::kUnknownPeer);
     send_error(p, SignalErrorCode::kUnknownPeer, SignalType::kRelay, "no such peer in this swarm");
@@ -341,17 +398,8 @@ void SignalHub::on_relay(const PeerId& id, PeerState& p, ByteView message, const
   const bool queue_half_full =
       link->queued_bytes() + message.size > config_.max_send_queue_bytes / 2;
   if (queue_half_full || !to.relay_in.take(now_ms)) {
-    metrics_.reject(Rejection::kTargetBusy);
-    if (strike(id, p, kNoticeTargetBusy, now_ms)) {
-      const std::string target_hex = peer_hex(relay.peer);
-      log_.log(LogLevel::kInfo, "relay_refused",
-               {{"peer", peer_hex(id)},
-                {"ip", p.info.ip},
-                {"target", target_hex},
-                {"reason", queue_half_full ? "target_not_reading" : "target_relay_rate"}});
-      send_error(p, SignalErrorCode::kRateLimited, SignalType::kRelay,
-                 "target busy: relays to " + target_hex + " dropped");
-    }
+    refuse_relay_to_busy(id, p, relay.peer,
+                         queue_half_full ? "target_not_reading" : "target_relay_rate", now_ms);
     return;
   }
   // Forward the bytes as they came, with the target's id replaced by the sender's.
@@ -360,6 +408,51 @@ void SignalHub::on_relay(const PeerId& id, PeerState& p, ByteView message, const
   ++metrics_.relays;
   metrics_.bytes_sent += forwarded.size();
   link->send(shared_bytes(std::move(forwarded)));
+}
+
+void SignalHub::refuse_relay_to_busy(const PeerId& id, PeerState& p, const PeerId& target,
+                                     const char* reason, uint64_t now_ms) {
+  metrics_.reject(Rejection::kTargetBusy);
+  if (strike(id, p, kNoticeTargetBusy, now_ms)) {
+    const std::string target_hex = peer_hex(target);
+    log_.log(
+        LogLevel::kInfo, "relay_refused",
+        {{"peer", peer_hex(id)}, {"ip", p.info.ip}, {"target", target_hex}, {"reason", reason}});
+    send_error(p, SignalErrorCode::kRateLimited, SignalType::kRelay,
+               "target busy: relays to " + target_hex + " dropped");
+  }
+}
+
+RelayOutcome SignalHub::deliver_remote_relay(const PeerId& target, ByteView message,
+                                             uint64_t now_ms) {
+  auto it = peers_.find(target);
+  if (it == peers_.end() || it->second.closing || !it->second.joined)
+    return RelayOutcome::kUnknownPeer;
+  PeerState& to = it->second;
+  auto link = to.link.lock();
+  if (!link) return RelayOutcome::kUnknownPeer;
+  // The same limits as for a relay from a peer of this instance.
+  if (link->queued_bytes() + message.size > config_.max_send_queue_bytes / 2 ||
+      !to.relay_in.take(now_ms))
+    return RelayOutcome::kTargetBusy;
+  ++metrics_.relays;
+  ++metrics_.remote_relays_received;
+  metrics_.bytes_sent += message.size;
+  link->send(shared_bytes(std::vector<uint8_t>(message.data, message.data + message.size)));
+  return RelayOutcome::kDelivered;
+}
+
+void SignalHub::remote_relay_refused(const PeerId& sender, const PeerId& target,
+                                     RelayOutcome reason, uint64_t now_ms) {
+  auto it = peers_.find(sender);
+  if (it == peers_.end() || it->second.closing) return;
+  PeerState& p = it->second;
+  if (reason == RelayOutcome::kTargetBusy) {
+    refuse_relay_to_busy(sender, p, target, "target_busy_on_other_instance", now_ms);
+    return;
+  }
+  metrics_.reject(Rejection::kUnknownPeer);
+  send_error(p, SignalErrorCode::kUnknownPeer, SignalType::kRelay, "no such peer in this swarm");
 }
 
 void SignalHub::sweep(uint64_t now_ms) {

@@ -5,11 +5,13 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "close_codes.hpp"
+#include "cluster.hpp"
 #include "fetch_claims.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -55,6 +57,17 @@ class SignalHub {
   // Closes every peer with 1001 after what is queued for it.
   void shutdown();
 
+  // Scale-out (--redis): the other instances, told of every change and asked what this
+  // instance lacks. Null (the default): this instance runs alone.
+  void set_cluster(Cluster* cluster) { cluster_ = cluster; }
+  // A relay from a peer of another instance for `target`, a peer of this one, in the same
+  // swarm (the cluster checked): sent on under the same limits as a local relay.
+  RelayOutcome deliver_remote_relay(const PeerId& target, ByteView message, uint64_t now_ms);
+  // A relay `sender` sent to a peer of another instance was not delivered: the sender is
+  // told as if the target were here.
+  void remote_relay_refused(const PeerId& sender, const PeerId& target, RelayOutcome reason,
+                            uint64_t now_ms);
+
   size_t connection_count() const { return peers_.size(); }
   Metrics& metrics() { return metrics_; }
   const ServerConfig& config() const { return config_; }
@@ -92,9 +105,18 @@ class SignalHub {
                  uint64_t now_ms);
   void dispatch(const PeerId& id, PeerState& p, SignalMessage& message, uint64_t now_ms);
   void on_join(const PeerId& id, PeerState& p, const Join& join);
-  void on_announce(const PeerId& id, PeerState& p, const Announce& announce, uint64_t now_ms);
+  void on_announce(const PeerId& id, PeerState& p, const Announce& announce, uint64_t now_ms,
+                   bool claim = false);
   void on_withdraw(const PeerId& id, PeerState& p, const Withdraw& withdraw);
   void on_lookup(const PeerId& id, PeerState& p, const Lookup& lookup, uint64_t now_ms);
+  // Answers a lookup with these holders (claiming the resource for the asker if none).
+  void answer_lookup(const PeerId& id, PeerState& p, const Lookup& lookup,
+                     std::vector<PeerId> holders, bool remote_claimant, uint64_t now_ms);
+  void refuse_relay_to_busy(const PeerId& id, PeerState& p, const PeerId& target,
+                            const char* reason, uint64_t now_ms);
+  using AnnouncedPerIp = std::unordered_map<std::string, uint64_t>;
+  void after_announce(const PeerId& id, PeerState& p, const AnnounceResult& r, size_t limit,
+                      AnnouncedPerIp::iterator ip_it, uint64_t now_ms);
   void leave_swarm(const PeerId& id, PeerState& p);
   void on_relay(const PeerId& id, PeerState& p, ByteView message, const Relay& relay,
                 uint64_t now_ms);
@@ -110,9 +132,11 @@ class SignalHub {
   std::unordered_map<PeerId, PeerState, IdHash> peers_;
   // Per client address: joined peers per swarm, and their announcements together.
   std::unordered_map<std::string, uint32_t> joined_per_ip_swarm_;
-  std::unordered_map<std::string, uint64_t> announced_per_ip_;  // only addresses above 0
+  AnnouncedPerIp announced_per_ip_;  // only addresses above 0
   FetchClaims claims_;
   ByteView current_message_;  // the raw bytes being dispatched, for in-place relay
+  Cluster* cluster_ = nullptr;
+  std::mt19937_64 random_{std::random_device{}()};  // orders answers that mix instances
 };
 
 std::string peer_hex(const PeerId& id);

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "memory_swarm_registry.hpp"
+#include "redis_cluster.hpp"
 #include "server_context.hpp"
 
 namespace p2pcdn::server {
@@ -27,7 +28,15 @@ struct SignalServer::State {
         acceptor(io),
         sweep_timer(io),
         grace_timer(io),
-        signals(io) {}
+        signals(io) {
+    if (!config.redis.empty()) {
+      cluster = std::make_unique<RedisCluster>(io, config, hub, registry, metrics, log,
+                                               [this] { return now_ms(); });
+      hub.set_cluster(cluster.get());
+    }
+  }
+
+  ~State() { hub.set_cluster(nullptr); }  // the cluster goes first
 
   uint64_t now_ms() const {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -90,13 +99,15 @@ struct SignalServer::State {
     signals.cancel(ec);
     sweep_timer.cancel();
     hub.shutdown();
+    if (cluster) cluster->stop();  // after the hub has retracted its peers' holders
     shutdown_deadline = now_ms() + config.shutdown_grace_ms;
     wait_for_peers();
   }
 
   // Ends the loop once every peer has gone, or when the grace period is over.
   void wait_for_peers() {
-    if (hub.connection_count() == 0 || now_ms() >= shutdown_deadline) {
+    const bool done = hub.connection_count() == 0 && (!cluster || cluster->stopped());
+    if (done || now_ms() >= shutdown_deadline) {
       log.log(LogLevel::kInfo, "shutdown_done",
               {{"peers_left", std::to_string(hub.connection_count())}});
       io.stop();
@@ -121,6 +132,7 @@ struct SignalServer::State {
   net::steady_timer sweep_timer;
   net::steady_timer grace_timer;
   net::signal_set signals;
+  std::unique_ptr<RedisCluster> cluster;  // --redis: the other instances; destroyed first
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   uint64_t shutdown_deadline = 0;
 };
@@ -168,6 +180,7 @@ uint16_t SignalServer::start(std::string& error) {
              {"root", s.config.root}});
   s.accept();
   s.sweep();
+  if (s.cluster) s.cluster->start();
   return port;
 }
 

@@ -1,6 +1,6 @@
-// Who is in which swarm and who holds what: the one interface the signaling logic uses, so
-// several server instances can later share this state (e.g. through Redis) by adding an
-// implementation, without touching the sessions or the hub.
+// Who is in which swarm and who holds what, on this instance: the one interface the
+// signaling logic uses. Several instances share what their registries hold through Redis
+// (redis_cluster.hpp), which mirrors the changes this interface reports.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -36,10 +36,16 @@ class SwarmRegistry {
   virtual void join(const PeerId& peer, const std::string& swarm) = 0;
   // Removes the peer and every announcement it made.
   virtual void leave(const PeerId& peer) = 0;
+  // `added`, when given, gets the ids the peer did not hold before (for other instances).
   virtual AnnounceResult announce(const PeerId& peer, const std::vector<ResourceId>& ids,
-                                  size_t max_per_peer) = 0;
-  // Returns how many of `ids` the peer had announced (and no longer has).
-  virtual size_t withdraw(const PeerId& peer, const std::vector<ResourceId>& ids) = 0;
+                                  size_t max_per_peer,
+                                  std::vector<ResourceId>* added = nullptr) = 0;
+  // Returns how many of `ids` the peer had announced (and no longer has); `removed`, when
+  // given, gets them.
+  virtual size_t withdraw(const PeerId& peer, const std::vector<ResourceId>& ids,
+                          std::vector<ResourceId>* removed = nullptr) = 0;
+  // Every id the peer holds, in no order (to publish or retract them elsewhere).
+  virtual std::vector<ResourceId> held(const PeerId& peer) const = 0;
   // Up to k holders of `resource` in the asker's swarm, never the asker: a uniformly random
   // sample in random order, so neither a place in the list nor how often a holder is handed
   // out depends on when it announced.
