@@ -10,7 +10,7 @@
 # RUN_TIMEOUT_S, DEADLINE_S of bench/swarm_bench.mjs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bench/prepare.sh site || exit 1
+bench/prepare.sh site || { echo "swarm_bench: bench/prepare.sh site failed (its steps print to /dev/null: run it alone to see why)" >&2; exit 1; }
 rc=0
 files=()
 for speed in ${SPEEDS:-full 20mbit}; do
