@@ -103,9 +103,12 @@ for i = 3, #ARGV do redis.call('PEXPIRE', ARGV[1] .. 'p:' .. ARGV[i], ARGV[2]) e
 return 0
 )lua";
 
-constexpr size_t kIdsPerScript = 1000;       // ids per hold/unhold/refresh call
+// Ids per hold/unhold/refresh call, and hashes per reaping call: each call holds Redis for
+// a fraction of a millisecond at most, so relays queued behind it barely wait.
+constexpr size_t kIdsPerScript = 200;
+constexpr uint32_t kRefreshTicks = 6;  // every peer's key refreshed once in 6 heartbeats (2 TTLs)
 constexpr size_t kResyncPeersPerTurn = 256;  // then the next batch once Redis has done these
-constexpr size_t kReapBatch = 500;
+constexpr size_t kReapBatch = 200;
 constexpr size_t kMaxRoutes = 65536;         // remote peers remembered; beyond, forgotten at once
 constexpr size_t kMaxResolving = 4096;       // targets being looked up at once
 constexpr size_t kMaxPendingPerTarget = 64;  // relays waiting for one target's lookup
@@ -336,7 +339,7 @@ void RedisCluster::schedule_heartbeat() {
     if (ec || phase_ != Phase::kUp) return;
     heartbeat();
     if (phase_ != Phase::kUp) return;
-    if (++ticks_ % 6 == 0) refresh_peer_keys();
+    refresh_peer_keys(++ticks_ % kRefreshTicks);
     schedule_heartbeat();
   });
 }
@@ -411,7 +414,9 @@ void RedisCluster::reap(const std::string& instance) {
       });
 }
 
-void RedisCluster::refresh_peer_keys() {
+// A sixth of the peers at each heartbeat (by their ids' first bytes), so the refreshes are
+// spread out instead of all landing on Redis at once.
+void RedisCluster::refresh_peer_keys(uint32_t share) {
   const std::string ttl = std::to_string(peer_ttl_ms_);
   std::vector<std::string_view> args;
   auto flush = [&] {
@@ -419,7 +424,9 @@ void RedisCluster::refresh_peer_keys() {
     args = {"EVAL", kRefreshScript, "0", config_.redis_prefix, ttl};
   };
   flush();
+  const IdHash hash;
   for (const auto& [peer, swarm] : peers_) {
+    if (hash(peer) % kRefreshTicks != share) continue;
     args.push_back(bytes_of(peer));
     if (args.size() >= 5 + kIdsPerScript) flush();
   }

@@ -81,7 +81,7 @@ class RedisCluster : public Cluster {
   void teardown();
   void schedule_heartbeat();
   void heartbeat();
-  void refresh_peer_keys();
+  void refresh_peer_keys(uint32_t share);
   void reap(const std::string& instance);
   void resync(uint64_t generation, std::shared_ptr<std::vector<PeerId>> peers, size_t from);
   void publish_peer(const PeerId& peer, const SwarmTag& swarm);
