@@ -97,6 +97,8 @@ async function load(b, url) {
       resourceCount: resources.length,
       resourceMedianMs: durations.length ? durations[durations.length >> 1] : null,
       resourceMaxEndMs: resources.length ? Math.max(...resources.map((e) => e.responseEnd)) : null,
+      resourceList: resources.map((e) => [new URL(e.name).pathname, Math.round(e.startTime), Math.round(e.responseEnd), e.initiatorType]),
+      navTimes: nav ? {domInteractive: nav.domInteractive, domComplete: nav.domComplete, loadEventStart: nav.loadEventStart} : null,
       fcpMs: fcp ? fcp.startTime : null,
       lcpMs: lcp,
       supported,
@@ -146,8 +148,10 @@ function laterPages(server, kind) {
     await sleep(SETTLE_MS);  // the worker's install work (manifest) done, as a visitor reading the page
     const out = {};
     for (const page of PAGES) {
+      const before = await servedBytes(server);
       const got = await load(b, `${server.url}${page}`);
       check(got, `${kind} later ${page}`, {controlled: kind === 'p2pcdn'});
+      got.servedBytes = (await servedBytes(server)) - before;
       out[page] = got;
     }
     return out;
@@ -217,7 +221,7 @@ for (const scenario of Object.keys(samples)) {
       row[key] = {p2pcdn: a, plain: b, ratio: a !== null && b ? a / b : null};
     }
     row.p2pcdnFaster = s.p2pcdn.filter((x, i) => x.completeMs < s.plain[i].completeMs).length;
-    if (scenario === 'first') row.servedBytes = {p2pcdn: median(pick('p2pcdn', 'servedBytes')), plain: median(pick('plain', 'servedBytes'))};
+    row.servedBytes = {p2pcdn: median(pick('p2pcdn', 'servedBytes')), plain: median(pick('plain', 'servedBytes'))};
     row.met = row.completeMs.ratio !== null && row.completeMs.ratio <= TARGET;
     summary.push(row);
   }
@@ -232,11 +236,12 @@ const ratio = (x) => (x === null ? '–' : `${x.toFixed(2)}x`);
 const lcp = supported && supported.includes('largest-contentful-paint');
 console.log(`WPE page-complete (loadEventEnd), medians of ${ROUNDS} paired rounds; FCP ${supported && supported.includes('paint') ? 'from paint timing' : 'not exposed'}, LCP ${lcp ? 'exposed' : 'not exposed'} (PerformanceObserver.supportedEntryTypes: ${JSON.stringify(supported)})`);
 console.log('');
-console.log('| visit | page | complete, p2pcdn | without p2pcdn | ratio | target ≤ 1.1x | rounds p2pcdn faster | FCP, p2pcdn / without |' + (lcp ? ' LCP, p2pcdn / without |' : ''));
-console.log('|---|---|---|---|---|---|---|---|' + (lcp ? '---|' : ''));
+console.log('| visit | page | complete, p2pcdn | without p2pcdn | ratio | target ≤ 1.1x | rounds p2pcdn faster | FCP, p2pcdn / without | bytes from the server, p2pcdn / without |' + (lcp ? ' LCP, p2pcdn / without |' : ''));
+console.log('|---|---|---|---|---|---|---|---|---|' + (lcp ? '---|' : ''));
+const kb = (x) => (x === null ? '–' : `${(x / 1000).toFixed(1)} KB`);
 for (const r of summary) {
   const c = r.completeMs;
-  console.log(`| ${r.scenario === 'later' ? 'later page' : 'first visit'} | ${r.page} | ${ms(c.p2pcdn)} | ${ms(c.plain)} | ${ratio(c.ratio)} | ${r.met ? 'met' : '**not met**'} | ${r.p2pcdnFaster} of ${r.rounds} | ${ms(r.fcpMs.p2pcdn)} / ${ms(r.fcpMs.plain)} |` +
+  console.log(`| ${r.scenario === 'later' ? 'later page' : 'first visit'} | ${r.page} | ${ms(c.p2pcdn)} | ${ms(c.plain)} | ${ratio(c.ratio)} | ${r.met ? 'met' : '**not met**'} | ${r.p2pcdnFaster} of ${r.rounds} | ${ms(r.fcpMs.p2pcdn)} / ${ms(r.fcpMs.plain)} | ${kb(r.servedBytes.p2pcdn)} / ${kb(r.servedBytes.plain)} |` +
               (lcp ? ` ${ms(r.lcpMs.p2pcdn)} / ${ms(r.lcpMs.plain)} |` : ''));
 }
 for (const e of errors) console.log(`error: round ${e.round + 1}, ${e.scenario}${e.page ? ` ${e.page}` : ''}: ${e.error}`);
