@@ -83,6 +83,7 @@ class P2pcdnPage extends EventTarget {
     this.claimed = new Set();  // resource ids signaling named us the fetcher of (a crowd waits for us)
     this.admission = new LinkAdmission(this);
     this.bridge = new WorkerBridge(this);
+    this.browserCheck = new BrowserCacheCheck(this.stats, (m) => this.bridge.post(m));
     this.setupCheck = new P2pcdnSetupCheck(this);
     const lacks = P2pcdnSetupCheck.browserLacks();
     P2pcdnVisitorSwitch.state(!!lacks || P2pcdnVisitorSwitch.isOff());
@@ -98,6 +99,7 @@ class P2pcdnPage extends EventTarget {
       return;
     }
     if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
+    this.prefetch = new NextPagePrefetch(this);
     // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge.connect();
     this.setupCheck.watchWorker();
@@ -176,7 +178,6 @@ class P2pcdnPage extends EventTarget {
     if (this.config.test) this.hostile = new HostileTestPeer(this);
     // Requests need not wait for the scan: it only adds what this page can serve.
     this._scanCache().catch(() => {});
-    this.prefetch = new NextPagePrefetch(this);
     this.prefetch.start();
     this._tick = setInterval(() => this._onTick(), 250);
     // A start put off until load: the worker sent everything to the origin meanwhile; from
@@ -192,8 +193,11 @@ class P2pcdnPage extends EventTarget {
   async _loadManifest() {
     // The worker holds the manifest and checks it on every navigation: asking it costs the
     // origin no request and the page no round trip.
-    const answer = this.bridge.port ? await this.bridge.ask({type: 'manifest', url: this.config.manifestUrl}, 1000) : null;
-    if (this.bridge.port) this.setupCheck.onWorkerAnswer(answer, this.config.manifestUrl);
+    // A worker busy with a first page's files may answer late: the page fetches the manifest
+    // itself after 1 s, and calls the worker silent only after 10 s.
+    const asked = this.bridge.port ? this.bridge.ask({type: 'manifest', url: this.config.manifestUrl}, 10000) : null;
+    if (asked) asked.then((a) => this.setupCheck.onWorkerAnswer(a, this.config.manifestUrl));
+    const answer = asked ? await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, 1000, null))]) : null;
     if (answer && answer.manifest) return answer.manifest;
     const url = new URL(this.config.manifestUrl, location.href).href;
     const res = await fetch(url, {cache: 'no-cache'});
@@ -243,7 +247,8 @@ class P2pcdnPage extends EventTarget {
 
   // The worker served a request of this page: count it, and share what it now holds.
   onServed(m) {
-    if (m.source !== 'peer' || m.piece) this.stats.count(m.source, m.bytes, !!m.piece);
+    if (m.browser === true) this.browserCheck.left(m.url, m.bytes);
+    else if (m.source !== 'peer' || m.piece) this.stats.count(m.source, m.bytes, !!m.piece);
     const entry = this.entries.get(m.url);
     // What we claimed (a crowd waits for our copy) and did not keep: no longer coming.
     if (entry && !m.piece && this.claimed.delete(entry.resourceId) && !m.cached) this.signaling.withdraw([entry.resourceId]);

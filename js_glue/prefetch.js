@@ -13,20 +13,25 @@ class NextPagePrefetch {
     this.stop = new AbortController();
     this.hovered = [];         // page paths pointed at or focused, latest first
     this.visible = new Set();  // page paths a link on screen leads to
+    addEventListener('pagehide', () => this.stop.abort());
+    // From the first moment: a link pointed at while p2pcdn is still starting counts too.
+    this._watchPointer();
   }
 
   start() {
     const budget = this.page.config.prefetchBytes;
-    if (!budget || !this.page.pages.size || (navigator.connection && navigator.connection.saveData)) return;
-    addEventListener('pagehide', () => this.stop.abort());
-    this._watchLinks();
+    if (!budget || !this.page.pages.size || (navigator.connection && navigator.connection.saveData)) {
+      this.stop.abort();
+      return;
+    }
+    this._watchVisible();
     const later = () => setTimeout(() => this._run(budget).catch(() => {}), this.page.config.prefetchAfterMs);
     if (document.readyState === 'complete') later();
     else addEventListener('load', later, {once: true});
   }
 
   // Which links the visitor is likely to follow: one pointed at or focused, then one on screen.
-  _watchLinks() {
+  _watchPointer() {
     const note = (e) => {
       const a = e.target && e.target.closest && e.target.closest('a[href]');
       const path = a && this._linkedPath(a);
@@ -35,6 +40,9 @@ class NextPagePrefetch {
     };
     document.addEventListener('pointerover', note, {passive: true, signal: this.stop.signal});
     document.addEventListener('focusin', note, {passive: true, signal: this.stop.signal});
+  }
+
+  _watchVisible() {
     if (!self.IntersectionObserver) return;
     const seen = new IntersectionObserver((entries) => {
       for (const e of entries) {

@@ -18,6 +18,9 @@ class P2pcdnStats extends EventTarget {
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
+    // Of those from cache: requests the worker left to the browser's HTTP cache, which held
+    // the manifest's bytes fresh (counted in bytesFromCache).
+    this.requestsFromBrowserCache = 0;
     // Pieces of large files, by source; originFailed: pieces the origin failed, asked of peers.
     this.pieces = {fromPeers: 0, fromOrigin: 0, fromCache: 0, originFailed: 0};
     this.peersConnected = 0;
@@ -44,9 +47,10 @@ class P2pcdnStats extends EventTarget {
 
   // Bytes served to this page by source; a request answered whole counts one request, a
   // large file's pieces (piece: true) count their bytes and pieces.
-  count(source, bytes, piece = false) {
+  count(source, bytes, piece = false, browser = false) {
     const key = {peer: 'Peers', origin: 'Origin', cache: 'Cache'}[source];
     if (!key) return;
+    if (browser && key === 'Cache') this.requestsFromBrowserCache++;
     this[`bytesFrom${key}`] += bytes;
     if (piece) this.pieces[`from${key}`]++;
     else this[`requestsFrom${key}`]++;
@@ -75,7 +79,7 @@ class P2pcdnStats extends EventTarget {
       peerBytesReceived: this.peerBytesReceived, lastPeerTransfer: this.lastPeerTransfer,
       firstPeerByteMs: this.firstPeerByteMs, held: {...this.held}, prefetch: {...this.prefetch},
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
-      requestsFromCache: this.requestsFromCache, pieces: {...this.pieces}, peersConnected: this.peersConnected,
+      requestsFromCache: this.requestsFromCache, requestsFromBrowserCache: this.requestsFromBrowserCache, pieces: {...this.pieces}, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
       hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged,
       originFaster: this.originFaster,

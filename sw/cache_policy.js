@@ -25,6 +25,7 @@ async function keep(cache, response, body, file, url, verified = false) {
   if (!verified && !(await matches(body, file))) return false;
   await cache.put(url, asCopy(body, 200, response.headers, file));
   state.storage.stored(url, body.byteLength);
+  state.httpFresh.saw(url, file, response.headers);  // it came through the HTTP cache
   return true;
 }
 
@@ -73,7 +74,11 @@ async function adopt(urls, clientId) {
 
 async function adoptOne(cache, local, file, url) {
   if (!file.pieces) return keep(cache, local, await local.clone().arrayBuffer(), file, url);
-  return local.status === 200 && cacheable(local) && PieceSource.of(url, file).adopt(local);
+  if (local.status !== 200 || !cacheable(local)) return false;
+  const whole = await PieceSource.of(url, file).adopt(local);
+  // Every piece checked and nothing after them: the HTTP cache holds the manifest's bytes.
+  if (whole && Number(local.headers.get('content-length')) === file.size) state.httpFresh.saw(url, file, local.headers);
+  return whole;
 }
 
 // Keeps a prefetched body: fetched from peers and verified by the page's core, like a

@@ -18,14 +18,15 @@ const DEFAULTS = {
   maxStorageBytes: 1 << 30,             // copies kept, at most (and at most half the origin's free quota)
   keepRecentMs: 30000,                  // a file used this recently is never evicted
 };
-const state = {config: {...DEFAULTS}, manifest: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
+const state = {config: {...DEFAULTS}, manifest: null, manifestNow: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
                attachWaiters: new Map(), unsent: new Map(), pieceSources: new Map(), pieceAsks: new Map(),
                startingPages: new WeakSet(),  // ports of pages whose p2pcdn has not started yet
                changedUrls: new Set(),  // files whose copies a deploy dropped (copies.js)
                originSpeed: null,       // OriginSpeed (origin_speed.js)
                taggedPages: null,       // TaggedPages (tagged_pages.js)
                visitorSwitch: null,     // VisitorSwitch (visitor_switch.js)
-               storage: null};          // StorageBudget (storage_budget.js)
+               storage: null,           // StorageBudget (storage_budget.js)
+               httpFresh: null};        // HttpFreshness (http_freshness.js)
 
 function configure(config) {
   // A misspelt key would be ignored without a word: said once, on the worker's console.

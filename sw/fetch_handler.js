@@ -1,3 +1,17 @@
+// Whether the browser answers this request itself, from its HTTP cache (http_freshness.js):
+// decided synchronously, so only once this worker has its manifest in hand. The page is
+// still told, for its figures.
+function leftToBrowser(event) {
+  const manifest = state.manifestNow;
+  const url = event.request.url.split('#')[0];
+  const file = manifest && manifest.files.get(url);
+  if (!file || !state.httpFresh.answers(event.request, url, file)) return false;
+  const clientId = event.clientId || event.resultingClientId;
+  notify(clientId, {type: 'served', url, source: 'cache', browser: true, bytes: file.size, cached: state.storage.mayHold(url)});
+  state.storage.used(url);
+  return true;
+}
+
 // How one shareable request is answered: a current copy in Cache Storage, else a page
 // fetching from peers, else the origin (through the browser's HTTP cache, as without
 // p2pcdn). Large files stream as pieces (pieced_response.js).
@@ -33,6 +47,11 @@ async function handle(event) {
     return withRange(request, cached);
   }
   const port = await pickPage(clientId);
+  if (port && port === state.pages.get(clientId) && state.startingPages.has(port)) {
+    // A first visit still loading: its p2pcdn starts once the page has loaded, and no link
+    // can be open before that. The origin now, as without p2pcdn; peers only if it fails.
+    return fromOrigin(event, request, url, file, cache, clientId, () => askPage(port, url, file, true));
+  }
   const peers = port && file.size > 0 ? await askPage(port, url, file) : null;
   if (peers && peers.body) return fromPeers(event, request, url, file, cache, clientId, peers);
   // The page chose the origin as likely faster: if the origin fails, peers after all.
@@ -53,7 +72,8 @@ function fromPeers(event, request, url, file, cache, clientId, result) {
 // worker dropped a copy of the file as another deploy's (its HTTP cache may hold those
 // bytes too). `retry`: asks peers when the origin fails (down, or an error status).
 async function fromOrigin(event, request, url, file, cache, clientId, retry) {
-  const cacheMode = state.changedUrls.has(url) ? 'no-cache' : 'default';
+  const stale = state.changedUrls.has(url) || state.httpFresh.holdsOther(url, file);
+  const cacheMode = stale ? 'no-cache' : 'default';
   // A media element's Range request for a small file: fetch it whole once, keep it, answer the range.
   const ranged = request.headers.has('range');
   const originRequest = ranged ? new Request(url, {credentials: 'same-origin', cache: cacheMode})

@@ -12,6 +12,8 @@ state.originSpeed = new OriginSpeed();
 state.storage = new StorageBudget();
 state.taggedPages = new TaggedPages();
 state.visitorSwitch = new VisitorSwitch();
+state.httpFresh = new HttpFreshness();
+state.httpFresh.load();
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'p2pcdn:origin' && Array.isArray(event.data.samples)) {
@@ -36,8 +38,10 @@ self.addEventListener('fetch', (event) => {
     event.waitUntil(checkManifest());
     return;
   }
-  // Turned off by the visitor: not answered here, so the browser fetches it as without p2pcdn.
-  if (shareable(event.request) && !state.visitorSwitch.off) event.respondWith(handle(event));
+  // Turned off by the visitor, or fresh in the browser's HTTP cache: not answered here, so
+  // the browser fetches it as without p2pcdn.
+  if (!shareable(event.request) || state.visitorSwitch.off || leftToBrowser(event)) return;
+  event.respondWith(handle(event));
 });
 
 self.p2pcdn = {configure, get config() { return state.config; }};

@@ -23,15 +23,24 @@ async function fetchManifest() {
   const swept = await sweepCopies(String(raw.contentHash), files);
   await state.storage.load(files, swept);
   state.pieceSources.clear();
-  return {raw, files};
+  state.manifestNow = {raw, files};  // for the fetch event's synchronous choice (leftToBrowser)
+  return state.manifestNow;
 }
 
 function checkManifest() {
-  if (!state.manifest || Date.now() - state.manifestCheckedAt < state.config.manifestCheckMs) return Promise.resolve();
-  state.manifestCheckedAt = Date.now();
-  return fetchManifest().then((m) => {
-    state.manifest = Promise.resolve(m);
-  }, () => {});  // unreachable for now: keep the one we have
+  // A worker started by a navigation: the manifest is read now, before the page's requests.
+  if (!state.manifest) return loadManifest().catch(() => {});
+  if (Date.now() - state.manifestCheckedAt < state.config.manifestCheckMs) return Promise.resolve();
+  // The page's requests wait for this answer (it left with the navigation's own request, so
+  // it is usually back first): after a deploy, not one is answered under the old manifest.
+  const previous = state.manifest;
+  const previousNow = state.manifestNow;
+  state.manifestNow = null;  // nothing is left to the browser meanwhile
+  state.manifest = fetchManifest().catch(() => {
+    state.manifestNow = previousNow;  // unreachable for now: keep the one we have
+    return previous;
+  });
+  return state.manifest.then(() => {}, () => {});
 }
 
 // A page asks for the manifest this worker holds (if it names the same URL).

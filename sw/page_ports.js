@@ -78,6 +78,8 @@ function onPageMessage(m, port) {
     for (const source of state.pieceSources.values()) if (source.port === port) source.noPeersUntil = 0;
     return;
   }
+  // A file left to the browser came over the network: its HTTP cache was cleared or evicted.
+  if (m.type === 'browser-missed') return state.httpFresh.forgetAll();
   if (m.type === 'used' && Array.isArray(m.urls)) return m.urls.slice(0, 1000).forEach((url) => state.storage.used(url));
   if (m.type === 'piece' || m.type === 'pieces-missing') return PieceSource.onPageMessage(m);
   const entry = state.pending.get(m.id);

@@ -344,14 +344,19 @@ class PieceSource {
   // A whole copy a page loaded before this worker controlled it (from the HTTP cache), read
   // as a stream: each piece not yet held is kept if it is exactly the manifest's. True when
   // the file is then held whole.
+  // Keeps the pieces of a whole local copy (the HTTP cache's) that are not kept yet; true if
+  // every piece of it is the manifest's.
   async adopt(response) {
     const held = await this.heldSet();
+    let verified = 0;
     await this._readPieces(response.body.getReader(), 0, this.count - 1, 0, async (i, piece) => {
-      if (held.has(i) || this.asked.has(i) || !(await this._verify(i, piece))) return;
+      if (!(await this._verify(i, piece))) return;
+      verified++;
+      if (held.has(i) || this.asked.has(i)) return;
       this.asked.set(i, 'storing');
       await this._keep(i, piece);
     });
-    return held.size === this.count;
+    return verified === this.count;
   }
 
   // The origin is the source of truth: its bytes are served as they are. Only bytes that are

@@ -89,6 +89,8 @@ export interface P2pcdnStatsSnapshot {
   requestsFromPeers: number;
   requestsFromOrigin: number;
   requestsFromCache: number;
+  /** Of requestsFromCache: left by the worker to the browser's HTTP cache, which held the manifest's bytes fresh. */
+  requestsFromBrowserCache: number;
   pieces: {fromPeers: number; fromOrigin: number; fromCache: number; originFailed: number};
   peersConnected: number;
   failures: P2pcdnFailures;

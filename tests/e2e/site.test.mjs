@@ -72,6 +72,11 @@ async function seed(server, visitor) {
   return a;
 }
 
+// Origin bytes per asset path, from the server's own metrics.
+const originByPath = (m) => Object.fromEntries(Object.entries(m)
+    .filter(([k]) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/'))
+    .map(([k, v]) => [k.slice(k.indexOf('"') + 1, k.lastIndexOf('"')), v]));
+const grewOn = (before, after) => Object.keys(after).filter((p) => after[p] > (before[p] || 0));
 const share = (r) => (r.peers + r.origin === 0 ? 1 : r.peers / (r.peers + r.origin));
 // The connection path on its own: no next-page prefetch, so every page fetches over links
 // it opens itself after navigation.
@@ -99,6 +104,11 @@ test('later pages of a first visit, and every page of a returning visitor, come 
       });
       const cdp = await v.context.newCDPSession(v.page);
       await cdp.send('Network.clearBrowserCache');
+      // Returning later: the browser ended the idle worker meanwhile (within 30 s), so the
+      // one that answers reads its records afresh (an emptied HTTP cache behind a running
+      // worker's back: the test of files left to the browser).
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
       for (const p of PAGES) {
         const r = await visit(server, v, p);
         report.push({visitor: 'B returning, caches cleared', page: p, peers: r.peers, origin: r.origin});
@@ -107,6 +117,48 @@ test('later pages of a first visit, and every page of a returning visitor, come 
     }
   }
   console.log(`# offload: ${JSON.stringify(report)}`);
+}));
+
+test('files the browser holds fresh from the origin are left to it, until its HTTP cache turns out cleared', () => withSite(async (server, visitor) => {
+  const a = await visitor(NO_PREFETCH);
+  const viaWorker = new Map();  // path -> whether the last response came through the worker
+  a.page.on('response', (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.startsWith('/assets/')) viaWorker.set(p, r.fromServiceWorker());
+  });
+  await visit(server, a, '/');
+  const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
+  const first = manifest.pages['/index.html'].filter((p) => p.startsWith('/assets/'));
+  assert.deepEqual(await lacking(a, first), [], 'the first page is adopted');
+  const again = manifest.pages['/products.html'].filter((p) => first.includes(p));
+  assert.ok(again.length > 0, '/products.html shares files with /index.html');
+
+  // The worker knows them fresh in the HTTP cache: the browser answers them without it.
+  viaWorker.clear();
+  let before = originByPath(await server.metrics());
+  const products = await visit(server, a, '/products.html');
+  const seen = again.filter((p) => viaWorker.has(p));
+  console.log(`# left to the browser: ${JSON.stringify(Object.fromEntries(viaWorker))}, stats ${products.stats.requestsFromBrowserCache}`);
+  assert.ok(seen.length > 0, 'the shared files were requested');
+  assert.deepEqual(seen.filter((p) => viaWorker.get(p)), [], 'shared files went through the worker');
+  assert.deepEqual(grewOn(before, originByPath(await server.metrics())).filter((p) => again.includes(p)), [], 'the origin was asked');
+  assert.ok(products.stats.requestsFromBrowserCache >= seen.length, JSON.stringify(products.stats));
+
+  // The HTTP cache cleared behind the worker's back: what it left to the browser came from
+  // the origin, counted so; then nothing more is left to the browser, Cache Storage answers.
+  const cdp = await a.context.newCDPSession(a.page);
+  await cdp.send('Network.clearBrowserCache');
+  before = originByPath(await server.metrics());
+  const about = await visit(server, a, '/about.html');
+  const missed = grewOn(before, originByPath(await server.metrics())).filter((p) => first.includes(p));
+  assert.ok(missed.length > 0, 'the cleared cache sent a file to the origin');
+  assert.ok(about.stats.bytesFromOrigin > 0, JSON.stringify(about.stats));
+  viaWorker.clear();
+  before = originByPath(await server.metrics());
+  const back = await visit(server, a, '/');
+  assert.equal(back.stats.requestsFromBrowserCache, 0, JSON.stringify(back.stats));
+  assert.deepEqual(grewOn(before, originByPath(await server.metrics())), [], 'the origin was asked again');
+  assert.deepEqual(a.errors, []);
 }));
 
 test('pages render the same with p2pcdn as without', () => withSite(async (server, visitor) => {
@@ -260,11 +312,6 @@ test('under a small storage budget the least recently used files are evicted and
   }
 });
 
-// Origin bytes per asset path, from the server's own metrics.
-const originByPath = (m) => Object.fromEntries(Object.entries(m)
-    .filter(([k]) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/'))
-    .map(([k, v]) => [k.slice(k.indexOf('"') + 1, k.lastIndexOf('"')), v]));
-const grewOn = (before, after) => Object.keys(after).filter((p) => after[p] > (before[p] || 0));
 
 test('a deploy that changes one CSS file keeps every other copy cached and shared; the old CSS is never served', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-deploy-'));
