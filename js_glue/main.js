@@ -21,7 +21,9 @@ function p2pcdnConfigFromPage() {
 function p2pcdnRegisterWorker() {
   const script = document.currentScript;
   const url = script && script.dataset.sw;
-  if (!url || !navigator.serviceWorker) return;
+  // A browser that cannot be a peer (no WebRTC: WPE WebKit, some embedded views) gets no
+  // worker from us: its pages load exactly as without p2pcdn, with nothing in their path.
+  if (!url || !navigator.serviceWorker || P2pcdnSetupCheck.browserLacks()) return;
   navigator.serviceWorker.register(new URL(url, location.href).href).catch((err) => {
     console.warn(`p2pcdn: the service worker ${url} could not be registered: ${err.message}`);
   });
