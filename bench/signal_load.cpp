@@ -3,23 +3,33 @@
 // idle connection, then relay throughput and latency between pairs of connections, and
 // prints one JSON object. bench/signal_load.sh runs it against both servers.
 //
-// One io_context thread drives every connection with async operations: 10k connections need
-// no 10k threads, and the load generator takes at most one of the machine's cores, as the
-// server does (both servers run one thread).
+// One io_context thread drives every connection: 10k connections need no 10k threads, and
+// the load generator takes at most one of the machine's cores, as the server does (both
+// servers run one thread). So that it costs less per relay than the server it measures,
+// Beast only connects and does the handshake; frames are then written (one send per
+// message, as a browser's) and read by hand, the sockets in an epoll set of its own.
+// --swarm-size N puts the connections in swarms of N (pairs within a swarm); by default
+// they are all in one.
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json/src.hpp>  // header-only Boost.JSON, for the tracker's JSON messages
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -66,6 +76,9 @@ struct Options {
   size_t connections = 10000;
   double relay_seconds = 10;
   size_t pairs = 1000;
+  // Peers per swarm: connection i is in swarm i / swarm_size, and a pair's two ends are in
+  // the same swarm. 0: every connection in one swarm.
+  size_t swarm_size = 0;
   size_t payload_bytes = 500;
   double max_seconds = 300;
   double connect_timeout_seconds = 60;
@@ -158,7 +171,10 @@ struct Incoming {
 
 class Protocol {
  public:
+  explicit Protocol(size_t swarm_size) : swarm_size_(swarm_size) {}
   virtual ~Protocol() = default;
+  // The swarm of connection `index` (0 when every connection is in one swarm).
+  size_t swarm_of(size_t index) const { return swarm_size_ == 0 ? 0 : index / swarm_size_; }
   virtual std::string name() const = 0;
   virtual bool binary() const = 0;
   virtual std::string target() const = 0;
@@ -173,6 +189,9 @@ class Protocol {
   // What keeps a joined connection alive (sent about twice per interval); nullopt: none.
   virtual std::optional<std::string> heartbeat() const = 0;
   virtual Incoming parse(std::string_view message) const = 0;
+
+ private:
+  size_t swarm_size_;
 };
 
 std::string as_string(const std::vector<uint8_t>& bytes) {
@@ -186,11 +205,16 @@ std::string encode(const p2pcdn::SignalMessage& message) {
 
 class P2pcdnProtocol : public Protocol {
  public:
+  using Protocol::Protocol;
   std::string name() const override { return "p2pcdn"; }
   bool binary() const override { return true; }
   std::string target() const override { return "/signal"; }
 
-  std::string join(size_t) const override { return encode(p2pcdn::Join{kSite, "", 0}); }
+  // One swarm: the site's default swarm key (""); several: one key per swarm.
+  std::string join(size_t index) const override {
+    const size_t swarm = swarm_of(index);
+    return encode(p2pcdn::Join{kSite, swarm == 0 ? "" : "s" + std::to_string(swarm), 0});
+  }
   std::string own_peer_id(size_t) const override { return {}; }
 
   std::vector<std::string> after_join(size_t index) const override {
@@ -238,6 +262,7 @@ class P2pcdnProtocol : public Protocol {
 // text messages; ids are 20-character "binary strings" (ASCII here, so JSON keeps them as is).
 class TrackerProtocol : public Protocol {
  public:
+  using Protocol::Protocol;
   std::string name() const override { return "tracker"; }
   bool binary() const override { return false; }
   std::string target() const override { return "/"; }
@@ -250,10 +275,14 @@ class TrackerProtocol : public Protocol {
 
   // The join: the first announce of a client that wants no peers yet.
   std::string join(size_t index) const override {
-    json::object announce{
-        {"action", "announce"}, {"info_hash", kInfoHash}, {"peer_id", own_peer_id(index)},
-        {"numwant", 0},         {"uploaded", 0},          {"downloaded", 0},
-        {"event", "started"},   {"offers", json::array()}};
+    json::object announce{{"action", "announce"},
+                          {"info_hash", info_hash(index)},
+                          {"peer_id", own_peer_id(index)},
+                          {"numwant", 0},
+                          {"uploaded", 0},
+                          {"downloaded", 0},
+                          {"event", "started"},
+                          {"offers", json::array()}};
     return json::serialize(announce);
   }
 
@@ -266,7 +295,7 @@ class TrackerProtocol : public Protocol {
     char offer_id[21];
     std::snprintf(offer_id, sizeof offer_id, "offer-%014zu", from);
     json::object answer{{"action", "announce"},
-                        {"info_hash", kInfoHash},
+                        {"info_hash", info_hash(from)},
                         {"peer_id", from_id},
                         {"to_peer_id", to_id},
                         {"answer", json::object{{"type", "answer"}, {"sdp", payload}}},
@@ -305,11 +334,19 @@ class TrackerProtocol : public Protocol {
     return sdp != nullptr && sdp->is_string() ? sdp : nullptr;
   }
 
-  static constexpr const char* kInfoHash = "p2pcdn-bench-swarm-1";  // 20 characters
+  // 20 characters: "p2pcdn-bench-swarm-1" for the one-swarm shape (as before), else one
+  // per swarm.
+  std::string info_hash(size_t index) const {
+    const size_t swarm = swarm_of(index);
+    if (swarm == 0) return "p2pcdn-bench-swarm-1";
+    char hash[40];  // swarm < 10^6 (--connections): 7 digits
+    std::snprintf(hash, sizeof hash, "p2pcdn-bench-%07zu", swarm);
+    return hash;
+  }
 };
 
 // ---------------------------------------------------------------------------------------
-// One WebSocket connection. Reports to its Listener; never outlives the io_context.
+// Connections. Each reports to its Listener; none outlives the io_context.
 
 class Listener {
  public:
@@ -322,12 +359,66 @@ class Listener {
   virtual void on_closed(size_t index) = 0;
 };
 
+class Connection;
+
+// The generator's own epoll set for connections past their WebSocket handshake: each socket
+// registered once, edge-triggered. Asio waits on the epoll descriptor as a whole, so a round
+// of ready sockets costs one Asio operation; with an Asio (Beast) operation per socket read
+// and write the generator spent more CPU per relay than p2pcdn-server did, and measured
+// itself instead of the server (bench/README.md).
+class Poller {
+ public:
+  explicit Poller(net::io_context& io) : epoll_(io, ::epoll_create1(EPOLL_CLOEXEC)) {}
+
+  bool add(int fd, Connection* connection) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.ptr = connection;
+    return ::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_ADD, fd, &event) == 0;
+  }
+
+  void start() {
+    epoll_.async_wait(net::posix::descriptor_base::wait_read, [this](beast::error_code ec) {
+      if (ec) return;
+      poll();
+      start();
+    });
+  }
+
+  void stop() {
+    beast::error_code ec;
+    epoll_.cancel(ec);
+  }
+
+ private:
+  void poll();
+
+  net::posix::stream_descriptor epoll_;
+};
+
+// Reads of every connection go through this one buffer, then are parsed in place.
+std::array<uint8_t, 64 * 1024> g_read_buffer;
+
+// One WebSocket client connection: Beast connects and does the handshake, then frames are
+// read, masked and written by hand on the bare socket (RFC 6455), each message written at
+// once as a browser's would be.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class State { kNew, kConnecting, kJoining, kJoined, kClosing, kDone };
 
-  Connection(net::io_context& io, const Protocol& protocol, Listener& listener, size_t index)
-      : ws_(io), protocol_(protocol), listener_(listener), index_(index) {}
+  Connection(net::io_context& io, Poller& poller, const Protocol& protocol, Listener& listener,
+             size_t index)
+      : io_(io),
+        poller_(poller),
+        ws_(std::make_unique<Handshake>(io)),
+        protocol_(protocol),
+        listener_(listener),
+        index_(index),
+        random_(static_cast<uint32_t>(index) * 2654435761u + 1) {}
+
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
 
   State state() const { return state_; }
   const std::string& peer_id() const { return peer_id_; }
@@ -337,7 +428,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // ephemeral ports towards the server's one address and port.
   void start(const tcp::endpoint& server, const std::string& host) {
     state_ = State::kConnecting;
-    auto& socket = beast::get_lowest_layer(ws_).socket();
+    auto& socket = beast::get_lowest_layer(*ws_).socket();
     beast::error_code ec;
     socket.open(tcp::v4(), ec);
     // Pick the port at connect() (per 4-tuple), not at bind() (per address).
@@ -347,76 +438,212 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const net::ip::address_v4 source(kFirstSource + static_cast<uint32_t>(index_ % kSourceCount));
     if (!ec) socket.bind(tcp::endpoint(source, 0), ec);
     if (ec) return fail("bind");
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    beast::get_lowest_layer(ws_).async_connect(
+    beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(10));
+    beast::get_lowest_layer(*ws_).async_connect(
         server,
         [self = shared_from_this(), host](beast::error_code e) { self->on_connect(e, host); });
   }
 
   // False if the connection is not open for messages (closing, or failed).
-  bool send(std::string message) {
+  bool send(std::string_view message) {
     if (state_ != State::kJoining && state_ != State::kJoined) return false;
-    queue_.push_back(std::move(message));
-    if (!writing_) do_write();
+    write_frame(protocol_.binary() ? kOpBinary : kOpText, message);
     return true;
   }
 
-  // Closes with a close frame once queued messages are out.
+  // Closes with a close frame after what is queued, then waits for the server's.
   void close() {
     if (state_ == State::kDone || state_ == State::kClosing) return;
     if (state_ != State::kJoined && state_ != State::kJoining) return abort();
     state_ = State::kClosing;
-    if (!writing_) do_close();
+    const uint8_t normal[2] = {0x03, 0xe8};  // 1000
+    write_frame(kOpClose, std::string_view(reinterpret_cast<const char*>(normal), 2));
   }
 
   // Drops the connection without a close handshake (a timeout, or the deadline).
   void abort() {
     if (state_ == State::kDone) return;
     state_ = State::kDone;
-    beast::get_lowest_layer(ws_).close();
+    if (ws_) beast::get_lowest_layer(*ws_).close();
+    if (fd_ >= 0) ::close(fd_);  // which also takes it out of the epoll set
+    fd_ = -1;
+  }
+
+  // What the Poller saw on the socket.
+  void on_events(uint32_t events) {
+    if (fd_ < 0) return;
+    if ((events & EPOLLOUT) != 0 && blocked_) flush();
+    if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) on_readable();
   }
 
  private:
+  using Handshake = websocket::stream<beast::tcp_stream>;
+  static constexpr uint8_t kOpContinuation = 0, kOpText = 1, kOpBinary = 2, kOpClose = 8,
+                           kOpPing = 9, kOpPong = 10;
+
   void on_connect(beast::error_code ec, const std::string& host) {
+    if (state_ == State::kDone) return;
     if (ec) return fail("connect");
     // Browsers send WebSocket frames without Nagle's delay; so do we.
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
-    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket has its own timeouts
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    beast::get_lowest_layer(*ws_).socket().set_option(tcp::no_delay(true), ec);
+    beast::get_lowest_layer(*ws_).expires_never();  // the WebSocket has its own timeouts
+    ws_->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     // As a page of the site it joins would: p2pcdn-server refuses a JOIN without Origin.
-    ws_.set_option(websocket::stream_base::decorator(
+    ws_->set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(beast::http::field::origin, kSite); }));
-    ws_.read_message_max(p2pcdn::kDefaultMaxSignalMessage);
-    ws_.binary(protocol_.binary());
-    ws_.async_handshake(host, protocol_.target(),
-                        beast::bind_front_handler(&Connection::on_handshake, shared_from_this()));
+    ws_->async_handshake(host, protocol_.target(),
+                         beast::bind_front_handler(&Connection::on_handshake, shared_from_this()));
   }
 
+  // The server says nothing after its 101 until the JOIN, so Beast has read no frame yet:
+  // the bare socket takes over from here.
   void on_handshake(beast::error_code ec) {
+    if (state_ == State::kDone) return;
     if (ec) return fail("handshake");
+    fd_ = beast::get_lowest_layer(*ws_).socket().release(ec);
+    // Not destroyed inside its own completion handler.
+    net::post(io_, [self = shared_from_this()] { self->ws_.reset(); });
+    if (ec || fd_ < 0) return fail("handshake");
+    if (!poller_.add(fd_, this)) return fail("epoll");
     state_ = State::kJoining;
-    do_read();
     send(protocol_.join(index_));
   }
 
-  void do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&Connection::on_read, shared_from_this()));
+  // ---- writing
+
+  // Appends one masked frame (a fresh key each, as RFC 6455 asks of clients) and writes at
+  // once unless earlier bytes still wait for room in the socket.
+  void write_frame(uint8_t opcode, std::string_view payload) {
+    uint8_t header[14];
+    size_t size = 0;
+    header[size++] = static_cast<uint8_t>(0x80 | opcode);
+    if (payload.size() < 126) {
+      header[size++] = static_cast<uint8_t>(0x80 | payload.size());
+    } else if (payload.size() <= 0xffff) {
+      header[size++] = 0x80 | 126;
+      header[size++] = static_cast<uint8_t>(payload.size() >> 8);
+      header[size++] = static_cast<uint8_t>(payload.size());
+    } else {
+      header[size++] = 0x80 | 127;
+      for (int shift = 56; shift >= 0; shift -= 8)
+        header[size++] = static_cast<uint8_t>(static_cast<uint64_t>(payload.size()) >> shift);
+    }
+    random_ ^= random_ << 13;  // xorshift32
+    random_ ^= random_ >> 17;
+    random_ ^= random_ << 5;
+    uint8_t key[4];
+    std::memcpy(key, &random_, 4);
+    std::memcpy(header + size, key, 4);
+    size += 4;
+    const size_t at = out_.size();
+    out_.resize(at + size + payload.size());
+    char* frame = out_.data() + at;
+    std::memcpy(frame, header, size);
+    for (size_t i = 0; i < payload.size(); ++i)
+      frame[size + i] = static_cast<char>(payload[i] ^ static_cast<char>(key[i & 3]));
+    if (!blocked_) flush();
   }
 
-  void on_read(beast::error_code ec, size_t) {
-    if (ec) return on_read_error();
-    const auto data = buffer_.cdata();
-    const std::string_view message(static_cast<const char*>(data.data()), data.size());
-    handle(protocol_.parse(message));
-    buffer_.consume(buffer_.size());
-    if (state_ != State::kDone) do_read();
+  void flush() {
+    while (out_sent_ < out_.size()) {
+      const ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        blocked_ = true;  // EPOLLOUT says when there is room
+        return;
+      }
+      if (n < 0) {  // the read side sees the failure
+        out_.clear();
+        out_sent_ = 0;
+        return;
+      }
+      out_sent_ += static_cast<size_t>(n);
+    }
+    out_.clear();
+    out_sent_ = 0;
+    blocked_ = false;
+  }
+
+  // ---- reading
+
+  // Edge-triggered: reads until the socket has nothing more (a read that does not fill the
+  // buffer); data arriving later raises a new event.
+  void on_readable() {
+    for (;;) {
+      const ssize_t n = ::recv(fd_, g_read_buffer.data(), g_read_buffer.size(), MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n <= 0) return on_read_error();
+      consume(g_read_buffer.data(), static_cast<size_t>(n));
+      if (fd_ < 0 || static_cast<size_t>(n) < g_read_buffer.size()) return;
+    }
+  }
+
+  void consume(const uint8_t* data, size_t size) {
+    if (!partial_.empty()) {  // a frame split between reads: rare, so copied
+      partial_.append(reinterpret_cast<const char*>(data), size);
+      std::string carried = std::move(partial_);
+      partial_.clear();
+      const size_t used = parse(reinterpret_cast<const uint8_t*>(carried.data()), carried.size());
+      if (fd_ >= 0) partial_.assign(carried, used);
+      return;
+    }
+    const size_t used = parse(data, size);
+    if (fd_ >= 0) partial_.assign(reinterpret_cast<const char*>(data) + used, size - used);
+  }
+
+  // Handles every whole frame in [data, data + size); returns the bytes they took.
+  size_t parse(const uint8_t* data, size_t size) {
+    size_t at = 0;
+    while (fd_ >= 0 && size - at >= 2) {
+      const uint8_t first = data[at];
+      const uint8_t second = data[at + 1];
+      size_t header = 2;
+      uint64_t length = second & 0x7f;
+      if (length == 126) {
+        if (size - at < 4) break;
+        length = (uint64_t{data[at + 2]} << 8) | data[at + 3];
+        header = 4;
+      } else if (length == 127) {
+        if (size - at < 10) break;
+        length = 0;
+        for (int i = 0; i < 8; ++i) length = (length << 8) | data[at + 2 + i];
+        header = 10;
+      }
+      if ((second & 0x80) != 0 || length > p2pcdn::kDefaultMaxSignalMessage) {
+        fail("bad frame from the server");  // servers never mask; nor send this much
+        break;
+      }
+      if (size - at - header < length) break;
+      const std::string_view payload(reinterpret_cast<const char*>(data + at + header),
+                                     static_cast<size_t>(length));
+      at += header + static_cast<size_t>(length);
+      on_frame((first & 0x80) != 0, first & 0x0f, payload);
+    }
+    return at;
+  }
+
+  void on_frame(bool fin, uint8_t opcode, std::string_view payload) {
+    if (opcode == kOpPing) {
+      if (state_ == State::kJoining || state_ == State::kJoined) write_frame(kOpPong, payload);
+    } else if (opcode == kOpClose) {
+      if (state_ == State::kClosing) return finish_close();
+      fail(state_ == State::kJoined ? "dropped" : "closed while joining");
+    } else if (opcode == kOpText || opcode == kOpBinary) {
+      if (fin) return handle(protocol_.parse(payload));
+      message_.assign(payload);
+    } else if (opcode == kOpContinuation) {
+      message_.append(payload);
+      if (fin) handle(protocol_.parse(std::exchange(message_, {})));
+    }
   }
 
   void handle(const Incoming& in) {
     if (in.kind == Incoming::kJoined && state_ == State::kJoining) {
       state_ = State::kJoined;
       peer_id_ = in.peer_id.empty() ? protocol_.own_peer_id(index_) : in.peer_id;
-      for (auto& message : protocol_.after_join(index_)) send(std::move(message));
+      for (auto& message : protocol_.after_join(index_)) send(message);
       listener_.on_joined(index_, in);
     } else if (in.kind == Incoming::kRelay) {
       listener_.on_relay(index_, in.payload);
@@ -432,32 +659,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     fail(state_ == State::kJoined ? "dropped" : "closed while joining");
   }
 
-  void do_write() {
-    writing_ = true;
-    ws_.async_write(net::buffer(queue_.front()),
-                    beast::bind_front_handler(&Connection::on_write, shared_from_this()));
-  }
-
-  void on_write(beast::error_code ec, size_t) {
-    writing_ = false;
-    if (ec) return;  // the read side sees the failure
-    queue_.pop_front();
-    if (!queue_.empty() && state_ != State::kDone) {
-      do_write();
-    } else if (state_ == State::kClosing) {
-      do_close();
-    }
-  }
-
-  void do_close() {
-    queue_.clear();
-    ws_.async_close(websocket::close_code::normal,
-                    [self = shared_from_this()](beast::error_code) { self->finish_close(); });
-  }
-
   void finish_close() {
     if (state_ == State::kDone) return;
-    state_ = State::kDone;
+    abort();
     listener_.on_closed(index_);
   }
 
@@ -467,16 +671,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (was != State::kDone) listener_.on_failed(index_, kind, was == State::kJoined);
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  net::io_context& io_;
+  Poller& poller_;
+  std::unique_ptr<Handshake> ws_;  // until the handshake is done
   const Protocol& protocol_;
   Listener& listener_;
   size_t index_;
+  uint32_t random_;  // masking keys
   State state_ = State::kNew;
-  beast::flat_buffer buffer_;
-  std::deque<std::string> queue_;
+  int fd_ = -1;
+  std::string out_;  // frames not written yet, from out_sent_
+  size_t out_sent_ = 0;
+  bool blocked_ = false;  // the socket had no room: wait for EPOLLOUT
+  std::string partial_;   // the start of a frame the next read completes
+  std::string message_;   // a fragmented message so far
   std::string peer_id_;
-  bool writing_ = false;
 };
+
+void Poller::poll() {
+  std::array<epoll_event, 256> events;
+  // Bounded, then back to Asio for its timers; the descriptor stays readable if more wait.
+  for (int round = 0; round < 8; ++round) {
+    const int n =
+        ::epoll_wait(epoll_.native_handle(), events.data(), static_cast<int>(events.size()), 0);
+    for (int i = 0; i < n; ++i) {
+      static_cast<Connection*>(events[static_cast<size_t>(i)].data.ptr)
+          ->on_events(events[static_cast<size_t>(i)].events);
+    }
+    if (n < static_cast<int>(events.size())) return;
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // The run: connect, idle, relay, close, report.
@@ -562,6 +786,7 @@ class Bench : public Listener {
     });
     results_.load_average = read_load_average();
     results_.rss_baseline_kib = read_rss_kib(options_.server_pid);
+    poller_.start();
     start_connects();
     io_.run();
     print_json();
@@ -618,7 +843,7 @@ class Bench : public Listener {
     phase_started_ = Clock::now();
     connections_.reserve(options_.connections);
     for (size_t i = 0; i < options_.connections; ++i) {
-      connections_.push_back(std::make_shared<Connection>(io_, *protocol_, *this, i));
+      connections_.push_back(std::make_shared<Connection>(io_, poller_, *protocol_, *this, i));
     }
     phase_timer_.expires_after(to_duration(options_.connect_timeout_seconds));
     phase_timer_.async_wait([this](beast::error_code ec) {
@@ -666,15 +891,28 @@ class Bench : public Listener {
   }
 
   // ---- relay
+  // Pairs are two joined connections of one swarm, taken in turn from each swarm (a pair
+  // from swarm 0, one from swarm 1, ...), so that with several swarms the relays spread
+  // over all of them.
   void start_relay() {
-    std::vector<size_t> joined;
+    std::vector<std::vector<size_t>> joined(protocol_->swarm_of(connections_.size() - 1) + 1);
     for (size_t i = 0; i < connections_.size(); ++i) {
-      if (connections_[i]->state() == Connection::State::kJoined) joined.push_back(i);
+      if (connections_[i]->state() == Connection::State::kJoined) {
+        joined[protocol_->swarm_of(i)].push_back(i);
+      }
     }
-    results_.pairs = std::min(options_.pairs, joined.size() / 2);
     pair_of_receiver_.assign(connections_.size(), -1);
     const std::string payload = make_payload(options_.payload_bytes);
-    for (size_t p = 0; p < results_.pairs; ++p) pairs_.push_back(make_pair(joined, p, payload));
+    for (size_t round = 0; pairs_.size() < options_.pairs; ++round) {
+      bool any = false;
+      for (const auto& swarm : joined) {
+        if (pairs_.size() == options_.pairs || 2 * round + 1 >= swarm.size()) continue;
+        pairs_.push_back(make_pair(swarm[2 * round], swarm[2 * round + 1], payload));
+        any = true;
+      }
+      if (!any) break;  // every swarm has given all its pairs
+    }
+    results_.pairs = pairs_.size();
     phase_ = Phase::kRelay;
     phase_started_ = Clock::now();
     cpu_at_start_ = {read_cpu_seconds(options_.server_pid), own_cpu_seconds()};
@@ -684,11 +922,11 @@ class Bench : public Listener {
     after(to_duration(options_.relay_seconds), [this] { end_relay(); });
   }
 
-  Pair make_pair(const std::vector<size_t>& joined, size_t p, const std::string& payload) {
+  Pair make_pair(size_t sender, size_t receiver, const std::string& payload) {
     Pair pair;
-    pair.sender = joined[2 * p];
-    pair.receiver = joined[2 * p + 1];
-    pair_of_receiver_[pair.receiver] = static_cast<int>(p);
+    pair.sender = sender;
+    pair.receiver = receiver;
+    pair_of_receiver_[pair.receiver] = static_cast<int>(pairs_.size());
     pair.message = protocol_->relay(pair.sender, connections_[pair.sender]->peer_id(),
                                     connections_[pair.receiver]->peer_id(), payload);
     pair.stamp_offset = pair.message.find(kStampPrefix);
@@ -755,6 +993,7 @@ class Bench : public Listener {
   }
 
   void stop_everything() {
+    poller_.stop();
     deadline_.cancel();
     phase_timer_.cancel();
     heartbeat_timer_.cancel();
@@ -807,6 +1046,9 @@ class Bench : public Listener {
     out.text("protocol", protocol_->name())
         .integer("connections_requested", options_.connections)
         .integer("connections_established", r.established)
+        .integer("swarm_size",
+                 options_.swarm_size == 0 ? options_.connections : options_.swarm_size)
+        .integer("swarms", protocol_->swarm_of(options_.connections - 1) + 1)
         .number("connect_seconds", r.connect_seconds, 3)
         .integer("rss_baseline_kib", r.rss_baseline_kib)
         .integer("rss_idle_kib", r.rss_idle_kib)
@@ -836,6 +1078,7 @@ class Bench : public Listener {
   Options options_;
   std::unique_ptr<Protocol> protocol_;
   net::io_context io_{1};
+  Poller poller_{io_};
   tcp::endpoint server_;
   std::string host_header_;
   net::steady_timer deadline_{io_};
@@ -862,8 +1105,10 @@ class Bench : public Listener {
 
 const char* const kUsage =
     "usage: p2pcdn_signal_load --port PORT [--host 127.0.0.1] [--protocol p2pcdn|tracker]\n"
-    "  [--connections 10000] [--relay-seconds 10] [--pairs 1000] [--payload-bytes 500]\n"
-    "  [--max-seconds 300] [--connect-timeout-seconds 60] [--server-pid PID]\n"
+    "  [--connections 10000] [--relay-seconds 10] [--pairs 1000] [--swarm-size 0]\n"
+    "  [--payload-bytes 500] [--max-seconds 300] [--connect-timeout-seconds 60]\n"
+    "  [--server-pid PID]\n"
+    "--swarm-size N: connection i joins swarm i / N, pairs stay within a swarm (0: one swarm).\n"
     "Prints one JSON object; exits 3 if --max-seconds passed, 2 on a bad flag, 1 if no\n"
     "connection could join.\n";
 
@@ -897,6 +1142,8 @@ bool set_option(Options& o, const std::string& name, const std::string& value) {
     o.relay_seconds = v;
   else if (name == "--pairs" && number(1, 1e6))
     o.pairs = static_cast<size_t>(v);
+  else if (name == "--swarm-size" && number(0, 1e6))
+    o.swarm_size = static_cast<size_t>(v);
   else if (name == "--payload-bytes" && number(0, 60000))
     o.payload_bytes = static_cast<size_t>(v);
   else if (name == "--max-seconds" && number(1, 86400))
@@ -955,9 +1202,9 @@ int main(int argc, char** argv) {
   raise_fd_limit(options->connections);
   std::unique_ptr<Protocol> protocol;
   if (options->protocol == "tracker") {
-    protocol = std::make_unique<TrackerProtocol>();
+    protocol = std::make_unique<TrackerProtocol>(options->swarm_size);
   } else {
-    protocol = std::make_unique<P2pcdnProtocol>();
+    protocol = std::make_unique<P2pcdnProtocol>(options->swarm_size);
   }
   Bench bench(std::move(*options), std::move(protocol));
   return bench.run();

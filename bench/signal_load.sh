@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Signaling load, p2pcdn-server against bittorrent-tracker's WebSocket tracker, in one run:
-# the same load generator (p2pcdn_signal_load) against each server in turn. Writes
-# bench/results/signal-{p2pcdn,tracker}.json and prints a Markdown table of both with ratios.
+# the same load generator (p2pcdn_signal_load) against each server in turn, in two swarm
+# shapes: every connection in one swarm, and swarms of SWARM_SIZE peers (500 swarms of 20 at
+# the defaults; relays only between peers of one swarm). Writes
+# bench/results/signal-{p2pcdn,tracker}-{one,many}.json and prints a Markdown table per shape
+# with ratios (bench/results/signal-table.md). Exits non-zero if a run saw errors, a server
+# died, or p2pcdn-server relays less than 5x the tracker's rate in a shape.
+# Before each measurement it waits (at most LOAD_WAIT_SECONDS, polling every 15 s) for the
+# 1-minute load average to fall below MAX_LOAD; the tables give the load each run started at.
 # Assumes scripts/setup.sh has run (it installs bittorrent-tracker from package.json).
 #
-#   CONNECTIONS=10000 RELAY_SECONDS=10 PAIRS=1000 PAYLOAD_BYTES=500 bench/signal_load.sh
+#   CONNECTIONS=10000 RELAY_SECONDS=10 PAIRS=1000 PAYLOAD_BYTES=500 SWARM_SIZE=20 \
+#     MAX_LOAD=1.5 LOAD_WAIT_SECONDS=600 bench/signal_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +19,9 @@ CONNECTIONS=${CONNECTIONS:-10000}
 RELAY_SECONDS=${RELAY_SECONDS:-10}
 PAIRS=${PAIRS:-1000}
 PAYLOAD_BYTES=${PAYLOAD_BYTES:-500}
+SWARM_SIZE=${SWARM_SIZE:-20}
+MAX_LOAD=${MAX_LOAD:-1.5}
+LOAD_WAIT_SECONDS=${LOAD_WAIT_SECONDS:-600}
 # Connecting 10k clients takes seconds; this only stops a run that hangs.
 MAX_SECONDS=${MAX_SECONDS:-$((180 + ${RELAY_SECONDS%.*}))}
 
@@ -71,16 +81,36 @@ healthy() { curl -sf -o /dev/null "http://127.0.0.1:$1/healthz"; }
 # shellcheck disable=SC2317  # called through wait_until
 tracker_listening() { grep -q '^listening' "$1"; }
 
-# Runs the load generator (protocol $1) against the server with PID $2 on port $4; its JSON
-# goes to $3.
+# The machine is shared: waits until the 1-minute load average is below MAX_LOAD, for at
+# most LOAD_WAIT_SECONDS; measures anyway after that (the table shows the load).
+wait_quiet() {
+  local waited=0 load
+  while :; do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    if awk -v l="$load" -v m="$MAX_LOAD" 'BEGIN { exit !(l < m) }'; then return 0; fi
+    if [ "$waited" -ge "$LOAD_WAIT_SECONDS" ]; then
+      echo "signal_load: load average still $load after ${waited}s: measuring anyway" >&2
+      return 0
+    fi
+    echo "signal_load: load average $load, waiting for < $MAX_LOAD" >&2
+    sleep 15
+    waited=$((waited + 15))
+  done
+}
+
+# Runs the load generator (protocol $1, swarms of $5 peers, 0: one swarm) against the
+# server with PID $2 on port $4; its JSON goes to $3.
 run_load() {
-  local protocol=$1 pid=$2 out=$3 port=$4
-  echo "signal_load: $protocol: $CONNECTIONS connections, $PAIRS pairs, ${RELAY_SECONDS}s of relays" \
-    "(load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  local protocol=$1 pid=$2 out=$3 port=$4 swarm_size=$5
+  local shape="swarms of $swarm_size"
+  [ "$swarm_size" -eq 0 ] && shape="one swarm"
+  wait_quiet
+  echo "signal_load: $protocol: $CONNECTIONS connections in $shape," \
+    "$PAIRS pairs, ${RELAY_SECONDS}s of relays (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   local rc=0
   "$load" --protocol "$protocol" --port "$port" --connections "$CONNECTIONS" \
     --relay-seconds "$RELAY_SECONDS" --pairs "$PAIRS" --payload-bytes "$PAYLOAD_BYTES" \
-    --max-seconds "$MAX_SECONDS" --server-pid "$pid" >"$out" || rc=$?
+    --swarm-size "$swarm_size" --max-seconds "$MAX_SECONDS" --server-pid "$pid" >"$out" || rc=$?
   if [ "$rc" -ne 0 ]; then echo "signal_load: $protocol: load generator exited $rc" >&2; fi
   if ! alive "$pid"; then
     echo "signal_load: $protocol: the server died during the run" >&2
@@ -100,41 +130,52 @@ stop_server() {
 
 failed=0
 
-# --- p2pcdn-server
-port=$(free_port)
-"$server" --bind 127.0.0.1 --port "$port" --log-level warn --max-connections 30000 \
-  --max-connections-per-ip 30000 --max-peers-per-ip-per-swarm 30000 \
-  --messages-per-second 100000 --max-relay-in-per-second 100000 \
-  2>"$results/signal-p2pcdn-server.log" &
-pid=$!
-started+=("$pid")
-if ! wait_until healthy "$port"; then
-  echo "signal_load: p2pcdn-server did not answer /healthz" >&2
-  exit 1
-fi
-run_load p2pcdn "$pid" "$results/signal-p2pcdn.json" "$port" || failed=1
-stop_server p2pcdn-server "$pid" || failed=1
-
-# --- bittorrent-tracker
-port=$(free_port)
-node bench/tracker_server.mjs "$port" >"$results/signal-tracker-server.log" 2>&1 &
-pid=$!
-started+=("$pid")
-if ! wait_until tracker_listening "$results/signal-tracker-server.log"; then
-  echo "signal_load: the tracker did not start:" >&2
-  cat "$results/signal-tracker-server.log" >&2
-  exit 1
-fi
-run_load tracker "$pid" "$results/signal-tracker.json" "$port" || failed=1
-stop_server bittorrent-tracker "$pid" || failed=1
-
-for log in "$results/signal-p2pcdn-server.log" "$results/signal-tracker-server.log"; do
-  if grep -qv '^listening' "$log"; then
-    echo "signal_load: $log:" >&2
-    grep -v '^listening' "$log" | tail -n 20 >&2
+# One shape against both servers: $1 is the swarm size (0: one swarm), $2 the results' suffix.
+run_shape() {
+  local swarm_size=$1 shape=$2 port pid
+  # --- p2pcdn-server
+  port=$(free_port)
+  "$server" --bind 127.0.0.1 --port "$port" --log-level warn --max-connections 30000 \
+    --max-connections-per-ip 30000 --max-peers-per-ip-per-swarm 30000 \
+    --messages-per-second 100000 --max-relay-in-per-second 100000 \
+    2>"$results/signal-p2pcdn-server-$shape.log" &
+  pid=$!
+  started+=("$pid")
+  if ! wait_until healthy "$port"; then
+    echo "signal_load: p2pcdn-server did not answer /healthz" >&2
+    exit 1
   fi
-done
+  run_load p2pcdn "$pid" "$results/signal-p2pcdn-$shape.json" "$port" "$swarm_size" || failed=1
+  stop_server p2pcdn-server "$pid" || failed=1
 
-node bench/signal_report.mjs "$results/signal-p2pcdn.json" "$results/signal-tracker.json" |
-  tee "$results/signal-table.md"
+  # --- bittorrent-tracker
+  port=$(free_port)
+  node bench/tracker_server.mjs "$port" >"$results/signal-tracker-server-$shape.log" 2>&1 &
+  pid=$!
+  started+=("$pid")
+  if ! wait_until tracker_listening "$results/signal-tracker-server-$shape.log"; then
+    echo "signal_load: the tracker did not start:" >&2
+    cat "$results/signal-tracker-server-$shape.log" >&2
+    exit 1
+  fi
+  run_load tracker "$pid" "$results/signal-tracker-$shape.json" "$port" "$swarm_size" || failed=1
+  stop_server bittorrent-tracker "$pid" || failed=1
+
+  for log in "$results/signal-p2pcdn-server-$shape.log" "$results/signal-tracker-server-$shape.log"; do
+    if grep -qv '^listening' "$log"; then
+      echo "signal_load: $log:" >&2
+      grep -v '^listening' "$log" | tail -n 20 >&2
+    fi
+  done
+}
+
+run_shape 0 one
+run_shape "$SWARM_SIZE" many
+
+report_rc=0
+node bench/signal_report.mjs "$results/signal-p2pcdn-one.json" "$results/signal-tracker-one.json" \
+  "$results/signal-p2pcdn-many.json" "$results/signal-tracker-many.json" |
+  tee "$results/signal-table.md" || report_rc=$?
+if [ "$report_rc" -ne 0 ]; then failed=1; fi
+if [ "$failed" -ne 0 ]; then echo "signal_load: FAILED (see above)" >&2; fi
 exit "$failed"
