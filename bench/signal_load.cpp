@@ -52,7 +52,6 @@ namespace json = boost::json;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kWindow = 8;                     // relays each sender keeps in flight
 constexpr size_t kMaxConnectsInFlight = 200;   // stays far below the listen backlog
 constexpr uint32_t kFirstSource = 0x7f000002;  // 127.0.0.2
 constexpr uint32_t kSourceCount = 249;         // 127.0.0.2 .. 127.0.0.250
@@ -76,6 +75,7 @@ struct Options {
   size_t connections = 10000;
   double relay_seconds = 10;
   size_t pairs = 1000;
+  size_t window = 8;  // relays each sender keeps in flight
   // Peers per swarm: connection i is in swarm i / swarm_size, and a pair's two ends are in
   // the same swarm. 0: every connection in one swarm.
   size_t swarm_size = 0;
@@ -917,7 +917,7 @@ class Bench : public Listener {
     phase_started_ = Clock::now();
     cpu_at_start_ = {read_cpu_seconds(options_.server_pid), own_cpu_seconds()};
     for (auto& pair : pairs_) {
-      for (int w = 0; w < kWindow; ++w) send_relay(pair);
+      for (size_t w = 0; w < options_.window; ++w) send_relay(pair);
     }
     after(to_duration(options_.relay_seconds), [this] { end_relay(); });
   }
@@ -1056,7 +1056,7 @@ class Bench : public Listener {
         .raw("bytes_per_idle_connection",
              have_rss ? std::to_string(grown_bytes / static_cast<long>(r.established)) : "null")
         .integer("pairs", r.pairs)
-        .integer("window", kWindow)
+        .integer("window", options_.window)
         .integer("payload_bytes", std::max(options_.payload_bytes, kStampSize))
         .number("relay_seconds", r.relay_seconds, 3)
         .integer("relays_sent", r.relays_sent)
@@ -1105,7 +1105,7 @@ class Bench : public Listener {
 
 const char* const kUsage =
     "usage: p2pcdn_signal_load --port PORT [--host 127.0.0.1] [--protocol p2pcdn|tracker]\n"
-    "  [--connections 10000] [--relay-seconds 10] [--pairs 1000] [--swarm-size 0]\n"
+    "  [--connections 10000] [--relay-seconds 10] [--pairs 1000] [--window 8] [--swarm-size 0]\n"
     "  [--payload-bytes 500] [--max-seconds 300] [--connect-timeout-seconds 60]\n"
     "  [--server-pid PID]\n"
     "--swarm-size N: connection i joins swarm i / N, pairs stay within a swarm (0: one swarm).\n"
@@ -1142,6 +1142,8 @@ bool set_option(Options& o, const std::string& name, const std::string& value) {
     o.relay_seconds = v;
   else if (name == "--pairs" && number(1, 1e6))
     o.pairs = static_cast<size_t>(v);
+  else if (name == "--window" && number(1, 1000))
+    o.window = static_cast<size_t>(v);
   else if (name == "--swarm-size" && number(0, 1e6))
     o.swarm_size = static_cast<size_t>(v);
   else if (name == "--payload-bytes" && number(0, 60000))

@@ -10,7 +10,7 @@
 # 1-minute load average to fall below MAX_LOAD; the tables give the load each run started at.
 # Assumes scripts/setup.sh has run (it installs bittorrent-tracker from package.json).
 #
-#   CONNECTIONS=10000 RELAY_SECONDS=10 PAIRS=1000 PAYLOAD_BYTES=500 SWARM_SIZE=20 \
+#   CONNECTIONS=10000 RELAY_SECONDS=10 PAIRS=1000 WINDOW=8 PAYLOAD_BYTES=500 SWARM_SIZE=20 \
 #     MAX_LOAD=1.5 LOAD_WAIT_SECONDS=600 bench/signal_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-10000}
 RELAY_SECONDS=${RELAY_SECONDS:-10}
 PAIRS=${PAIRS:-1000}
+WINDOW=${WINDOW:-8}  # relays each pair keeps in flight
 PAYLOAD_BYTES=${PAYLOAD_BYTES:-500}
 SWARM_SIZE=${SWARM_SIZE:-20}
 MAX_LOAD=${MAX_LOAD:-1.5}
@@ -106,10 +107,11 @@ run_load() {
   [ "$swarm_size" -eq 0 ] && shape="one swarm"
   wait_quiet
   echo "signal_load: $protocol: $CONNECTIONS connections in $shape," \
-    "$PAIRS pairs, ${RELAY_SECONDS}s of relays (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    "$PAIRS pairs, $WINDOW in flight each, ${RELAY_SECONDS}s of relays" \
+    "(load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   local rc=0
   "$load" --protocol "$protocol" --port "$port" --connections "$CONNECTIONS" \
-    --relay-seconds "$RELAY_SECONDS" --pairs "$PAIRS" --payload-bytes "$PAYLOAD_BYTES" \
+    --relay-seconds "$RELAY_SECONDS" --pairs "$PAIRS" --window "$WINDOW" --payload-bytes "$PAYLOAD_BYTES" \
     --swarm-size "$swarm_size" --max-seconds "$MAX_SECONDS" --server-pid "$pid" >"$out" || rc=$?
   if [ "$rc" -ne 0 ]; then echo "signal_load: $protocol: load generator exited $rc" >&2; fi
   if ! alive "$pid"; then
