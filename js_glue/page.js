@@ -227,7 +227,9 @@ class P2pcdnPage extends EventTarget {
 
   // The worker's copy under `key` (a URL or a piece's key), if it holds `entry`'s bytes.
   async currentCopy(entry, key) {
-    const response = await (await caches.open(this.cacheName)).match(key);
+    // Opened once: every upload and piece looks here, and an open is a round trip to storage.
+    this.copies = this.copies || caches.open(this.cacheName);
+    const response = await (await this.copies).match(key);
     return response && response.headers.get('x-p2pcdn-hash') === entry.integrity ? response : null;
   }
 

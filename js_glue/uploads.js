@@ -58,15 +58,19 @@ class PeerUploads {
   // pieces the one piece that holds the range ({range: true} when it spans pieces). Null
   // when this page does not hold it.
   async _copy(entry, offset, end) {
+    const index = entry.pieces ? Math.floor(offset / entry.pieces.size) : -1;
+    // A piece held is read at once (one storage lookup per piece, not two).
+    const piece = index >= 0 && this.page.pieceHoldings.has(entry, index) ? await this._pieceCopy(entry, index, end) : null;
+    if (piece) return piece;
     const whole = await this.page.cachedResponse(entry);
-    if (whole || !entry.pieces) return whole && {response: whole, base: 0, size: entry.size};
-    const index = Math.floor(offset / entry.pieces.size);
+    return whole && {response: whole, base: 0, size: entry.size};
+  }
+
+  async _pieceCopy(entry, index, end) {
     const base = index * entry.pieces.size;
     const pieceEnd = Math.min(entry.size, base + entry.pieces.size);
-    if (!this.page.pieceHoldings.has(entry, index)) return null;
     const response = await this.page.currentCopy(entry, p2pcdnPieceKey(entry.url, index));
-    if (!response) return null;
-    return {response, base, size: pieceEnd - base, range: end > pieceEnd};
+    return response && {response, base, size: pieceEnd - base, range: end > pieceEnd};
   }
 
   _busy(link, requestId, reply) {

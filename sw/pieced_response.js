@@ -46,7 +46,8 @@ async function piecedResponse(request, url, file, clientId) {
         const to = Math.min(last + 1, base + value.bytes.length) - base;
         if (value.source === 'cache') notify(clientId, {type: 'served', url, source: 'cache', bytes: Math.max(0, to - from), piece: true});
         state.storage.used(url);
-        if (to > from) return controller.enqueue(value.bytes.slice(from, to));
+        // A view, not a copy: each chunk's bytes are its own (a piece read, or a slice of one filling).
+        if (to > from) return controller.enqueue(value.bytes.subarray(from, to));
       }
     },
     cancel() {
