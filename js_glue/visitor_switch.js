@@ -23,9 +23,13 @@ const P2pcdnVisitorSwitch = {
     this.tellWorker(off);
   },
 
+  // To the worker in control, or, on a page none controls yet (a first visit), to the one
+  // that becomes active: so the very next page is already answered as it should be.
   tellWorker(off) {
-    const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
-    if (worker) worker.postMessage({type: 'p2pcdn:switch', off});
+    const sw = navigator.serviceWorker;
+    if (!sw) return;
+    if (sw.controller) return sw.controller.postMessage({type: 'p2pcdn:switch', off});
+    sw.ready.then((registration) => registration.active && registration.active.postMessage({type: 'p2pcdn:switch', off}), () => {});
   },
 
   // Said by every page as it loads, and to a worker that takes control later: off when the
