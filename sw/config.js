@@ -24,6 +24,8 @@ const state = {config: {...DEFAULTS}, manifest: null, manifestNow: null, manifes
                changedUrls: new Set(),  // files whose copies a deploy dropped (copies.js)
                originSpeed: null,       // OriginSpeed (origin_speed.js)
                taggedPages: null,       // TaggedPages (tagged_pages.js)
+               claimedPages: null,      // ClaimedPages (claimed_pages.js)
+               updating: false,         // installed over an older version in control
                visitorSwitch: null,     // VisitorSwitch (visitor_switch.js)
                storage: null,           // StorageBudget (storage_budget.js)
                httpFresh: null};        // HttpFreshness (http_freshness.js)

@@ -1,16 +1,19 @@
 // The worker's events, and its one global: self.p2pcdn.
 self.addEventListener('install', (event) => {
+  // An older version in control: its pages were under a worker from their start.
+  state.updating = !!self.registration.active;
   event.waitUntil(self.skipWaiting());
   // Ready before the first request it would otherwise delay (a video's first bytes): the
   // manifest, and the cache of copies opened once (its first open is the slow one).
   loadManifest().catch(() => {});
   openCopies().catch(() => {});
 });
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('activate', (event) => event.waitUntil(state.claimedPages.claim(state.updating)));
 
 state.originSpeed = new OriginSpeed();
 state.storage = new StorageBudget();
 state.taggedPages = new TaggedPages();
+state.claimedPages = new ClaimedPages();
 state.visitorSwitch = new VisitorSwitch();
 state.httpFresh = new HttpFreshness();
 state.httpFresh.load();
@@ -40,7 +43,10 @@ self.addEventListener('fetch', (event) => {
   }
   // Turned off by the visitor, or fresh in the browser's HTTP cache: not answered here, so
   // the browser fetches it as without p2pcdn.
-  if (!shareable(event.request) || state.visitorSwitch.off || leftToBrowser(event)) return;
+  if (!shareable(event.request) || state.visitorSwitch.off) return;
+  // A film that began on the network before this worker claimed its page stays there.
+  const clientId = event.clientId || event.resultingClientId;
+  if (state.claimedPages.toNetwork(event.request, clientId, event.request.url.split('#')[0]) || leftToBrowser(event)) return;
   event.respondWith(handle(event));
 });
 
