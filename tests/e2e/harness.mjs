@@ -8,11 +8,20 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 import {launchChromium} from '../browser/chromium.mjs';
-import {launchFirefox, playwrightLikePage} from '../browser/firefox.mjs';
+import {contextPrefs, launchFirefox, playwrightLikeContext, playwrightLikePage} from '../browser/firefox.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOST = '10.99.0.1';
 export const SERVER_BIN = path.join(ROOT, 'build/native/server/p2pcdn-server');
+// Every visitor a Firefox one (P2PCDN_E2E_BROWSER=firefox, a suite of scripts/test.sh).
+export const IN_FIREFOX = process.env.P2PCDN_E2E_BROWSER === 'firefox';
+
+// For {skip} on a test that needs an instrument only Chromium's driver has (CDP: network
+// throttling, the JS heap, clearing the HTTP cache, stopping workers): the reason when every
+// visitor is a Firefox one, false otherwise.
+export function chromiumOnly(reason) {
+  return IN_FIREFOX ? `Chromium only: ${reason}` : false;
+}
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,10 +84,9 @@ export async function startServer({root, port = 8099, args = [], host = HOST, wr
 // A visitor: its own browser process (like another machine), one page, console errors kept.
 // Most tests exercise peer transfers with an origin as fast as the peers (one machine), so
 // their visitors wait for peers (preferPeers) unless the test says otherwise.
-// P2PCDN_E2E_BROWSER=firefox makes every visitor a Firefox one (the suites that need no
-// Chromium-only driver feature run that way too: scripts/test.sh).
+// P2PCDN_E2E_BROWSER=firefox makes every visitor a Firefox one (IN_FIREFOX).
 export async function newVisitor(origin, {config: given, contextOptions} = {}) {
-  if (process.env.P2PCDN_E2E_BROWSER === 'firefox' && !contextOptions) return newFirefoxVisitor(origin, {config: given});
+  if (IN_FIREFOX) return newFirefoxVisitor(origin, {config: given, contextOptions});
   const config = {preferPeers: true, ...(given || {})};
   const browser = await launchChromium({origin});
   const context = await browser.newContext(contextOptions);
@@ -93,10 +101,11 @@ export async function newVisitor(origin, {config: given, contextOptions} = {}) {
 }
 
 // A visitor in Firefox (puppeteer-core over WebDriver BiDi): the same shape as newVisitor's
-// for the helpers below (page.goto/evaluate/waitForFunction), console errors kept.
-export async function newFirefoxVisitor(origin, {config: given} = {}) {
+// (page and context as tests/browser/firefox.mjs maps them), console errors kept.
+// contextOptions: those of playwright-core that Firefox prefs stand for (contextPrefs).
+export async function newFirefoxVisitor(origin, {config: given, contextOptions} = {}) {
   const config = {preferPeers: true, ...(given || {})};
-  const browser = await launchFirefox({host: new URL(origin).hostname});
+  const browser = await launchFirefox({host: new URL(origin).hostname, prefs: contextPrefs(contextOptions)});
   const raw = (await browser.pages())[0] || (await browser.newPage());
   await raw.evaluateOnNewDocument((c) => {
     window.p2pcdnConfig = c;
@@ -106,7 +115,10 @@ export async function newFirefoxVisitor(origin, {config: given} = {}) {
     if (m.type() === 'error') errors.push(m.text());
   });
   raw.on('pageerror', (e) => errors.push(String(e)));
-  return {browser, page: playwrightLikePage(raw), errors, firefox: true, close: () => browser.close().catch(() => {})};
+  return {
+    browser, context: playwrightLikeContext(raw), page: playwrightLikePage(raw), errors, firefox: true,
+    close: () => browser.close().catch(() => {}),
+  };
 }
 
 export function stats(visitor) {

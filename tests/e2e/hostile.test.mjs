@@ -12,7 +12,7 @@ import path from 'node:path';
 import {test} from 'node:test';
 
 import {
-  DEMO_MEDIA, DEMO_TOTAL, expectBytesIdentical, loadDemo, ROOT, seedDemo, settled, sleep, stats, swarmRunner, waitFor,
+  DEMO_MEDIA, DEMO_TOTAL, expectBytesIdentical, IN_FIREFOX, loadDemo, ROOT, seedDemo, settled, sleep, stats, swarmRunner, waitFor,
 } from './harness.mjs';
 import {arm, heapUsed, peerIdOf, swarmWithHostile} from './hostile_swarm.mjs';
 import {RawSignalClient, resourceIds} from './raw_signal.mjs';
@@ -25,6 +25,9 @@ const MANY_CLIENTS = {serverArgs: ['--max-connections-per-ip', '512', '--max-pee
 // takes here without an attacker (~2 s) and slack for a loaded CI machine.
 const PAGE_BOUND_MS = 2000 + 2000 + 1500 + 2000 + 4000;
 const HEAP_BOUND = 64 << 20;
+// The JS heap is read through CDP (Runtime.getHeapUsage): in Firefox each test runs without
+// its heap bound, and says so.
+const HEAP_SKIPPED = 'skipped in Firefox: the heap bound (Chromium only: the heap is read through CDP)';
 
 // The victim loads the demo, asking `first` first; returns its stats and how long it took.
 async function victimVisit(ctx, first, extra = {}) {
@@ -36,8 +39,12 @@ async function victimVisit(ctx, first, extra = {}) {
   await expectBytesIdentical(c);
   assert.ok(s.bytesFromPeers >= 0.9 * DEMO_TOTAL, `offload ${s.bytesFromPeers}/${DEMO_TOTAL}: ${JSON.stringify(s)}`);
   assert.ok(tookMs <= PAGE_BOUND_MS, `page took ${tookMs} ms`);
-  const heap = await heapUsed(c);
-  assert.ok(heap < HEAP_BOUND, `victim heap ${heap}`);
+  if (IN_FIREFOX) {
+    console.log(`# ${HEAP_SKIPPED}`);
+  } else {
+    const heap = await heapUsed(c);
+    assert.ok(heap < HEAP_BOUND, `victim heap ${heap}`);
+  }
   const links = await c.page.evaluate(() => [...window.p2pcdn.links.values()].map((l) => `${l.peerId.slice(0, 6)}:${l.opened}:${l.delivered}`));
   console.log(`# ${tookMs} ms, ${s.bytesFromPeers} from peers, first ${first && first.slice(0, 6)}, links ${links}, cfg ${JSON.stringify(await c.page.evaluate(() => window.p2pcdn.config.test))} failures ${JSON.stringify(s.failures)} held ${JSON.stringify(s.held)}, hostile: ${JSON.stringify(s.hostile)}`);
   return {c, s, tookMs};
@@ -150,14 +157,18 @@ test('a HAVE flood of made-up ids is not stored and bans the sender', () => with
   assert.ok(s.bytesFromPeers >= 0.9 * DEMO_TOTAL);
 }));
 
-test('a request flood on a seeder: it stays up, serves others, and bans the flooder', () => withSwarm({}, async (ctx) => {
+test('a request flood on a seeder: it stays up, serves others, and bans the flooder', (t) => withSwarm({}, async (ctx) => {
   const {h, a, hId} = await swarmWithHostile(ctx, {requestFlood: 1500});
   const aId = await peerIdOf(a);
-  const heapBefore = await heapUsed(a);
+  const heapBefore = IN_FIREFOX ? null : await heapUsed(a);
   await h.page.evaluate((peer) => window.p2pcdn.hostile.requestFloodTo(peer), aId);
   await named(a, hId, ['flooded'], 'banned for this visit');
-  const heapAfter = await heapUsed(a);
-  assert.ok(heapAfter - heapBefore < HEAP_BOUND, `seeder heap grew ${heapAfter - heapBefore}`);
+  if (IN_FIREFOX) {
+    t.diagnostic(HEAP_SKIPPED);
+  } else {
+    const heapAfter = await heapUsed(a);
+    assert.ok(heapAfter - heapBefore < HEAP_BOUND, `seeder heap grew ${heapAfter - heapBefore}`);
+  }
   await victimVisit(ctx, aId);
 }));
 
