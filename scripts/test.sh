@@ -43,10 +43,14 @@ asan_tests() {
 }
 wasm_tests() { scripts/build.sh wasm && ctest --test-dir build/wasm --output-on-failure; }
 e2e_tests() { scripts/build-site.sh demo && scripts/build-site.sh site && tests/e2e/netns.sh node --test tests/e2e/; }
-# The suites that need no Chromium-only driver feature, with every visitor a Firefox one.
+# The end-to-end suites again with every visitor a Firefox one; what needs a Chromium-only
+# instrument (CDP) is skipped there by name. Not firefox.test.mjs (mixed pairs, run above),
+# package.test.mjs (npm bundling), wpe.test.mjs (its own browser).
+E2E_FIREFOX_FILES=(p2p pieces site video hostile visitor setup_check adoption)
 e2e_firefox() {
+  local files=("${E2E_FIREFOX_FILES[@]/#/tests/e2e/}")
   scripts/build-site.sh demo && scripts/build-site.sh site &&
-    P2PCDN_E2E_BROWSER=firefox tests/e2e/netns.sh node --test tests/e2e/p2p.test.mjs tests/e2e/pieces.test.mjs
+    P2PCDN_E2E_BROWSER=firefox tests/e2e/netns.sh node --test "${files[@]/%/.test.mjs}"
 }
 fuzz_frames() { scripts/build.sh fuzz && fuzz frame_decoder_fuzz; }
 fuzz_signaling() { scripts/build.sh fuzz && fuzz signal_codec_fuzz; }
@@ -60,7 +64,7 @@ suite "ASan+UBSan: core + server tests" asan_tests
 suite "Wasm: core tests under Node" wasm_tests
 suite "JS binding tests, Node" node --test tests/js/
 suite "end-to-end, Chromium in a network namespace" e2e_tests
-suite "end-to-end, Firefox in a network namespace (p2p, pieces)" e2e_firefox
+suite "end-to-end, Firefox in a network namespace (${E2E_FIREFOX_FILES[*]})" e2e_firefox
 suite "fuzz frame decoder ${FUZZ_SECONDS}s" fuzz_frames
 suite "fuzz signaling codec ${FUZZ_SECONDS}s" fuzz_signaling
 suite "fuzz chunk assembler ${FUZZ_SECONDS}s" fuzz_assembler
