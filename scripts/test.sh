@@ -44,8 +44,9 @@ asan_tests() {
 wasm_tests() { scripts/build.sh wasm && ctest --test-dir build/wasm --output-on-failure; }
 e2e_tests() { scripts/build-site.sh demo && scripts/build-site.sh site && tests/e2e/netns.sh node --test tests/e2e/; }
 # The end-to-end suites again with every visitor a Firefox one; what needs a Chromium-only
-# instrument (CDP) is skipped there by name. Not firefox.test.mjs (mixed pairs, run above),
-# package.test.mjs (npm bundling), wpe.test.mjs (its own browser).
+# instrument (CDP) is skipped there by name. Not firefox (mixed pairs, run above), package
+# (npm bundling), wpe (its own browser), first_visit_media (Chromium's media pipeline under
+# CDP throttling), scale_out (not tried in Firefox).
 E2E_FIREFOX_FILES=(p2p pieces site video hostile visitor setup_check adoption)
 e2e_firefox() {
   local files=("${E2E_FIREFOX_FILES[@]/#/tests/e2e/}")
