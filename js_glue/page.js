@@ -103,9 +103,12 @@ class P2pcdnPage extends EventTarget {
     // The worker may ask for resources before the core has loaded: attach to it first.
     this.bridge.connect();
     this.setupCheck.watchWorker();
+    addEventListener('pagehide', () => { this.leaving = true; }, {once: true});
     this.ready = this._startable().then(() => this._start()).catch((err) => {
-      this.setupCheck.say('start', `failed to start: ${err.message}`);
-      err.said = true;  // on the console already
+      // A reload or a link followed just after load cuts the start's fetches (Firefox says
+      // NetworkError before pagehide): said only if the page is still here a moment later.
+      setTimeout(() => this.leaving || this.setupCheck.say('start', `failed to start: ${err.message}`), 500);
+      err.said = true;  // on the console soon, or not at all
       throw err;
     });
   }
@@ -155,13 +158,15 @@ class P2pcdnPage extends EventTarget {
 
   async _start() {
     const manifest = this._loadManifest();
-    manifest.catch(() => {});  // handled below, once the core is in
+    let manifestFailed = false;
+    manifest.catch(() => { manifestFailed = true; });  // handled below, once the core is in
     const core = await p2pcdnLoadCore(this.config);
     this.core = core;
     performance.mark('p2pcdn:core-ready');
     this.reputation = new PeerReputationStore(core, this.stats);
-    // Joining needs no manifest: signaling comes up while the manifest is still on its way.
-    this.signaling.connect();
+    // Joining needs no manifest: signaling comes up while the manifest is still on its way,
+    // unless it has failed already (a socket closed while connecting is an error in Firefox).
+    if (!manifestFailed) this.signaling.connect();
     try {
       this._indexManifest(await manifest);
     } catch (err) {

@@ -100,13 +100,7 @@ test('signaling refuses', async () => {
              /signaling at ws:\/\/10\.99\.0\.1:8799\/signal (is unreachable|refused)/, refused);
 });
 
-// Firefox: the page closes its signaling socket while it is still connecting (the manifest
-// failed meanwhile), and Firefox logs that as a failed connection to a server that is up.
-const MANIFEST_MISSING_FIREFOX = IN_FIREFOX &&
-  'product bug in Firefox: with the manifest missing the page closes its still-connecting signaling socket and Firefox logs ' +
-  '"Firefox can’t establish a connection to the server at ws://…/signal" and "The connection to ws://…/signal was interrupted while the page was loading"';
-
-test('the manifest is missing', {skip: MANIFEST_MISSING_FIREFOX}, async () => {
+test('the manifest is missing', async () => {
   const root = siteWith(() => {}, {manifest: false});
   fs.rmSync(path.join(root, 'p2pcdn/manifest.json'));
   fs.rmSync(path.join(root, 'p2pcdn/manifest.json.gz'), {force: true});

@@ -241,10 +241,7 @@ test('with a budget for one linked page, the page of the link pointed at is pref
   assert.deepEqual(b.errors, []);
 }));
 
-const UNLOAD_WARNING_FIREFOX = IN_FIREFOX &&
-  'product bug in Firefox: a page left while p2pcdn starts (reload right after load) says "p2pcdn: failed to start: NetworkError when attempting to fetch resource."';
-
-test('a misspelt config key is named once on the console', {skip: UNLOAD_WARNING_FIREFOX}, () => withSite(async (server, visitor) => {
+test('a misspelt config key is named once on the console', () => withSite(async (server, visitor) => {
   const v = await visitor({config: {prefetchbytes: 0}});
   const warnings = [];
   v.page.on('console', (m) => {
