@@ -28,7 +28,11 @@ function copySite(plain) {
     if (plain) html = html.replace(TAG, '');
     fs.writeFileSync(path.join(root, page), html);
   }
-  if (plain) fs.writeFileSync(path.join(root, 'assets/site.js'), '// the same site without p2pcdn: no worker\n');
+  // The p2pcdn copy registers its worker in every browser (a site with other uses for its
+  // worker), so that WPE's pages are under it: it must answer nothing itself. The company
+  // site as shipped registers none where there is no WebRTC (bench/wpe_bench.mjs).
+  fs.writeFileSync(path.join(root, 'assets/site.js'), plain ? '// the same site without p2pcdn: no worker\n'
+                                                             : "navigator.serviceWorker.register('/sw.js');\n");
   return root;
 }
 
