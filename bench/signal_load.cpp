@@ -124,6 +124,21 @@ double read_cpu_seconds(int pid) {
   return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds the whole machine has spent busy (every state of /proc/stat's "cpu" line but
+// idle and iowait), or -1: with the server's and our own, what the rest of the machine took.
+double read_machine_busy_seconds() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                     steal = 0;
+  if (!(stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
+    return -1;
+  }
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // The 1-minute load average: other work on the machine skews every figure of a run.
 double read_load_average() {
   std::ifstream loadavg("/proc/loadavg");
@@ -726,6 +741,7 @@ struct Results {
   std::vector<uint32_t> latencies_us;
   double server_cpu_seconds = -1;
   double client_cpu_seconds = -1;
+  double machine_busy_seconds = -1;  // every process's, ours and the server's included
   std::map<std::string, uint64_t> errors;
   bool deadline_passed = false;
   double load_average = -1;
@@ -916,6 +932,7 @@ class Bench : public Listener {
     phase_ = Phase::kRelay;
     phase_started_ = Clock::now();
     cpu_at_start_ = {read_cpu_seconds(options_.server_pid), own_cpu_seconds()};
+    machine_busy_at_start_ = read_machine_busy_seconds();
     for (auto& pair : pairs_) {
       for (size_t w = 0; w < options_.window; ++w) send_relay(pair);
     }
@@ -944,6 +961,10 @@ class Bench : public Listener {
       results_.server_cpu_seconds = read_cpu_seconds(options_.server_pid) - cpu_at_start_.first;
     }
     results_.client_cpu_seconds = own_cpu_seconds() - cpu_at_start_.second;
+    const double machine_busy = read_machine_busy_seconds();
+    if (machine_busy >= 0 && machine_busy_at_start_ >= 0) {
+      results_.machine_busy_seconds = machine_busy - machine_busy_at_start_;
+    }
     results_.rss_after_relay_kib = read_rss_kib(options_.server_pid);
   }
 
@@ -1068,6 +1089,7 @@ class Bench : public Listener {
         .number("latency_p99_ms", percentile_ms(r.latencies_us, 0.99), 3)
         .number("server_cpu_seconds_relay", r.server_cpu_seconds, 2)
         .number("client_cpu_seconds_relay", r.client_cpu_seconds, 2)
+        .number("machine_busy_seconds_relay", r.machine_busy_seconds, 2)
         .integer("errors", error_count)
         .raw("error_kinds", json::serialize(kinds))
         .raw("deadline_passed", r.deadline_passed ? "true" : "false")
@@ -1090,6 +1112,7 @@ class Bench : public Listener {
   Phase phase_ = Phase::kConnect;
   Clock::time_point phase_started_;
   std::pair<double, double> cpu_at_start_{-1, -1};
+  double machine_busy_at_start_ = -1;
   size_t next_connect_ = 0;
   size_t in_flight_ = 0;
   size_t connects_done_ = 0;

@@ -79,6 +79,10 @@ for (let i = 0; i < runs.length; i += 2) {
       `${fixed(theirs[key], 1)} | |`);
   cpu('server', 'server_cpu_seconds_relay');
   cpu('load generator', 'client_cpu_seconds_relay');
+  // The machine's busy time less the two processes measured: other work that took CPU from them.
+  const others = (r) => Math.max(0, r.machine_busy_seconds_relay - r.server_cpu_seconds_relay - r.client_cpu_seconds_relay);
+  lines.push(`| CPU of everything else on the machine during the relay phase (s) | ${fixed(others(ours), 1)} | ` +
+             `${fixed(others(theirs), 1)} | |`);
   lines.push(`| 1-minute load average at the start | ${fixed(ours.load_average_at_start, 2)} | ` +
              `${fixed(theirs.load_average_at_start, 2)} | |`);
   const errors = (r) =>
