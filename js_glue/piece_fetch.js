@@ -11,6 +11,7 @@ const P2PCDN_PIECE_SEARCH_BACKOFF_MS = 2000;  // after a lookup found no new hol
 // waiting on a lookup: what a player needs to start (never later than without p2pcdn).
 const P2PCDN_PIECES_NOT_WAITING = 4;
 const P2PCDN_TIMING_FAILURES = new Set(['no-first-byte', 'too-slow', 'stalled']);
+const P2PCDN_WIDEN_ABOVE_PIECES = 8;  // pieces still to come for a second holder to be worth a link
 
 class PiecedFetch {
   // One per file, shared by the worker's asks for it.
@@ -122,6 +123,19 @@ class PiecedFetch {
     }
     if (!links.length) this._notWaiting();
     if (!links.length || this._orphans().length) this._search(links);
+    else if (links.length === 1 && this.entry.pieces.count - this.settled.size > P2PCDN_WIDEN_ABOVE_PIECES) this._widen(links);
+  }
+
+  // One holder serving a large file: a second one is looked for alongside, once, so the file
+  // comes from several peers at once (otherwise the first link up takes it all, while others
+  // that hold it sit idle).
+  async _widen(links) {
+    if (this.widening || this.widened) return;
+    this.widening = true;
+    const link = await this.page.holders.find(this.entry, new Set(links.map((l) => l.peerId)), true).catch(() => null);
+    this.widening = false;
+    this.widened = true;
+    if (link) this.pump();
   }
 
   // No link to a holder yet: the earliest wanted pieces go to the origin now, the rest wait
