@@ -1,5 +1,6 @@
 // Browser-to-browser figures for bench/README.md, measured in one run inside the network
-// namespace of tests/e2e/netns.sh (run it through bench/p2p_bench.sh):
+// namespace of tests/e2e/netns.sh (run it through bench/p2p_bench.sh), on a page of the demo
+// site that runs p2pcdn and nothing else (PAGE):
 //  - a 20 MiB file fetched by page B from peer A through p2pcdn (worker -> page -> peer ->
 //    verified -> worker -> page), against a bare RTCDataChannel between the same two
 //    browsers sending the same bytes (the physical limit here);
@@ -64,8 +65,23 @@ function makeSite() {
   fs.cpSync(path.join(ROOT, 'build/site/demo'), root, {recursive: true});
   fs.mkdirSync(path.join(root, 'media/bench'));
   for (const p of BIGS) fs.writeFileSync(path.join(root, p), crypto.randomBytes(20 * MiB));
+  // Traced: p2pcdn's readable bundles (of the Wasm build TRACE_BUILD, default build/wasm)
+  // with the core in dist/, so the profile names functions as the source does (a core
+  // linked with --profiling-funcs names its Wasm functions too).
+  if (TRACE_DIR) {
+    const readable = path.join(process.env.TRACE_BUILD || path.join(ROOT, 'build/wasm'), 'js_glue/readable');
+    const files = [[path.join(readable, 'p2pcdn.js'), 'p2pcdn.js'], [path.join(readable, 'p2pcdn-sw.js'), 'p2pcdn-sw.js'],
+                   [path.join(ROOT, 'dist/p2pcdn-core.wasm'), 'p2pcdn-core.wasm']];
+    for (const [from, name] of files) {
+      fs.copyFileSync(from, path.join(root, 'p2pcdn', name));
+      for (const ext of ['.gz', '.br']) fs.rmSync(path.join(root, 'p2pcdn', name + ext), {force: true});
+    }
+  }
   fs.writeFileSync(path.join(root, SMALL), noisePng(64, 64));
-  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')],
+  fs.writeFileSync(path.join(root, 'quiet.html'), QUIET_PAGE);
+  // MANIFEST_ARGS: more p2pcdn-manifest flags (e.g. `--piece-size 1048576`).
+  const more = (process.env.MANIFEST_ARGS || '').split(' ').filter(Boolean);
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json'), ...more],
                {stdio: 'ignore'});
   return root;
 }
@@ -87,12 +103,21 @@ function pairsFrom(spec) {
 
 const visitorOf = (kind, url, options) => (kind === 'firefox' ? newFirefoxVisitor(url, options) : newVisitor(url, options));
 
+// The page both transfers run in (PAGE=/ for the demo's own index, whose looping video and
+// animated GIF keep both browsers decoding all along).
+const PAGE = process.env.PAGE || '/quiet.html';
+const QUIET_PAGE = `<!doctype html><meta charset="utf-8"><title>p2pcdn bench</title>
+<script defer src="/p2pcdn/p2pcdn.js"></script>
+<script>navigator.serviceWorker.register('/sw.js');</script>
+<p>A page of the site with p2pcdn and nothing else running.</p>
+`;
+
 // A page of the demo, controlled by the worker, joined to signaling.
 async function controlledPage(kind, url) {
   const v = await visitorOf(kind, url);
   v.kind = kind;
   try {
-    await v.page.goto(`${url}/`);
+    await v.page.goto(`${url}${PAGE}`);
     const ok = await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller && !!window.p2pcdn && window.p2pcdn.joined), 20000);
     if (!ok) throw new Error(`${kind}: page never became controlled and joined`);
   } catch (err) {
@@ -145,6 +170,26 @@ function within(ms, what, promise) {
 // through page.evaluate: works in Chromium and Firefox alike), sending the same 20 MiB in
 // 256 KiB messages (BARE_MESSAGE_BYTES) with the same pacing as p2pcdn's uploads.
 const BARE_MESSAGE = Number(process.env.BARE_MESSAGE_BYTES || 262144);
+
+// TRACE=dir: a Chromium trace of the last round's 20 MiB fetch, one file per browser
+// (<pair>-seeder.json, <pair>-visitor.json), to see which thread (and with TRACE_JS=1 which
+// function) the time goes to (bench/trace_threads.mjs reads them); p2pcdn's bundles are the
+// readable ones then. Firefox browsers are not traced. Tracing slows the round it traces.
+const TRACE_DIR = process.env.TRACE || null;
+const TRACE_CATEGORIES = ['toplevel', 'v8', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
+                          'ServiceWorker', 'CacheStorage', 'webrtc', 'blink',
+                          // JS samples (TRACE_JS=1) name the functions, but slow the round severalfold.
+                          ...(process.env.TRACE_JS ? ['disabled-by-default-v8.cpu_profiler'] : [])];
+
+async function startTraces(pair, visitors) {
+  const traced = visitors.filter((v) => v.kind === 'chromium');
+  fs.mkdirSync(TRACE_DIR, {recursive: true});
+  for (const v of traced) {
+    const role = v === visitors[0] ? 'seeder' : 'visitor';
+    await v.browser.startTracing(undefined, {path: path.join(TRACE_DIR, `${pair}-${role}.json`), categories: TRACE_CATEGORIES});
+  }
+  return {stop: async () => { for (const v of traced) await v.browser.stopTracing(); }};
+}
 async function bareChannel(a, b) {
   const setUp = () => {
     window.bare = new RTCPeerConnection();
@@ -240,7 +285,9 @@ async function runPair(root, pair, port) {
         const p = big(i + 1);
         const originBefore = await originBytes(server, p);
         const before = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());
+        const tracing = TRACE_DIR && i === RUNS - 1 ? await startTraces(pair, [a, b]) : null;
         const r = await timedFetch(b, p);
+        if (tracing) await tracing.stop();
         if (r.bytes !== 20 * MiB) throw new Error(`round ${i + 1}: got ${r.bytes} bytes`);
         // From the peer: the origin sent none of it, the page counted pieces from peers.
         const after = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());

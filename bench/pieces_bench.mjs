@@ -92,7 +92,7 @@ function makeSite() {
   fs.cpSync(SITE, root, {recursive: true});
   fs.writeFileSync(path.join(root, 'plain.html'),
                    '<!doctype html><meta charset="utf-8"><title>plain</title><link rel="icon" href="data:,">' +
-                   '<script async src="/p2pcdn/p2pcdn.js"></script>' +
+                   '<script defer src="/p2pcdn/p2pcdn.js"></script>' +
                    '<script>navigator.serviceWorker.register("/sw.js")</script>');
   fs.mkdirSync(path.join(root, 'media/bench'));
   const hashes = {};
@@ -397,16 +397,20 @@ try {
             const log = window.startLog = {};
             const t = () => Math.round(performance.now());
             if (navigator.serviceWorker) navigator.serviceWorker.addEventListener('controllerchange', () => (log.controllerchange ??= t()));
-            const hook = setInterval(() => {
-              const p = window.p2pcdn;
-              if (!p || !p.bridge) return;
-              clearInterval(hook);
+            // The player setting the film's source, and the element starting to load it.
+            document.addEventListener('loadstart', () => (log.loadstart ??= t()), true);
+            addEventListener('DOMContentLoaded', () => (log.dcl ??= t()));
+            addEventListener('load', () => (log.load ??= t()));
+            const desc = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'src');
+            Object.defineProperty(HTMLMediaElement.prototype, 'src', {set(v) { log.src_set ??= t(); desc.set.call(this, v); }, get() { return desc.get.call(this); }});
+            // Hooked as p2pcdn.js sets window.p2pcdn: no polling on the page's main thread.
+            Object.defineProperty(window, 'p2pcdn', {configurable: true, get: () => undefined, set(p) {
+              Object.defineProperty(window, 'p2pcdn', {value: p, writable: true, configurable: true});
               const wanted = p.onPiecesWanted.bind(p);
               p.onPiecesWanted = (m) => ((log.first_ask ??= t()), wanted(m));
               const post = p.bridge.post.bind(p.bridge);
               p.bridge.post = (m, transfer) => ((m.type === 'pieces-missing' && (log.pieces_missing ??= t())), post(m, transfer));
-            }, 1);
-            setTimeout(() => clearInterval(hook), 10000);
+            }});
           });
           // Requests for the film as the browser sends them, in wall-clock time: the element's
           // own (to the worker, or to the origin without p2pcdn) and the worker's Range requests.

@@ -10,6 +10,11 @@
 # RUN_TIMEOUT_S, DEADLINE_S of bench/swarm_bench.mjs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# SPEEDS is a space-separated list of `full` or tc rates ("20mbit"): said before any build.
+for speed in ${SPEEDS:-full 20mbit}; do
+  [[ "$speed" = full || "$speed" =~ ^[0-9]+(\.[0-9]+)?[kmg]?bit$ ]] ||
+    { echo "swarm_bench: SPEEDS='${SPEEDS}': '$speed' is neither full nor a rate like 20mbit (a list is space-separated)" >&2; exit 2; }
+done
 bench/prepare.sh site || { echo "swarm_bench: bench/prepare.sh site failed (its steps print to /dev/null: run it alone to see why)" >&2; exit 1; }
 rc=0
 files=()

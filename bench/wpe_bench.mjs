@@ -32,7 +32,7 @@ const SETTLE_MS = Number(process.env.SETTLE_MS || 1000);  // after a first visit
 const TARGET = 1.1;
 const PAGES = ['/', '/products.html', '/about.html'];
 const KINDS = ['p2pcdn', 'plain'];
-const TAG = /\s*<script async src="\/p2pcdn\/p2pcdn.js"><\/script>/;
+const TAG = /\s*<script (?:async|defer) src="\/p2pcdn\/p2pcdn.js"><\/script>/;
 // As in tests/e2e/wpe.test.mjs: first in <head> of both copies, keeps what the console shows;
 // here it also notes whether a worker controlled the page from its start.
 const ERRORS = '<script>window.controlledAtStart=!!(navigator.serviceWorker&&navigator.serviceWorker.controller);' +

@@ -1,7 +1,7 @@
 // Entry point of the drop-in <script src="/p2pcdn/p2pcdn.js">: finds its own folder, reads
 // options from data- attributes or window.p2pcdnConfig, and starts: at once on a page a
-// worker controls (from <head>, so signaling and peers come up while the page is still
-// parsing), after load on a first visit (see P2pcdnPage._startable).
+// worker controls (a deferred tag runs as parsing ends, before the page's images are in),
+// after load on a first visit (see P2pcdnPage._startable).
 function p2pcdnConfigFromPage() {
   const script = document.currentScript;
   const base = script ? new URL('.', script.src).href : new URL('/p2pcdn/', location.href).href;
@@ -17,16 +17,21 @@ function p2pcdnConfigFromPage() {
 }
 
 // data-sw="/sw.js": the tag registers the site's worker itself, so a site adds one tag per
-// page and the worker file, and no registration line of its own.
+// page and the worker file, and no registration line of its own. On a first visit (no worker
+// controls the page) only at load: installing fetches the worker's scripts and the manifest,
+// which would share the visitor's link with the page's own first bytes; p2pcdn starts after
+// load on such a page anyway.
 function p2pcdnRegisterWorker() {
   const script = document.currentScript;
   const url = script && script.dataset.sw;
   // A browser that cannot be a peer (no WebRTC: WPE WebKit, some embedded views) gets no
   // worker from us: its pages load exactly as without p2pcdn, with nothing in their path.
   if (!url || !navigator.serviceWorker || P2pcdnSetupCheck.browserLacks()) return;
-  navigator.serviceWorker.register(new URL(url, location.href).href).catch((err) => {
+  const register = () => navigator.serviceWorker.register(new URL(url, location.href).href).catch((err) => {
     console.warn(`p2pcdn: the service worker ${url} could not be registered: ${err.message}`);
   });
+  if (navigator.serviceWorker.controller || document.readyState === 'complete') register();
+  else addEventListener('load', register, {once: true});
 }
 
 if (typeof window !== 'undefined' && !window.p2pcdn) {

@@ -59,6 +59,8 @@ const P2PCDN_DEFAULTS = {
 };
 
 const P2PCDN_OFF_REASON = 'turned off for this visitor (p2pcdn.enable() turns it on)';
+// A first visit's start waits at most this long for its page to be done starting.
+const P2PCDN_SETTLE_MAX_MS = 3000;
 
 class P2pcdnPage extends EventTarget {
   constructor(config) {
@@ -100,10 +102,8 @@ class P2pcdnPage extends EventTarget {
     }
     if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
     this.prefetch = new NextPagePrefetch(this);
-    // The worker may ask for resources before the core has loaded: attach to it first.
-    this.bridge.connect();
-    this.setupCheck.watchWorker();
     addEventListener('pagehide', () => { this.leaving = true; }, {once: true});
+    // Whether the start is put off is known before attaching: the worker is told at attach.
     this.ready = this._startable().then(() => this._start()).catch((err) => {
       // A reload or a link followed just after load cuts the start's fetches (Firefox says
       // NetworkError before pagehide): said only if the page is still here a moment later.
@@ -111,6 +111,9 @@ class P2pcdnPage extends EventTarget {
       err.said = true;  // on the console soon, or not at all
       throw err;
     });
+    // The worker may ask for resources before the core has loaded: attach to it first.
+    this.bridge.connect();
+    this.setupCheck.watchWorker();
   }
 
   // Turns p2pcdn off for this visitor on this site, now and on later pages (remembered),
@@ -136,43 +139,54 @@ class P2pcdnPage extends EventTarget {
 
   // A page no worker controls yet (a first visit) has nothing to serve and nothing to fetch
   // from peers until one does: its start (the core, signaling) waits until the visitor has
-  // stayed firstVisitStartMs after load (by default none) and the main thread is idle, or
+  // stayed firstVisitStartMs after load (by default none), the page is done starting
+  // (page_settled.js: its worker in control, its media playing; at most 3 s) and the main
+  // thread is idle, or
   // until the worker first asks it for something. So it never competes with the page's own
   // first paint, and with firstVisitStartMs a visitor who leaves soon downloads p2pcdn.js and
   // the worker part only, not the core (bench/README.md, "First visit bytes"). A page a
-  // worker controls starts at once: the worker may ask it for files now.
+  // worker controls starts at once: the worker may ask it for files now. Whether it does is
+  // asked of the navigation, or, where that cannot say (Firefox), of the worker at attach.
   _startable() {
-    if (!navigator.serviceWorker || navigator.serviceWorker.controller) return Promise.resolve();
-    this.startDeferred = true;
-    return new Promise((resolve) => {
+    if (!navigator.serviceWorker || this.bridge.navigated === true) return Promise.resolve();
+    this.startDeferred = true;  // said at attach, where the worker may overrule it
+    const asked = new Promise((resolve) => {
       this.startNow = () => {
         this.startNow = () => {};
         resolve();
       };
-      const idle = () => (self.requestIdleCallback ? requestIdleCallback(this.startNow, {timeout: 1000}) : setTimeout(this.startNow, 0));
-      const stayed = () => setTimeout(idle, this.config.firstVisitStartMs);
-      if (document.readyState === 'complete') stayed();
-      else addEventListener('load', stayed, {once: true});
+    });
+    const putOff = this.bridge.firstVisit.then((first) => {
+      if (first) return P2pcdnPage._whenPageStarted(this.config.firstVisitStartMs);
+      this.startDeferred = false;
+    });
+    return Promise.race([asked, putOff]);
+  }
+
+  // Loaded and stayed `stayMs`, done starting (page_settled.js), and the main thread idle.
+  static _whenPageStarted(stayMs) {
+    return new Promise((resolve) => {
+      const idle = () => (self.requestIdleCallback ? requestIdleCallback(resolve, {timeout: 1000}) : setTimeout(resolve, 0));
+      const stayed = new Promise((loaded) => {
+        const wait = () => setTimeout(loaded, stayMs);
+        if (document.readyState === 'complete') wait();
+        else addEventListener('load', wait, {once: true});
+      });
+      Promise.all([stayed, p2pcdnPageSettled(P2PCDN_SETTLE_MAX_MS)]).then(idle);
     });
   }
 
   async _start() {
     const manifest = this._loadManifest();
-    let manifestFailed = false;
-    manifest.catch(() => { manifestFailed = true; });  // handled below, once the core is in
+    manifest.catch(() => {});  // handled below, once the core is in
     const core = await p2pcdnLoadCore(this.config);
     this.core = core;
     performance.mark('p2pcdn:core-ready');
     this.reputation = new PeerReputationStore(core, this.stats);
-    // Joining needs no manifest: signaling comes up while the manifest is still on its way,
-    // unless it has failed already (a socket closed while connecting is an error in Firefox).
-    if (!manifestFailed) this.signaling.connect();
-    try {
-      this._indexManifest(await manifest);
-    } catch (err) {
-      this.signaling.close();
-      throw err;
-    }
+    this._indexManifest(await manifest);
+    // Signaling only with a manifest: a socket closed again while it connects or loads is a
+    // console error in Firefox. The manifest is nearly always in before the core is.
+    this.signaling.connect();
     this.selector = new core.PeerSelector(Math.floor(Math.random() * 2 ** 32), 0.2);
     this.assembler = new core.ChunkAssembler({
       maxTotalBytes: 256 << 20, firstByteTimeoutMs: this.config.firstByteTimeoutMs,

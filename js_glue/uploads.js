@@ -2,8 +2,10 @@
 // P2PCDN_UPLOAD.maxConcurrent requests per peer (BUSY beyond, and a peer that keeps asking
 // past that is a flooder), bodies are read in slices as they are sent (a Blob from Cache
 // Storage, never a whole body in memory per request), and uploads are paced per peer and
-// page-wide. Each link interleaves its uploads one DATA frame at a time, so a small response
-// never waits behind a large one.
+// page-wide. Each link sends, frame by frame, the upload with the fewest bytes left (ties:
+// the oldest): a small response never waits behind a large one, and pieces asked for in
+// order arrive one after another, each whole as soon as it can be, instead of all together
+// at the end of a round robin (the asker's next requests then keep the channel full).
 const P2PCDN_UPLOAD = {
   maxConcurrent: 8,        // open uploads per peer; more get ERROR busy
   floodBusy: 64,           // busy answers to one peer within floodWindowMs: it is flooding
@@ -117,6 +119,16 @@ class PeerUploads {
     link.uploads = [];
   }
 
+  // Takes out the upload with the fewest bytes left; the queue keeps arrival order for ties.
+  _next(link) {
+    let best = 0;
+    for (let i = 1; i < link.uploads.length; i++) {
+      const u = link.uploads[i], b = link.uploads[best];
+      if (u.end - u.next < b.end - b.next) best = i;
+    }
+    return link.uploads.splice(best, 1)[0];
+  }
+
   async _pump(link) {
     if (link.pumping) return;
     link.pumping = true;
@@ -130,7 +142,7 @@ class PeerUploads {
           await link.drained();
           continue;
         }
-        const upload = link.uploads.shift();
+        const upload = this._next(link);
         if (hostile.stall) continue;  // says RESPONSE_HEAD, then nothing
         let n = Math.min(capacity, upload.end - upload.next);
         if (hostile.drip) n = Math.min(n, 16);

@@ -39,6 +39,9 @@ function reportUsed(port) {
   else addEventListener('load', () => setTimeout(send, 0), {once: true});
 }
 
+// How long a page waits for the worker's answer to whether it was a first visit.
+const P2PCDN_ATTACH_ANSWER_MS = 1000;
+
 class WorkerBridge {
   constructor(page) {
     this.page = page;
@@ -49,6 +52,12 @@ class WorkerBridge {
     this.nextQuestion = 0;
     this.askedOnce = false;
     this.attachWaiters = [];
+    // Taken when p2pcdn.js runs: a worker may claim the page later.
+    this.navigated = WorkerBridge.navigationControlled();
+    this.onAttachAnswer = null;
+    this.firstVisit = this._firstVisitAnswer();
+    this.startedUncontrolled = this.navigated === false;  // until the worker says
+    this.firstVisit.then((first) => { this.startedUncontrolled = first; });
   }
 
   // Resolves true once a worker's port is attached, false after ms.
@@ -60,31 +69,51 @@ class WorkerBridge {
     });
   }
 
+  // Whether a worker controlled this page's navigation: false (no controller when this script
+  // ran: a first visit), true (Navigation Timing says a worker started for it), or null when
+  // only the worker can say: a controller now, and no worker time (Firefox reports a
+  // workerStart of 0 for every navigation; a page claimed before this script ran has 0 too).
+  static navigationControlled() {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return false;
+    const navigation = performance.getEntriesByType('navigation')[0];
+    return navigation && navigation.workerStart > 0 ? true : null;
+  }
+
+  // Resolves whether this page is a first visit (its navigation under no worker). Where only
+  // the worker knows, its answer to the attach; a worker that never answers (an older
+  // version still in control) leaves it a first visit after P2PCDN_ATTACH_ANSWER_MS.
+  _firstVisitAnswer() {
+    if (this.navigated !== null) return Promise.resolve(!this.navigated);
+    return new Promise((resolve) => {
+      this.onAttachAnswer = resolve;
+      setTimeout(() => resolve(true), P2PCDN_ATTACH_ANSWER_MS);
+    });
+  }
+
   connect() {
     if (!navigator.serviceWorker) return;
-    // A page the worker controlled from the start loaded everything through it. Asked of the
-    // navigation, not of the controller now: on a slow link the worker may claim the page
-    // before this script has even arrived.
-    const navigation = performance.getEntriesByType('navigation')[0];
-    const startedUncontrolled = navigation ? navigation.workerStart === 0 : !navigator.serviceWorker.controller;
-    this.startedUncontrolled = startedUncontrolled;
+    // A page the worker controlled from the start loaded everything through it. On a slow
+    // link (or with a deferred tag) the worker may claim the page before this script runs.
     const attach = () => {
       const worker = navigator.serviceWorker.controller;
       if (!worker || this.attached === worker) return;
       this.attached = worker;
+      const since = performance.now();
       const channel = new MessageChannel();
       this.port = channel.port1;
       this.port.onmessage = (e) => this._onMessage(e.data || {});
       // `starting`: a first visit's start put off until load (P2pcdnPage._startable): until
       // it says 'started', the worker sends large files' pieces to the origin without asking.
       // Not with preferPeers: such a page starts at once when asked, and waits for peers.
-      const starting = !!this.page.startDeferred && !this.page.core && !this.page.config.preferPeers;
+      // 'if-claimed': whether this is a first visit is the worker's to say.
+      const deferring = !!this.page.startDeferred && !this.page.core && !this.page.config.preferPeers;
+      const starting = deferring && this.navigated === null ? 'if-claimed' : deferring;
       worker.postMessage({type: 'p2pcdn:page', starting}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
       this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
       // What this page loaded before the worker controlled it can be shared too.
-      if (startedUncontrolled) adoptLoadedBefore(worker, performance.now());
-      else reportUsed(this.port);
+      const port = this.port;
+      this.firstVisit.then((first) => (first ? adoptLoadedBefore(worker, since) : reportUsed(port)));
     };
     attach();
     navigator.serviceWorker.addEventListener('controllerchange', attach);
@@ -92,7 +121,10 @@ class WorkerBridge {
 
   _onMessage(m) {
     const page = this.page;
-    if (m.type === 'fetch') {
+    if (m.type === 'attached') {
+      if (this.onAttachAnswer) this.onAttachAnswer(m.claimed === true);
+      this.onAttachAnswer = null;
+    } else if (m.type === 'fetch') {
       if (!this.askedOnce) performance.mark('p2pcdn:first-worker-request');
       this.askedOnce = true;
       this._answer(m);

@@ -12,6 +12,11 @@ function leftToBrowser(event) {
   return true;
 }
 
+// A page's stylesheets and scripts can hold back p2pcdn's own tag (a deferred script runs
+// only once the stylesheets before it are in): waiting for that page to attach would wait
+// on itself. They go to the origin (or another attached page) at once.
+const HOLDS_BACK_THE_TAG = new Set(['style', 'script']);
+
 // How one shareable request is answered: a current copy in Cache Storage, else a page
 // fetching from peers, else the origin (through the browser's HTTP cache, as without
 // p2pcdn). Large files stream as pieces (pieced_response.js).
@@ -46,7 +51,7 @@ async function handle(event) {
     state.storage.used(url);
     return withRange(request, cached);
   }
-  const port = await pickPage(clientId);
+  const port = await pickPage(clientId, !HOLDS_BACK_THE_TAG.has(request.destination));
   if (port && port === state.pages.get(clientId) && state.startingPages.has(port)) {
     // A first visit still loading: its p2pcdn starts once the page has loaded, and no link
     // can be open before that. The origin now, as without p2pcdn; peers only if it fails.

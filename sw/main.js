@@ -38,6 +38,7 @@ self.addEventListener('message', (event) => {
 
 self.addEventListener('fetch', (event) => {
   if (event.request.mode === 'navigate') {
+    reopenCopies();
     event.waitUntil(checkManifest());
     return;
   }

@@ -24,8 +24,8 @@ function notifyAll(message) {
 // The requesting page's port, waiting briefly for it if that page has not attached yet and
 // is expected to (tagged_pages.js); else any page's port; else null. A page not expected to
 // attach gets null: its requests are not held.
-async function pickPage(clientId) {
-  if (clientId && !state.pages.has(clientId)) {
+async function pickPage(clientId, mayWait = true) {
+  if (mayWait && clientId && !state.pages.has(clientId)) {
     const client = await self.clients.get(clientId);
     // Checked again after each await: the page may attach meanwhile.
     if (client && !state.pages.has(clientId)) {
@@ -106,17 +106,26 @@ async function answerWanted(m, port) {
 
 function attachPage(event) {
   const port = event.ports[0];
-  port.onmessage = (e) => onPageMessage(e.data || {}, port);
-  state.pages.set(event.source.id, port);
-  if (event.source.url) state.taggedPages.onAttach(event.source.url);
-  if (event.data.starting === true) state.startingPages.add(port);
-  for (const message of state.unsent.get(event.source.id) || []) port.postMessage(message);
-  state.unsent.delete(event.source.id);
-  for (const resolve of state.attachWaiters.get(event.source.id) || []) resolve();
-  state.attachWaiters.delete(event.source.id);
-  // Forget pages that have gone.
-  event.waitUntil(self.clients.matchAll().then((clients) => {
-    const live = new Set(clients.map((c) => c.id));
-    for (const id of state.pages.keys()) if (!live.has(id)) state.pages.delete(id);
+  const id = event.source.id;
+  const url = event.source.url;
+  const starting = event.data.starting;
+  // Whether the page is a first visit (claimed at activation, its navigation under no worker)
+  // is known once the claimed pages are read back; the port's messages queue until then.
+  event.waitUntil(state.claimedPages.loaded.then(() => {
+    const claimed = state.claimedPages.pages.has(id);
+    port.onmessage = (e) => onPageMessage(e.data || {}, port);
+    port.postMessage({type: 'attached', claimed});
+    state.pages.set(id, port);
+    if (url) state.taggedPages.onAttach(url);
+    if (starting === true || (starting === 'if-claimed' && claimed)) state.startingPages.add(port);
+    for (const message of state.unsent.get(id) || []) port.postMessage(message);
+    state.unsent.delete(id);
+    for (const resolve of state.attachWaiters.get(id) || []) resolve();
+    state.attachWaiters.delete(id);
+    // Forget pages that have gone.
+    return self.clients.matchAll().then((clients) => {
+      const live = new Set(clients.map((c) => c.id));
+      for (const pageId of state.pages.keys()) if (!live.has(pageId)) state.pages.delete(pageId);
+    });
   }));
 }

@@ -1,8 +1,11 @@
 // A large file held as verified pieces (the manifest's `pieces`: a size and one SHA-256 per
 // piece). Each piece is fetched once, from the page's peers or, when no peer has it or the
 // page gives up, from the origin with a Range request; kept in Cache Storage under its own
-// key; and handed to the responses reading it. Memory holds only the pieces being read: the
-// rest go to storage as they arrive, whatever the file's size.
+// key; and handed to the responses reading it. Memory holds the pieces being read and those
+// fetched ahead of the reader, at most its read-ahead (so a piece is not written to storage
+// and read straight back); the rest go to storage as they arrive, whatever the file's size.
+const P2PCDN_AHEAD_BYTES = 8 << 20;  // pieces kept in memory for a reader, per file
+
 class PieceSource {
   // One source per file and version, shared by every response reading it.
   static of(url, file) {
@@ -33,6 +36,8 @@ class PieceSource {
     this.waiters = new Map();     // index -> [{resolve, reject}]
     this.asked = new Map();       // index -> ask id (a page's) or 'origin'
     this.fetched = new Set();     // pieces this worker fetched (counted then, not again when read)
+    this.ahead = new Map();       // index -> bytes: fetched, not read yet (oldest first)
+    this.aheadBytes = 0;
     this.port = null;             // the page asked for pieces
     this.noPeersUntil = 0;        // the page just said no peer holds pieces: origin until then
     this.originFailed = new Set(); // pieces the origin failed: from peers or nowhere
@@ -74,6 +79,8 @@ class PieceSource {
   // Piece `index`: {bytes, source} once it is here and verified ('cache' when it was held
   // before, 'fetched' when it came in now); rejects when it can be had from nowhere.
   async read(index) {
+    const ahead = this.ahead.get(index);
+    if (ahead) return {bytes: this._takeAhead(index, ahead), source: 'fetched'};
     const held = await this.heldSet();
     if (held.has(index)) {
       const cached = await currentCopy(await openCopies(), this.key(index), this.file);
@@ -377,7 +384,8 @@ class PieceSource {
   async _store(index, bytes, source, keep) {
     this.fetched.add(index);
     notify(this.clientId, {type: 'served', url: this.url, source, bytes: bytes.length, piece: true});
-    this._settle(index, {bytes, source: 'fetched'}, null);
+    if (this.waiters.has(index)) this._settle(index, {bytes, source: 'fetched'}, null);
+    else this._keepAhead(index, bytes);
     if (!keep) {
       this.asked.delete(index);
       return;
@@ -398,6 +406,24 @@ class PieceSource {
       this.asked.delete(index);
       this._settle(index, {bytes, source: 'fetched'}, null);  // readers that came while it was written
     }
+  }
+
+  // A piece no reader waits for yet, kept for the one that will, within the read-ahead and
+  // P2PCDN_AHEAD_BYTES (a file of large pieces keeps fewer).
+  _keepAhead(index, bytes) {
+    if (this.ahead.has(index)) this._takeAhead(index, this.ahead.get(index));
+    this.ahead.set(index, bytes);
+    this.aheadBytes += bytes.length;
+    while (this.ahead.size > state.config.pieceReadAhead + 1 || this.aheadBytes > P2PCDN_AHEAD_BYTES) {
+      const [oldest, dropped] = this.ahead.entries().next().value;
+      this._takeAhead(oldest, dropped);
+    }
+  }
+
+  _takeAhead(index, bytes) {
+    this.ahead.delete(index);
+    this.aheadBytes -= bytes.length;
+    return bytes;
   }
 
   _settle(index, piece, error) {

@@ -1,8 +1,8 @@
 // Answers a request for a large file as a stream of its pieces, as they arrive verified and
 // in order: a Range request starts from the piece covering its first byte, without waiting
 // for the rest (a seek fetches what it needs first). Pieces are fetched pieceReadAhead ahead
-// of what has been sent; the stream pulls one piece at a time, so a slow reader holds one
-// piece in memory, not the file. A piece that can be had from nowhere errors the stream: a
+// of what has been sent; the stream pulls one piece at a time, so a slow reader holds a
+// piece and what came ahead of it (PieceSource.ahead, at most 8 MiB) in memory, not the file. A piece that can be had from nowhere errors the stream: a
 // response is never completed short.
 async function piecedResponse(request, url, file, clientId) {
   const source = PieceSource.of(url, file);

@@ -31,7 +31,7 @@ function plainSite() {
   fs.writeFileSync(path.join(root, 'assets/site.js'), '// the site\'s own script\n');
   for (const page of ['index.html', 'products.html', 'about.html']) {
     const file = path.join(root, page);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\s*<script async src="\/p2pcdn\/p2pcdn.js"><\/script>/, ''));
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\s*<script (?:async|defer) src="\/p2pcdn\/p2pcdn.js"><\/script>/, ''));
   }
   return root;
 }

@@ -20,7 +20,7 @@ function siteWithPlainVideo() {
   fs.cpSync(path.join(ROOT, 'build/site/demo'), root, {recursive: true});
   fs.writeFileSync(path.join(root, 'plain-video.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<script async src="/p2pcdn/p2pcdn.js" data-sw="/sw.js"></script><title>plain video</title></head>
+<script defer src="/p2pcdn/p2pcdn.js" data-sw="/sw.js"></script><title>plain video</title></head>
 <body><video src="${FILM}" muted autoplay playsinline></video></body></html>
 `);
   return root;

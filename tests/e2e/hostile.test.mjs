@@ -82,8 +82,10 @@ async function named(v, peer, offenses, action) {
 
 test('a peer that lies is banned at its first wrong body', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {corruptUploads: true});
-  const {c, s} = await victimVisit(ctx, hId);
-  await named(c, hId, ['lied'], 'banned for this visit');
+  const {c} = await victimVisit(ctx, hId);
+  // Counted when it is named (on a loaded machine the page may have had its bytes from the
+  // honest seeders first, and the liar's body come later).
+  const s = await named(c, hId, ['lied'], 'banned for this visit');
   assert.equal(s.failures.integrity, 1, JSON.stringify(s.failures));
 }));
 

@@ -33,7 +33,8 @@ async function play(v, url, page, timeout = 60000) {
   await v.page.goto(`${url}/${page}`);
   const playing = await v.page.waitForFunction(() => {
     const video = window.demoVideo;
-    if (video && video.error) return {error: `${video.error.code} ${video.error.message}`};
+    // demoRetrying: a first visit's film the origin failed, set again once the worker controls
+    if (video && video.error && !window.demoRetrying) return {error: `${video.error.code} ${video.error.message}`};
     return window.demoTimes && window.demoTimes.playing !== null && {times: window.demoTimes};
   }, null, {timeout, polling: 50}).then((h) => h.jsonValue(), (err) => ({error: err.message}));
   assert.ok(!playing.error, `${page} plays: ${playing.error}`);
@@ -131,11 +132,20 @@ async function withoutP2pcdn(ctx, page) {
 
 for (const page of ['video.html', 'hls.html']) {
   test(`a first visitor plays /${page} from the origin`, () => withSwarm({}, async (ctx) => {
-    const v = await ctx.visitor();
+    const v = await ctx.visitor({config: {preferPeers: false}});  // as a site's visitor
     const times = await play(v, ctx.server.url, page);
     await playsPast(v, 2, 20000);
+    // p2pcdn's own start (the core) waits for the film's first frames, bounded at 3 s
+    // (page_settled.js): it must not land on the player's start.
+    const coreAt = await v.page.waitForFunction(() => {
+      const mark = performance.getEntriesByName('p2pcdn:core-ready')[0];
+      return mark && mark.startTime;
+    }, null, {timeout: 20000, polling: 100}).then((h) => h.jsonValue());
+    if (times.loadeddata < 2500) assert.ok(coreAt > times.loadeddata, `core ready at ${ms(coreAt)}, first frame at ${ms(times.loadeddata)}`);
     const s = await stats(v);
-    assert.ok(s.bytesFromOrigin > 0, JSON.stringify(s));
+    // The progressive film started before the worker's control and stays on the network
+    // (player.js), unseen by p2pcdn; HLS waits for the worker and streams through it.
+    if (page === 'hls.html') assert.ok(s.bytesFromOrigin > 0, JSON.stringify(s));
     assert.equal(s.bytesFromPeers, 0);
     assert.deepEqual(v.errors, []);
     const plain = await withoutP2pcdn(ctx, page);
@@ -184,7 +194,10 @@ test('a second visitor plays /video.html from a peer with the origin denied, and
   // What the element did not read yet comes from the peer too, and every byte is the file's.
   await expectWhole(b, [FILM]);
   assert.equal((await stats(b)).bytesFromOrigin, 0);
-  assert.deepEqual(IN_FIREFOX ? b.errors.filter((e) => !ABANDONED_FIREFOX.test(e)) : b.errors, []);
+  // A film started before the worker's control asks the origin itself: its 403 is the
+  // browser's own line, as without p2pcdn (player.js then sets it again under the worker).
+  const refused = (e) => /status of 403/.test(e) || (IN_FIREFOX && ABANDONED_FIREFOX.test(e));
+  assert.deepEqual(b.errors.filter((e) => !refused(e)), []);
   assert.deepEqual(a.errors, []);
 }));
 
@@ -219,10 +232,12 @@ test('the origin goes down mid-playback: the visitor plays on from its peer', ()
   // peers, the worker gives up on pieces it asked for more than 6 s earlier, and with the
   // origin gone the response fails; see bench/README.md.)
   const a = await seeder(ctx, 'video.html', [FILM], {config: {maxUploadBytesPerSecond: 2 << 20}});
+  // A returning visitor: a first visit's film stays on the network it started from.
   const b = await ctx.visitor();
+  await b.page.goto(`${ctx.server.url}/`);
+  assert.ok(await waitFor(() => b.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'the worker controls B');
   await play(b, ctx.server.url, 'video.html');
   await playsPast(b, 1, 20000);
-  // A first visit's page starts once loaded; then it links to the seeder for what comes next.
   assert.ok(await waitFor(async () => (await stats(b)).peersConnected > 0, 10000), 'B linked to its peer');
   await ctx.server.stop();
   const down = await where(b);
@@ -245,7 +260,9 @@ test('the origin goes down mid-playback: the visitor plays on from its peer', ()
   // browser in its own words).
   const reconnect = IN_FIREFOX ? /^Error: Firefox can’t establish a connection to the server at ws:\/\/10\.99\.0\.1:\d+\/signal\.$/
                                : /WebSocket connection to 'ws:\/\/10\.99\.0\.1:\d+\/signal' failed/;
-  const errors = b.errors.filter((e) => !reconnect.test(e));
+  // Firefox: leaving the first page (its film still streaming through the worker) is an
+  // abandoned read too.
+  const errors = b.errors.filter((e) => !reconnect.test(e) && !(IN_FIREFOX && ABANDONED_FIREFOX.test(e)));
   console.log(`# ${b.errors.length - errors.length} failed signaling reconnects logged by the browser while the server was down`);
   assert.deepEqual(errors, []);
 }));

@@ -23,7 +23,7 @@ before(() => {
                    `importScripts('/p2pcdn/p2pcdn-sw.js');\np2pcdn.configure({shareable: ['/assets/'], pageAttachMs: ${ATTACH_MS}});\n`);
   // The products page without p2pcdn's tag: under the worker, but never attaching to it.
   const products = fs.readFileSync(path.join(site, 'products.html'), 'utf8');
-  const untagged = products.replace(/\s*<script async src="\/p2pcdn\/p2pcdn.js"><\/script>/, '');
+  const untagged = products.replace(/\s*<script (?:async|defer) src="\/p2pcdn\/p2pcdn.js"><\/script>/, '');
   assert.notEqual(untagged, products, 'the tag was removed');
   fs.writeFileSync(path.join(site, 'notag.html'), untagged);
   execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [site, '--out', path.join(site, 'p2pcdn/manifest.json')], {stdio: 'ignore'});

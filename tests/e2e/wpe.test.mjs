@@ -13,7 +13,7 @@ import {launchWpe} from '../browser/wpe.mjs';
 import {ROOT, startServer} from './harness.mjs';
 
 const PAGES = ['/', '/products.html', '/about.html'];
-const TAG = /\s*<script async src="\/p2pcdn\/p2pcdn.js"><\/script>/;
+const TAG = /\s*<script (?:async|defer) src="\/p2pcdn\/p2pcdn.js"><\/script>/;
 // First in <head> of both copies (so they render alike): keeps what the console would show.
 const ERRORS = '<script>window.testErrors=[];addEventListener("error",(e)=>testErrors.push(String(e.message)));' +
                'const ce=console.error;console.error=(...a)=>{testErrors.push(a.join(" "));ce.apply(console,a)};</script>';

@@ -1,6 +1,10 @@
 // The demo's live panel, and media that load once the service worker controls the page
 // (on a first visit the worker is installed first; its claim makes this page controlled).
+// <script src="/panel.js" data-register="load">: a page whose film starts at once (video.html)
+// registers the worker only at load, so a first visit's install (the worker's scripts and the
+// manifest) does not share the link with the film's first bytes.
 (function () {
+  const registerAtLoad = document.currentScript && document.currentScript.dataset.register === 'load';
   const rows = [
     ['From peers', (s) => bytes(s.bytesFromPeers)],
     ['From origin', (s) => bytes(s.bytesFromOrigin)],
@@ -82,7 +86,9 @@
     loadMedia();
     return;
   }
-  navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('service worker:', err));
+  const register = () => navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('service worker:', err));
+  if (registerAtLoad && document.readyState !== 'complete') addEventListener('load', register, {once: true});
+  else register();
   if (navigator.serviceWorker.controller) loadMedia();
   else navigator.serviceWorker.addEventListener('controllerchange', loadMedia, {once: true});
 })();

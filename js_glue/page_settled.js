@@ -1,0 +1,42 @@
+// When a first visit's page is done starting, so that p2pcdn's own start (the core's compile,
+// signaling) does not compete with it on the main thread: the page has loaded, a worker
+// registered has taken control (a player may wait for that to set its source: the
+// demo's does), and no media element is still on its way to its first frames. Measured: a
+// core started at the first idle moment after load put 50-95 ms of long tasks between a
+// video's source and its request (bench/README.md, "Video start"). Bounded by maxMs.
+const P2PCDN_SETTLE_REGISTER_MS = 1000;
+
+function p2pcdnPageSettled(maxMs) {
+  const deadline = performance.now() + maxMs;
+  const left = () => Math.max(0, deadline - performance.now());
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const loaded = () => (document.readyState === 'complete' ? null : new Promise((resolve) => addEventListener('load', resolve, {once: true})));
+
+  async function controlIfInstalling() {
+    const sw = navigator.serviceWorker;
+    if (!sw || sw.controller) return;
+    const registration = await sw.getRegistration().catch(() => null);
+    // p2pcdn's worker claims the pages it finds (its claim may be done before this page hears
+    // of it): any worker here means control is on its way. Firefox may not list a worker the
+    // page registered a moment ago: then up to P2PCDN_SETTLE_REGISTER_MS for one to be active.
+    const any = registration && (registration.installing || registration.waiting || registration.active);
+    if (!any && !(await Promise.race([sw.ready.then(() => true), pause(Math.min(P2PCDN_SETTLE_REGISTER_MS, left())).then(() => false)]))) return;
+    if (sw.controller) return;
+    await Promise.race([new Promise((resolve) => sw.addEventListener('controllerchange', resolve, {once: true})), pause(left())]);
+    await pause(0);  // the page's own controllerchange handlers set their sources first
+  }
+
+  // Set to play (autoplay, or play() called) and not yet able to: a paused element with
+  // preload="metadata" waits for a click, not for us. MSE players (hls.js) count too.
+  const starting = (media) => !media.error && !!(media.src || media.currentSrc || media.srcObject || media.querySelector('source')) && (media.autoplay || !media.paused) &&
+                              media.readyState < HTMLMediaElement.HAVE_FUTURE_DATA;
+  async function mediaStarted() {
+    while (left() > 0 && [...document.querySelectorAll('video, audio')].some(starting)) await pause(Math.min(50, left()));
+  }
+
+  return Promise.race([pause(maxMs), (async () => {
+    await loaded();
+    await controlIfInstalling();
+    await mediaStarted();
+  })().catch(() => {})]);
+}
