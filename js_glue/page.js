@@ -44,8 +44,9 @@ const P2PCDN_DEFAULTS = {
   // A transfer that has sent no byte this long (none yet, or a pause) gets a second holder
   // asked in parallel; the first verified body wins (peer_fetch.js).
   hedgeAfterMs: 500,
-  // Next-page prefetch (prefetch.js): after load, fetch from peers up to this many bytes of
-  // what the linked pages need; 0 turns it off.
+  // Next-page prefetch (prefetch.js): after load, fetch from peers what the linked pages
+  // need: the likeliest page whole and at least this many bytes, more for a link pointed
+  // at; 0 turns it off.
   prefetchBytes: 4 << 20,
   prefetchAfterMs: 300,
   // A first visit (no worker in control yet) starts p2pcdn (core, signaling) only once the

@@ -7,6 +7,11 @@
 // HTML and CSS); the worker says which of them it shares and lacks. Likeliest pages first: a
 // link pointed at or focused, then one on screen, then link order. A byte budget bounds it,
 // and it stays off when the visitor asked the browser to save data.
+const P2PCDN_PREFETCH_CEILING_BYTES = 16 << 20;  // at most, in all, unless 4x prefetchBytes is more
+// Of a large file (in pieces) at most its start: a film the visitor may not watch, or a
+// download not taken, costs no more than a large image.
+const P2PCDN_PREFETCH_LARGE_FILE_BYTES = 4 << 20;
+
 class NextPagePrefetch {
   constructor(page) {
     this.page = page;
@@ -37,6 +42,7 @@ class NextPagePrefetch {
       const path = a && this._linkedPath(a);
       if (!path) return;
       this.hovered = [path, ...this.hovered.filter((p) => p !== path)].slice(0, 8);
+      if (this.onPointed) this.onPointed();
     };
     document.addEventListener('pointerover', note, {passive: true, signal: this.stop.signal});
     document.addEventListener('focusin', note, {passive: true, signal: this.stop.signal});
@@ -90,7 +96,11 @@ class NextPagePrefetch {
   }
 
   // One file at a time, the next one chosen afresh each time (a link pointed at meanwhile
-  // goes first), until the budget is spent or nothing is left.
+  // goes first), until the budget is spent or nothing is left; then again when the visitor
+  // points at a page not covered yet. The budget is what the likeliest page needs whole,
+  // and at least prefetchBytes; a page pointed at adds what it needs, up to
+  // P2PCDN_PREFETCH_CEILING_BYTES (or 4x prefetchBytes) in all: a visitor sweeping the
+  // pointer over a menu does not download the site.
   async _run(budget) {
     const signal = this.stop.signal;
     // A first visit's worker may claim the page only after this (a loaded machine): the worker
@@ -98,26 +108,74 @@ class NextPagePrefetch {
     if (!(await this.page.bridge.whenAttached(10000))) return;
     const answer = await this.page.bridge.ask({type: 'wanted', urls: this.candidates()});
     const wanted = new Set((answer && answer.urls) || []);
+    const ceiling = Math.max(4 * budget, P2PCDN_PREFETCH_CEILING_BYTES);
+    const covered = new Set(this.linkedPages().slice(0, 1));
+    budget = Math.min(ceiling, Math.max(budget, this.need([...covered][0], wanted)));
     let spent = 0;
     for (;;) {
       await this.page.bridge.whenIdle();  // what the page asks for now comes first
       if (signal.aborted) return;
+      for (const path of this.hovered) {
+        if (!covered.has(path)) budget = Math.min(ceiling, budget + this.need(path, wanted));
+        covered.add(path);
+      }
       const url = this.candidates().find((u) => {
         const entry = wanted.has(u) && this.page.entries.get(u);
-        return entry && entry.size && spent + entry.size <= budget;
+        // A large file takes the pieces that fit, from its first: a film's start at least.
+        return entry && entry.size && spent + (entry.pieces ? entry.pieces.size : entry.size) <= budget;
       });
-      if (!url) return;
-      wanted.delete(url);
-      const entry = this.page.entries.get(url);
-      try {
-        const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true});
-        spent += body.byteLength;
-        this.page.stats.prefetched(body.byteLength);
-        this.page.bridge.post({type: 'store', url, body, headers}, [body]);
-      } catch (_) {
-        // No peer has it (or it failed): the next page asks for it the usual way.
+      if (!url) {
+        if (await this._pointedAtNew(covered)) continue;
+        return;
       }
+      wanted.delete(url);
+      spent += await this._fetch(this.page.entries.get(url), Math.min(budget - spent, P2PCDN_PREFETCH_LARGE_FILE_BYTES));
     }
+  }
+
+  // Fetches one file (or pieces of a large one, up to maxBytes) from peers for the worker to
+  // keep; resolves the bytes it took.
+  async _fetch(entry, maxBytes) {
+    const signal = this.stop.signal;
+    try {
+      if (entry.pieces) {
+        // The worker asks this page for the pieces it lacks, as for a response; peers only.
+        const answer = await this.page.bridge.ask({type: 'prefetch-pieces', url: entry.url, maxBytes}, 120000);
+        const bytes = (answer && answer.bytes) || 0;
+        this.page.stats.prefetched(bytes);
+        return bytes;
+      }
+      const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true});
+      const bytes = body.byteLength;
+      this.page.stats.prefetched(bytes);
+      this.page.bridge.post({type: 'store', url: entry.url, body, headers}, [body]);
+      return bytes;
+    } catch (_) {
+      return 0;  // no peer has it (or it failed): the next page asks for it the usual way
+    }
+  }
+
+  // The bytes of `path`'s files still wanted (of a large file, its start).
+  need(path, wanted) {
+    let bytes = 0;
+    for (const resource of this.page.pages.get(path) || []) {
+      const entry = this.page.entries.get(new URL(resource, location.origin).href);
+      if (entry && wanted.has(entry.url)) bytes += entry.pieces ? Math.min(entry.size, P2PCDN_PREFETCH_LARGE_FILE_BYTES) : entry.size;
+    }
+    return bytes;
+  }
+
+  // Resolves true once the visitor points at a page not covered yet, false when the page goes.
+  _pointedAtNew(covered) {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.stop.signal.aborted) return resolve(false);
+        if (this.hovered.some((p) => !covered.has(p))) return resolve(true);
+        this.onPointed = check;
+      };
+      this.stop.signal.addEventListener('abort', check, {once: true});
+      check();
+    });
   }
 
   static pagePath(url) {

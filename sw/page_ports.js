@@ -73,6 +73,7 @@ function onPageMessage(m, port) {
   if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
   if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
   if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
+  if (m.type === 'prefetch-pieces') return answerPrefetchPieces(m, port).catch(() => port.postMessage({type: 'prefetch-pieces', id: m.id, bytes: 0}));
   if (m.type === 'started') {
     state.startingPages.delete(port);
     for (const source of state.pieceSources.values()) if (source.port === port) source.noPeersUntil = 0;
@@ -94,14 +95,31 @@ function onPageMessage(m, port) {
 }
 
 // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
-// and does not hold yet.
+// and does not hold yet (a large file: some of whose pieces it lacks).
 async function answerWanted(m, port) {
   const manifest = await loadManifest();
   const held = await heldUrls(await openCopies());
-  const urls = (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000).filter((url) =>
-    typeof url === 'string' && manifest.files.has(url) && !manifest.files.get(url).pieces &&
-    shareable(new Request(url)) && !held.has(url));
+  const urls = [];
+  for (const url of (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000)) {
+    const file = typeof url === 'string' && manifest.files.get(url);
+    if (!file || !shareable(new Request(url)) || held.has(url)) continue;
+    if (file.pieces && (await PieceSource.of(url, file).heldSet()).size >= Math.ceil(file.size / file.pieces.size)) continue;
+    urls.push(url);
+  }
   port.postMessage({type: 'wanted', id: m.id, urls});
+}
+
+// A page's prefetch of a large file's pieces, from its peers only; answers the bytes they
+// delivered once done.
+async function answerPrefetchPieces(m, port) {
+  const manifest = await loadManifest();
+  const file = typeof m.url === 'string' && manifest.files.get(m.url);
+  const maxBytes = Number(m.maxBytes);
+  let bytes = 0;
+  if (file && file.pieces && shareable(new Request(m.url)) && maxBytes > 0) {
+    bytes = await PieceSource.of(m.url, file).prefetch(port, maxBytes);
+  }
+  port.postMessage({type: 'prefetch-pieces', id: m.id, bytes});
 }
 
 function attachPage(event) {

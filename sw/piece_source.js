@@ -4,7 +4,8 @@
 // key; and handed to the responses reading it. Memory holds the pieces being read and those
 // fetched ahead of the reader, at most its read-ahead (so a piece is not written to storage
 // and read straight back); the rest go to storage as they arrive, whatever the file's size.
-const P2PCDN_AHEAD_BYTES = 8 << 20;  // pieces kept in memory for a reader, per file
+const P2PCDN_AHEAD_BYTES = 8 << 20;          // pieces kept in memory for a reader, per file
+const P2PCDN_AHEAD_WORKER_BYTES = 16 << 20;  // and in all: files a reader left drop theirs first
 
 class PieceSource {
   // One source per file and version, shared by every response reading it.
@@ -160,9 +161,26 @@ class PieceSource {
     return [...out];
   }
 
-  _askPage(indices, originFailed = false) {
+  // A prefetch for a page the visitor may open next: the pieces of this file that are not
+  // held, from the first, up to maxBytes, from the page's peers only (never the origin).
+  // Resolves the bytes delivered once the page has delivered or given back each of them. A
+  // prefetch cut off (by a navigation) resumes where it stopped: delivered pieces are held.
+  async prefetch(port, maxBytes) {
+    const held = await this.heldSet();
+    const indices = [];
+    let bytes = 0;
+    for (let i = 0; i < this.count && bytes + this.range(i).length <= maxBytes; i++) {
+      if (held.has(i) || this.asked.has(i)) continue;
+      indices.push(i);
+      bytes += this.range(i).length;
+    }
+    if (!indices.length) return 0;
+    return new Promise((resolve) => this._askPage(indices, false, {port, prefetch: true, onRetire: resolve}));
+  }
+
+  _askPage(indices, originFailed = false, {port = this.port, prefetch = false, onRetire = null} = {}) {
     const id = ++state.nextId;
-    const ask = {id, port: this.port, timer: 0};
+    const ask = {id, port, timer: 0, prefetch, onRetire, delivered: 0};
     for (const i of indices) this.asked.set(i, id);
     state.pieceAsks.set(id, this);
     this.asks = this.asks || new Map();
@@ -193,7 +211,9 @@ class PieceSource {
     // The page is making progress on this file: every ask waits on (the newest piece of a
     // read-ahead queues behind the earlier ones, on a slow peer for seconds).
     for (const open of this.asks.values()) if (open.port === ask.port) this._arm(open, state.config.progressTimeoutMs);
-    this._store(index, new Uint8Array(m.body), 'peer', true);  // verified by the page's core
+    ask.delivered += m.body.byteLength;
+    // Verified by the page's core. A prefetched piece no reader waits for goes to storage only.
+    this._store(index, new Uint8Array(m.body), 'peer', true, ask.prefetch && !this.waiters.has(index));
     this._retireIfDone(ask);
   }
 
@@ -204,13 +224,15 @@ class PieceSource {
       if (asker === id && (!indices || indices.includes(i))) back.push(i);
     }
     back.forEach((i) => this.asked.delete(i));
+    const ask = this.asks.get(id);
+    // A prefetch's pieces are dropped, but for those a reader came to wait for meanwhile.
+    if (ask && ask.prefetch) back.splice(0, back.length, ...back.filter((i) => this.waiters.has(i)));
     // What the origin failed already has no source left.
     for (const i of back.filter((i) => this.originFailed.has(i))) {
       back.splice(back.indexOf(i), 1);
       this._settle(i, null, new Error(`piece ${i}: the origin failed and no peer has it`));
     }
     if (noHolders) this.noPeersUntil = Date.now() + state.config.noPeersRetryMs;
-    const ask = this.asks.get(id);
     if (!indices) this._retire(ask);
     else this._retireIfDone(ask);
     // With no holder at all, the origin streams ahead; pieces only some holders lack go alone,
@@ -229,6 +251,7 @@ class PieceSource {
     clearTimeout(ask.timer);
     this.asks.delete(ask.id);
     state.pieceAsks.delete(ask.id);
+    if (ask.onRetire) ask.onRetire(ask.delivered);
   }
 
   // Contiguous runs, each one Range request.
@@ -381,11 +404,14 @@ class PieceSource {
 
   // A piece arrived: counted for the page that wanted it as it arrives (a piece fetched
   // ahead and never read still cost its transfer), then kept if it may be shared.
-  async _store(index, bytes, source, keep) {
-    this.fetched.add(index);
-    notify(this.clientId, {type: 'served', url: this.url, source, bytes: bytes.length, piece: true});
+  // A prefetched piece is counted by the page that prefetched it, and kept out of memory.
+  async _store(index, bytes, source, keep, prefetched = false) {
+    if (!prefetched) {
+      this.fetched.add(index);
+      notify(this.clientId, {type: 'served', url: this.url, source, bytes: bytes.length, piece: true});
+    }
     if (this.waiters.has(index)) this._settle(index, {bytes, source: 'fetched'}, null);
-    else this._keepAhead(index, bytes);
+    else if (!prefetched) this._keepAhead(index, bytes);
     if (!keep) {
       this.asked.delete(index);
       return;
@@ -409,21 +435,37 @@ class PieceSource {
   }
 
   // A piece no reader waits for yet, kept for the one that will, within the read-ahead and
-  // P2PCDN_AHEAD_BYTES (a file of large pieces keeps fewer).
+  // P2PCDN_AHEAD_BYTES (a file of large pieces keeps fewer). A dropped piece is read from
+  // storage (or fetched again if it could not be kept).
   _keepAhead(index, bytes) {
     if (this.ahead.has(index)) this._takeAhead(index, this.ahead.get(index));
     this.ahead.set(index, bytes);
     this.aheadBytes += bytes.length;
+    state.aheadBytes += bytes.length;
     while (this.ahead.size > state.config.pieceReadAhead + 1 || this.aheadBytes > P2PCDN_AHEAD_BYTES) {
       const [oldest, dropped] = this.ahead.entries().next().value;
       this._takeAhead(oldest, dropped);
+    }
+    // Most recently filled last: sources a reader left behind (a seek elsewhere, a page gone,
+    // a source no longer in state.pieceSources) are the first to give their pieces up.
+    state.aheadSources.delete(this);
+    state.aheadSources.add(this);
+    for (const other of state.aheadSources) {
+      if (state.aheadBytes <= P2PCDN_AHEAD_WORKER_BYTES || other === this) break;
+      other._dropAhead();
     }
   }
 
   _takeAhead(index, bytes) {
     this.ahead.delete(index);
     this.aheadBytes -= bytes.length;
+    state.aheadBytes -= bytes.length;
+    if (!this.ahead.size) state.aheadSources.delete(this);
     return bytes;
+  }
+
+  _dropAhead() {
+    for (const [index, bytes] of [...this.ahead]) this._takeAhead(index, bytes);
   }
 
   _settle(index, piece, error) {

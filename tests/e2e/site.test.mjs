@@ -9,7 +9,7 @@ import path from 'node:path';
 import {test} from 'node:test';
 
 import {
-  cachedPaths, chromiumOnly, fileHash, IN_FIREFOX, newVisitor, pageHashes, ROOT, sleep, startServer, stats, waitFor,
+  cachedPaths, chromiumOnly, fileHash, holdsWhole, IN_FIREFOX, newVisitor, pageHashes, ROOT, sleep, startServer, stats, waitFor,
 } from './harness.mjs';
 import {RawSignalClient, resourceIds} from './raw_signal.mjs';
 
@@ -243,6 +243,41 @@ test('with a budget for one linked page, the page of the link pointed at is pref
   assert.deepEqual(products.filter((p) => !about.includes(p) && cached.includes(p)), [], 'nothing of the other page');
   assert.deepEqual(b.errors, []);
 }));
+
+test('a page pointed at after the budget is spent is prefetched too, its large file in pieces from peers', async () => {
+  // The site with a poster only /about.html shows: above the manifest's piece threshold, so
+  // held and fetched in pieces (a JPEG decoder ignores what follows the image's end).
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-prefetch-'));
+  fs.cpSync(SITE, root, {recursive: true});
+  const poster = '/assets/img/poster.jpg';
+  const hero = fs.readFileSync(path.join(root, 'assets/img/hero.jpg'));
+  fs.writeFileSync(path.join(root, poster.slice(1)), Buffer.concat([hero, Buffer.alloc(2 << 20, 7)]));
+  const about = path.join(root, 'about.html');
+  fs.writeFileSync(about, fs.readFileSync(about, 'utf8').replace('<main>', `<main><img src="${poster}" alt="" width="480" height="300">`));
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
+  try {
+    await withSite(async (server, visitor) => {
+      const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
+      assert.ok(manifest.files[poster].pieces, 'the poster is held in pieces');
+      await seed(server, visitor);
+      // A budget of 64 KiB: the likeliest page (/products.html, the first link) gets what
+      // it needs whole; /about.html's files wait until its link is pointed at.
+      const b = await visitor({config: {prefetchBytes: 64 << 10}});
+      await b.page.goto(`${server.url}/`, {waitUntil: 'load'});
+      const products = manifest.pages['/products.html'].filter((p) => p.startsWith('/assets/'));
+      assert.deepEqual(await lacking(b, products), [], 'the likeliest page\'s files were prefetched');
+      assert.equal(await holdsWhole(b, [poster]), false, 'the poster waits for its page to be pointed at');
+      await b.page.hover('a[href="/about.html"]');
+      assert.ok(await waitFor(() => holdsWhole(b, [poster]), 15000), 'the pointed-at page\'s poster was prefetched');
+      const r = await visit(server, b, '/about.html');
+      assert.equal(r.origin, 0, `/about.html: ${r.origin} asset bytes from the origin`);
+      assert.equal((await pageHashes(b, [poster]))[poster], fileHash(path.join(root, poster.slice(1))));
+      assert.deepEqual(b.errors, []);
+    }, root);
+  } finally {
+    fs.rmSync(root, {recursive: true, force: true});
+  }
+});
 
 test('a misspelt config key is named once on the console', () => withSite(async (server, visitor) => {
   const v = await visitor({config: {prefetchbytes: 0}});
