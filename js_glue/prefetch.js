@@ -113,7 +113,7 @@ class NextPagePrefetch {
     budget = Math.min(ceiling, Math.max(budget, this.need([...covered][0], wanted)));
     let spent = 0;
     for (;;) {
-      await this.page.bridge.whenIdle();  // what the page asks for now comes first
+      await this._pageIdle();  // what the page asks for now comes first
       if (signal.aborted) return;
       for (const path of this.hovered) {
         if (!covered.has(path)) budget = Math.min(ceiling, budget + this.need(path, wanted));
@@ -130,6 +130,17 @@ class NextPagePrefetch {
       }
       wanted.delete(url);
       spent += await this._fetch(this.page.entries.get(url), Math.min(budget - spent, P2PCDN_PREFETCH_LARGE_FILE_BYTES));
+    }
+  }
+
+  // Resolves once the worker asks this page for nothing: no file, and no piece of a large
+  // one (a film playing here reads ahead in bursts; a prefetch goes between them).
+  async _pageIdle() {
+    for (;;) {
+      await this.page.bridge.whenIdle();
+      const pieces = [...this.page.piecedFetches.values()].some((f) => f.askOf.size > 0);
+      if (!pieces || this.stop.signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 

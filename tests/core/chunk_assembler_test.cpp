@@ -232,6 +232,27 @@ TEST(ChunkAssembler, NoFirstByteInTimeExpires) {
   EXPECT_EQ(a.add(kPeer, 1, 0, slice(b, 0, 10), 1002).error(), Errc::kUnknownRequest);
 }
 
+// A seeder sends its requests one after another (fewest bytes left first): one queued behind
+// a transfer that is moving is not silent. Once the owner stops sending, it is.
+TEST(ChunkAssembler, ARequestQueuedBehindAMovingOneIsNotSilent) {
+  ChunkAssembler a(timing());
+  const auto b = body_of(300'000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(2, kPeer, whole(b), 0), Errc::kOk);
+  for (uint64_t t = 0; t < 3; ++t) {
+    ASSERT_TRUE(a.add(kPeer, 1, t * 100'000, slice(b, t * 100'000, 100'000), 500 + t * 600).ok());
+    EXPECT_TRUE(a.expire(1000 + t * 600).empty()) << "at " << 1000 + t * 600 << " ms";
+  }
+  EXPECT_TRUE(a.body(1).ok());
+  a.release(1);
+  // Request 2 began at 0 and has no byte; its owner last sent at 1700 ms.
+  EXPECT_TRUE(a.expire(2600).empty());
+  auto expired = a.expire(2701);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].request_id, 2u);
+  EXPECT_EQ(expired[0].reason, Errc::kNoFirstByte);
+}
+
 // The attack that hung pages: answer at once, then a few bytes every so often. Each drop
 // resets a "no progress" timer; the rate window cuts it within one window.
 TEST(ChunkAssembler, ADripIsCutAsFastAsSilence) {

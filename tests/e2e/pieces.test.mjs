@@ -88,7 +88,12 @@ test('C gets a 64 MiB file from A and B at once; B leaves mid-way and C still co
     // In Firefox the second holder's link often comes up when the first has sent nearly all
     // of it (CI: 66.3 / 0.8 MiB): both must give bytes there, a fair share only in Chromium.
     const share = process.env.P2PCDN_E2E_BROWSER === 'firefox' ? 0 : 4 * MiB;
-    assert.ok(s.bytesByPeer[idA] > share && s.bytesByPeer[idB] > share, JSON.stringify(s.bytesByPeer));
+    // For the log when it fails: when each link came up, and what C's figures say.
+    const links = await c.page.evaluate(() => [...window.p2pcdn.links.values()].map((l) => ({
+      peer: l.peerId, initiator: l.initiator, createdMs: Math.round(l.createdAt), openedMs: Math.round(l.openedAt),
+      haveSeen: !!l.haveSeen, closed: l.closed, nowMs: Math.round(performance.now())})));
+    assert.ok(s.bytesByPeer[idA] > share && s.bytesByPeer[idB] > share,
+              `${JSON.stringify(s.bytesByPeer)} A ${idA} B ${idB}; links ${JSON.stringify(links)}; failures ${JSON.stringify(s.failures)}; pieces ${JSON.stringify(s.pieces)}`);
 
     // D starts on the same file; B leaves while D is mid-way: D completes from A (and C).
     const d = await visit(ctx);

@@ -89,6 +89,7 @@ Result<ChunkOutcome> ChunkAssembler::store(Pending& p, uint64_t start, ByteView 
   auto [flow, fresh] = flows_.try_emplace(p.owner);
   if (fresh) flow->second.window_start_ms = now_ms;
   flow->second.window_bytes += payload.size;
+  flow->second.last_byte_ms = std::max(flow->second.last_byte_ms, now_ms);
   hash_new_prefix(p);
 
   if (p.received < p.shape.length) return ChunkOutcome::kAccepted;
@@ -151,6 +152,15 @@ bool ChunkAssembler::below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) c
   return slow;
 }
 
+// Whether the owner of `p` has sent nothing, for any request, for the first-byte timeout
+// since `p` began. A clock that steps back never expires anything.
+bool ChunkAssembler::silent_since_begin(const Pending& p, uint64_t now_ms) const {
+  auto flow = flows_.find(p.owner);
+  const uint64_t since =
+      flow == flows_.end() ? p.begun_ms : std::max(p.begun_ms, flow->second.last_byte_ms);
+  return now_ms > since && now_ms - since > limits_.first_byte_timeout_ms;
+}
+
 std::vector<Expired> ChunkAssembler::expire(uint64_t now_ms) {
   std::vector<Expired> expired;
   for (auto& [owner, flow] : flows_) {
@@ -160,9 +170,7 @@ std::vector<Expired> ChunkAssembler::expire(uint64_t now_ms) {
     }
   }
   for (const auto& [id, p] : requests_) {
-    // A clock that steps back never expires anything.
-    if (!p.complete && p.received == 0 && now_ms > p.begun_ms &&
-        now_ms - p.begun_ms > limits_.first_byte_timeout_ms &&
+    if (!p.complete && p.received == 0 && silent_since_begin(p, now_ms) &&
         std::none_of(expired.begin(), expired.end(),
                      [id = id](const Expired& e) { return e.request_id == id; })) {
       expired.push_back({id, p.owner, Errc::kNoFirstByte});

@@ -3,8 +3,9 @@
 // contiguous prefix is hashed as it grows, so verification needs no second pass.
 // A request belongs to the peer it was sent to (its owner): bytes from any other peer are
 // refused before anything is written, so one peer cannot spoil another's transfer. Time is
-// judged by progress: a first byte within a deadline, then a minimum rate per owner over a
-// window, so a peer that drips a few bytes is cut as fast as a silent one.
+// judged by progress: a first byte within a deadline (or the owner busy with its other
+// requests), then a minimum rate per owner over a window, so a peer that drips a few bytes
+// is cut as fast as a silent one.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -27,8 +28,11 @@ struct AssemblerLimits {
   size_t max_fragments = 1024;
   // Open requests at once.
   size_t max_requests = 256;
-  // A request whose owner has sent none of its bytes this long after begin() is expired
-  // (kNoFirstByte). A seeder answers from its own storage: seconds mean it will not answer.
+  // A request that has none of its bytes this long after begin(), and whose owner has sent
+  // nothing for any of its requests meanwhile, is expired (kNoFirstByte). A seeder answers
+  // from its own storage: seconds mean it will not answer. An owner sending other requests
+  // first (a seeder sends the one with the fewest bytes left) is busy, not silent: its
+  // queue is judged by the minimum rate below.
   uint64_t first_byte_timeout_ms = 2000;
   // Once an owner has sent a first byte, it must deliver min_bytes_per_second (summed over
   // all of its open requests, or what they still lack if that is less) in every window of
@@ -113,7 +117,9 @@ class ChunkAssembler {
   struct Flow {
     uint64_t window_start_ms = 0;
     uint64_t window_bytes = 0;
+    uint64_t last_byte_ms = 0;
   };
+  bool silent_since_begin(const Pending& p, uint64_t now_ms) const;
 
   Result<ChunkOutcome> store(Pending& p, uint64_t start, ByteView payload, uint64_t now_ms);
   void hash_new_prefix(Pending& p);
