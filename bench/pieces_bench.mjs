@@ -448,7 +448,12 @@ try {
             row.worker_origin_ranges = originRanges;
             const st = await snapshot(v);
             Object.assign(row, {bytes_from_origin: st.bytesFromOrigin, bytes_from_peers: st.bytesFromPeers, pieces: st.pieces});
-            if (!(await v.page.evaluate(() => !!navigator.serviceWorker.controller))) throw new Error('not controlled');
+            // A first visit's page registers the worker at load (its film may play before
+            // that, from the network, as without p2pcdn): p2pcdn must have taken the page by
+            // a few seconds after it plays, so the visitor holds the film and shares it.
+            const controlled = await v.page.waitForFunction(() => !!navigator.serviceWorker.controller, null, {timeout: 10000, polling: 50})
+                                   .then(() => true, () => false);
+            if (!controlled) throw new Error('not controlled 10 s after playing');
           }
           if (consoleErrors(v).length) throw new Error(`console: ${consoleErrors(v).join(' | ')}`);
           log(`video round ${round}, ${name}: first frame ${row.loadeddata_ms} ms, playing ${row.playing_ms} ms`);
