@@ -290,7 +290,6 @@ class P2pcdnPage extends EventTarget {
     for (const entry of ids) {
       this.cachedIds.delete(entry.resourceId);
       this.pieceHoldings.drop(entry);
-      if (this.uploads) this.uploads.hot.drop(entry.url);
     }
     const gone = ids.map((e) => e.resourceId);
     this.signaling.withdraw(gone);
