@@ -179,12 +179,16 @@ class NextPagePrefetch {
   // Resolves true once the visitor points at a page not covered yet, false when the page goes.
   _pointedAtNew(covered) {
     return new Promise((resolve) => {
+      const signal = this.stop.signal;
       const check = () => {
-        if (this.stop.signal.aborted) return resolve(false);
-        if (this.hovered.some((p) => !covered.has(p))) return resolve(true);
-        this.onPointed = check;
+        const pointed = this.hovered.some((p) => !covered.has(p));
+        if (!signal.aborted && !pointed) return;
+        this.onPointed = null;
+        signal.removeEventListener('abort', check);
+        resolve(!signal.aborted);
       };
-      this.stop.signal.addEventListener('abort', check, {once: true});
+      this.onPointed = check;
+      signal.addEventListener('abort', check, {once: true});
       check();
     });
   }
