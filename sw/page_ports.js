@@ -103,10 +103,17 @@ async function answerWanted(m, port) {
   for (const url of (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000)) {
     const file = typeof url === 'string' && manifest.files.get(url);
     if (!file || !shareable(new Request(url)) || held.has(url)) continue;
-    if (file.pieces && (await PieceSource.of(url, file).heldSet()).size >= Math.ceil(file.size / file.pieces.size)) continue;
+    if (file.pieces && allPiecesHeld(held, url, file)) continue;
     urls.push(url);
   }
   port.postMessage({type: 'wanted', id: m.id, urls});
+}
+
+// From the keys listed once above: no source made, no listing per file.
+function allPiecesHeld(held, url, file) {
+  const count = Math.ceil(file.size / file.pieces.size);
+  for (let i = 0; i < count; i++) if (!held.has(p2pcdnPieceKeyOf(url, i))) return false;
+  return true;
 }
 
 // A page's prefetch of a large file's pieces, from its peers only; answers the bytes they
