@@ -5,7 +5,7 @@
 //    verified -> worker -> page), against a bare RTCDataChannel between the same two
 //    browsers sending the same bytes (the physical limit here);
 //  - a 12 KiB image from a peer against the same image from the origin.
-// Medians of RUNS (default 3; 7 for latency) after a warm-up.
+// Medians of RUNS (default 3; 15 for latency) after a warm-up.
 // PAIR chooses the browsers, seeder A first: chromium (default: A and B Chromium), firefox
 // (both Firefox ESR), mixed (chromium-firefox, then firefox-chromium), or a comma-separated
 // list of those and of seeder-visitor names (chromium-firefox, firefox-chromium, ...). Each
@@ -157,6 +157,14 @@ const dropFromCache = (v, p) => v.page.evaluate(async (p) => {
   }
 }, p);
 
+// Drops B's copy of the small image once its worker has written it (a copy from a peer is
+// written just after the page has read it): dropped before, the copy would land afterwards
+// and the next round's fetch would be served from it.
+async function dropWritten(v, p) {
+  if (!(await waitFor(async () => (await cachedPaths(v)).includes(p), 2000))) throw new Error(`${p}: never kept`);
+  await dropFromCache(v, p);
+}
+
 // Rejects when `promise` takes longer than `ms` (a stuck transfer is an error, not a hang).
 function within(ms, what, promise) {
   let timer;
@@ -273,7 +281,7 @@ async function runPair(root, pair, port) {
     // Warm-up: the p2pcdn link comes up, both paths reach full speed once.
     await within(60000, 'warm-up', (async () => {
       await timedFetch(b, SMALL);
-      await dropFromCache(b, SMALL);
+      await dropWritten(b, SMALL);
       await bare(20 * MiB);
       await timedFetch(b, big(0));
     })());
@@ -312,12 +320,12 @@ async function runPair(root, pair, port) {
     await c.page.goto(`${server.url}${SMALL}?page`);
     await timedFetch(c, `${SMALL}?warm`, {cache: 'no-store'});
     await within(60000, 'small image', (async () => {
-      for (let i = 0; i < Math.max(7, RUNS); i++) {
-        await dropFromCache(b, SMALL);
+      for (let i = 0; i < Math.max(15, RUNS); i++) {
         const before = (await b.page.evaluate(() => window.p2pcdn.stats.snapshot())).requestsFromPeers;
         peerMs.push((await timedFetch(b, SMALL)).ms);
         const after = await waitFor(async () => (await b.page.evaluate(() => window.p2pcdn.stats.snapshot())).requestsFromPeers > before, 2000);
         if (!after) throw new Error(`small image ${i + 1}: not from the peer`);
+        await dropWritten(b, SMALL);
         originMs.push((await timedFetch(c, `${SMALL}?${i}`, {cache: 'no-store'})).ms);
       }
     })());

@@ -269,6 +269,7 @@ class P2pcdnPage extends EventTarget {
 
   // The worker served a request of this page: count it, and share what it now holds.
   onServed(m) {
+    if (this.bridge.tookWarmNote(m.url)) return;
     if (m.browser === true) this.browserCheck.left(m.url, m.bytes);
     else if (m.source !== 'peer' || m.piece) this.stats.count(m.source, m.bytes, !!m.piece);
     const entry = this.entries.get(m.url);
@@ -290,6 +291,7 @@ class P2pcdnPage extends EventTarget {
     for (const entry of ids) {
       this.cachedIds.delete(entry.resourceId);
       this.pieceHoldings.drop(entry);
+      if (this.uploads) this.uploads.hot.drop(entry.url);
     }
     const gone = ids.map((e) => e.resourceId);
     this.signaling.withdraw(gone);

@@ -16,6 +16,7 @@ const P2PCDN_UPLOAD = {
 class PeerUploads {
   constructor(page) {
     this.page = page;
+    this.hot = new HotBodies();
   }
 
   async serve(link, frame) {
@@ -26,10 +27,16 @@ class PeerUploads {
     if (!config.upload) return reply({type: 'error', requestId: frame.requestId, code: 2, message: 'uploads are off'});
     if (link.uploads.length + (link.opening || 0) >= P2PCDN_UPLOAD.maxConcurrent) return this._busy(link, frame.requestId, reply);
     const entry = this.page.byResource.get(frame.resource);
-    link.opening = (link.opening || 0) + 1;  // counted while Cache Storage answers
     const size = entry ? entry.size : 0;
     const offset = frame.offset;
     const end = frame.length === null ? size : offset + frame.length;
+    // Still held (not evicted since), the very bytes asked for: no storage lookup.
+    const hot = entry && entry.hashHex === frame.contentHash && this.page.cachedIds.has(entry.resourceId) && this.hot.get(entry);
+    if (hot && offset < size && end <= size) {
+      reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers: hot.headers});
+      return this._queue(link, {requestId: frame.requestId, url: entry.url, body: new WholeBody(hot.buffer, offset), next: offset, end});
+    }
+    link.opening = (link.opening || 0) + 1;  // counted while Cache Storage answers
     let copy = null;
     try {
       copy = entry && entry.hashHex === frame.contentHash ? await this._copy(entry, offset, end) : null;
@@ -49,10 +56,20 @@ class PeerUploads {
     // Small bodies are read whole (one read, bounded: 8 uploads of 1 MiB per peer); larger
     // ones stream.
     const start = offset - copy.base;  // where the range starts in the copy
-    const body = copy.size <= P2PCDN_UPLOAD.readWholeBytes ? new WholeBody(await cached.arrayBuffer(), start)
-                                                           : new BodySlices(cached.body, start);
-    if (link.closed) return body.close();
-    link.uploads.push({requestId: frame.requestId, url: entry.url, body, next: offset, end});
+    let body;
+    if (copy.size <= P2PCDN_UPLOAD.readWholeBytes) {
+      const buffer = await cached.arrayBuffer();
+      if (!copy.base && HotBodies.fits(copy.size)) this.hot.put(entry, buffer, headers);
+      body = new WholeBody(buffer, start);
+    } else {
+      body = new BodySlices(cached.body, start);
+    }
+    this._queue(link, {requestId: frame.requestId, url: entry.url, body, next: offset, end});
+  }
+
+  _queue(link, upload) {
+    if (link.closed) return upload.body.close();
+    link.uploads.push(upload);
     this._pump(link);
   }
 

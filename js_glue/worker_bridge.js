@@ -7,11 +7,12 @@
 // Tells the worker what this page loaded before the worker controlled it (from `since` on,
 // requests go through the worker). A request begun before that but still loading is listed
 // only when it ends, so later entries are sent as they arrive, for a bounded time.
-function adoptLoadedBefore(worker, since) {
+function adoptLoadedBefore(worker, port, since) {
   const send = (entries) => {
     const before = entries.filter((e) => e.startTime < since);
     const urls = before.map((e) => e.name.split('#')[0]);
-    if (urls.length) worker.postMessage({type: 'p2pcdn:adopt', urls: [...new Set(urls)]});
+    // Over the port: the worker answers this page's later questions (what it holds) after it.
+    if (urls.length) port.postMessage({type: 'adopt', urls: [...new Set(urls)]});
     // How fast the origin was for them: the worker weighs peers against it.
     const samples = before.filter((e) => e.transferSize > 0 && e.responseStart > 0 && new URL(e.name).origin === location.origin)
                         .map((e) => ({ttfbMs: e.responseStart - e.requestStart, bytes: e.encodedBodySize, bodyMs: e.responseEnd - e.responseStart}));
@@ -38,6 +39,9 @@ function reportUsed(port) {
   if (document.readyState === 'complete') send();
   else addEventListener('load', () => setTimeout(send, 0), {once: true});
 }
+
+// How long after a first visit's files are loaded again the worker's notes on them may come.
+const P2PCDN_WARM_NOTE_MS = 10000;
 
 // How long a page waits for the worker's answer to whether it was a first visit.
 const P2PCDN_ATTACH_ANSWER_MS = 1000;
@@ -113,10 +117,38 @@ class WorkerBridge {
       this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
       // What this page loaded before the worker controlled it can be shared too.
       const port = this.port;
-      this.firstVisit.then((first) => (first ? adoptLoadedBefore(worker, since) : reportUsed(port)));
+      this.firstVisit.then((first) => {
+        if (!first) return reportUsed(port);
+        adoptLoadedBefore(worker, port, since);
+        this.page.ready.then(() => this._warm(since), () => {});
+      });
     };
     attach();
     navigator.serviceWorker.addEventListener('controllerchange', attach);
+  }
+
+  // A first visit's page, once started: its images, stylesheets and fonts loaded again under
+  // the worker (memory_cache_warm.js), those the worker holds (it lacks the ones `wanted` names).
+  async _warm(since) {
+    // Every file of the first page loaded and listed for adoption (the observer's last
+    // entries come a task after load): the worker answers once it has kept them.
+    if (document.readyState !== 'complete') await new Promise((resolve) => addEventListener('load', resolve, {once: true}));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const candidates = p2pcdnWarmCandidates(this.page.entries, since);
+    const answer = candidates.length ? await this.ask({type: 'wanted', urls: candidates.map((c) => c.url)}) : null;
+    if (!answer || !Array.isArray(answer.urls)) return;
+    const lacking = new Set(answer.urls);
+    const warm = candidates.filter((c) => !lacking.has(c.url));
+    // The worker's note on each of these loads is not the page's: not counted, not checked
+    // against the HTTP cache (the file's first load, from the network, is in Resource Timing).
+    this.warming = new Set(warm.map((c) => c.url));
+    setTimeout(() => this.warming.clear(), P2PCDN_WARM_NOTE_MS);
+    this.warmed = p2pcdnWarm(warm);
+  }
+
+  // Whether the worker's note on `url` is the one on this page's load again (taken once).
+  tookWarmNote(url) {
+    return !!this.warming && this.warming.delete(url);
   }
 
   _onMessage(m) {

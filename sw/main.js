@@ -24,10 +24,6 @@ self.addEventListener('message', (event) => {
     for (const s of event.data.samples.slice(0, 50)) state.originSpeed.sample(Number(s.ttfbMs), Number(s.bytes), Number(s.bodyMs));
     return;
   }
-  if (event.data && event.data.type === 'p2pcdn:adopt' && Array.isArray(event.data.urls) && event.source) {
-    event.waitUntil(adopt(event.data.urls.slice(0, 1000), event.source.id).catch(() => {}));
-    return;
-  }
   if (event.data && event.data.type === 'p2pcdn:switch') {
     event.waitUntil(state.visitorSwitch.set(event.data.off === true).catch(() => {}));
     return;

@@ -69,7 +69,8 @@ async function askPage(port, url, file, originFailed = false) {
   });
 }
 
-function onPageMessage(m, port) {
+function onPageMessage(m, port, clientId) {
+  if (m.type === 'adopt' && Array.isArray(m.urls)) return adoptFor(m.urls.slice(0, 1000), clientId);
   if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
   if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
   if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
@@ -94,9 +95,24 @@ function onPageMessage(m, port) {
   entry.resolve(m.ok ? {body: m.body, headers: m.headers} : {reason: String(m.reason)});
 }
 
+// What a page loaded before this worker controlled it, kept (cache_policy.js). Questions of
+// what this worker holds wait for the adoptions under way (a page asks just after its own),
+// at most P2PCDN_ADOPT_WAIT_MS.
+const P2PCDN_ADOPT_WAIT_MS = 3000;
+let adopting = Promise.resolve();
+
+function adoptFor(urls, clientId) {
+  const done = adopt(urls, clientId).catch(() => {});
+  adopting = Promise.all([adopting, done]);
+  return done;
+}
+
+const adoptionsDone = () => Promise.race([adopting, new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
+
 // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
 // and does not hold yet (a large file: some of whose pieces it lacks).
 async function answerWanted(m, port) {
+  await adoptionsDone();
   const manifest = await loadManifest();
   const held = await heldUrls(await openCopies());
   const urls = [];
@@ -138,7 +154,7 @@ function attachPage(event) {
   // is known once the claimed pages are read back; the port's messages queue until then.
   event.waitUntil(state.claimedPages.loaded.then(() => {
     const claimed = state.claimedPages.pages.has(id);
-    port.onmessage = (e) => onPageMessage(e.data || {}, port);
+    port.onmessage = (e) => onPageMessage(e.data || {}, port, id);
     port.postMessage({type: 'attached', claimed});
     state.pages.set(id, port);
     if (url) state.taggedPages.onAttach(url);
