@@ -81,6 +81,7 @@ function listen(page, event, fn) {
     case 'request':
     case 'requestfailed':
     case 'requestfinished':
+    case 'framenavigated':
     case 'pageerror':
       return page.on(event, fn);
     default:

@@ -92,16 +92,22 @@ test('later pages of a first visit, and every page of a returning visitor, come 
     // p2pcdn adds no failed request to a page's network log (the worker's own included; in
     // Firefox the page's own only: WebDriver BiDi reports no service-worker requests).
     // A request still in flight when the visitor leaves its page (a first visit's core, whose
-    // start waits for the page to settle) is cut by the navigation, as any page's own would
-    // be: not a failure. Anything else that fails is.
+    // start waits for the page to settle, and may come while the next page is on its way) is
+    // cut by the navigation, as any page's own would be: not a failure. Anything else that
+    // fails, and any request the new page made, is.
     const failed = [], cut = [];
     const issuedAt = new WeakMap();
     let leftAt = 0;
+    let committedAt = 0;  // the latest page's document took over
     v.context.on('request', (r) => issuedAt.set(r, Date.now()));
+    v.page.on('framenavigated', (frame) => {
+      if (!frame.parentFrame()) committedAt = Date.now();
+    });
     v.context.on('requestfailed', (r) => {
       const error = r.failure() && r.failure().errorText;
       const line = `${r.url()}: ${error}`;
-      if (/ERR_ABORTED|NS_BINDING_ABORTED/.test(error || '') && issuedAt.get(r) < leftAt) cut.push(line);
+      const oldPage = issuedAt.get(r) < Math.max(leftAt, committedAt) && !r.isNavigationRequest();
+      if (/ERR_ABORTED|NS_BINDING_ABORTED/.test(error || '') && oldPage) cut.push(line);
       else failed.push(line);
     });
     for (const [i, p] of PAGES.entries()) {
