@@ -187,14 +187,21 @@ async function visit(run, rec, index, afterLoad) {
     const resources = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/assets/'))
       .map((e) => ({path: new URL(e.name).pathname, start: Math.round(e.startTime), end: Math.round(e.responseEnd),
                     worker: e.workerStart > 0, transfer: e.transferSize, delivery: e.deliveryType || ''}));
-    return {completeMs: nav.loadEventEnd - nav.startTime, responseEndMs: nav.responseEnd - nav.startTime,
+    // Where a page's first milliseconds go: the navigation's phases, first paint, p2pcdn's own files.
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    const phases = Object.fromEntries(['workerStart', 'fetchStart', 'requestStart', 'responseStart', 'responseEnd', 'domInteractive',
+                                       'domContentLoadedEventStart', 'loadEventStart'].map((k) => [k, Math.round(nav[k])]));
+    phases.fcp = fcp ? Math.round(fcp.startTime) : null;
+    const own = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/p2pcdn/'))
+      .map((e) => ({path: new URL(e.name).pathname, start: Math.round(e.startTime), end: Math.round(e.responseEnd), worker: e.workerStart > 0}));
+    return {completeMs: nav.loadEventEnd - nav.startTime, responseEndMs: nav.responseEnd - nav.startTime, phases, own,
             controlled: nav.workerStart > 0, lcp: window.__swarmLcp, resources,
             stats: window.p2pcdn ? window.p2pcdn.stats.snapshot() : null, marks};
   }), 'reading the page after its dwell');
   return {page: pagePath, startedAt, loadedAt, completeMs: r.completeMs, responseEndMs: r.responseEndMs,
           controlled: r.controlled, lcpMs: r.lcp ? r.lcp.ms : null, lcp: r.lcp, assetBytes: bytesOf(assets),
           loadedAssets: after.assets.length, ceilingBytes, heldAtStart, stats: r.stats, marks: r.marks,
-          resources: r.resources};
+          resources: r.resources, phases: r.phases, own: r.own};
 }
 
 async function walk(run, rec, afterFirstPage) {

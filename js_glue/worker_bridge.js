@@ -120,7 +120,7 @@ class WorkerBridge {
       this.firstVisit.then((first) => {
         if (!first) return reportUsed(port);
         adoptLoadedBefore(worker, port, since);
-        this.page.ready.then(() => this._warm(since), () => {});
+        if (P2PCDN_MEMORY_CACHE_SPLIT) this.page.ready.then(() => this._warm(since), () => {});
       });
     };
     attach();
