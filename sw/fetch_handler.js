@@ -22,7 +22,7 @@ const HOLDS_BACK_THE_TAG = new Set(['style', 'script']);
 // p2pcdn). Large files stream as pieces (pieced_response.js).
 async function handle(event) {
   const request = event.request;
-  await state.visitorSwitch.loaded;
+  await state.visitorSwitch.loaded;  // a worker just started: the switch is read before the first answer
   if (state.visitorSwitch.off) return fetch(request);
   let manifest;
   try {

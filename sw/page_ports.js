@@ -99,15 +99,16 @@ function onPageMessage(m, port, clientId) {
 // what this worker holds wait for the adoptions under way (a page asks just after its own),
 // at most P2PCDN_ADOPT_WAIT_MS.
 const P2PCDN_ADOPT_WAIT_MS = 3000;
-let adopting = Promise.resolve();
+const adoptions = new Set();  // under way
 
 function adoptFor(urls, clientId) {
   const done = adopt(urls, clientId).catch(() => {});
-  adopting = Promise.all([adopting, done]);
+  adoptions.add(done);
+  done.then(() => adoptions.delete(done));
   return done;
 }
 
-const adoptionsDone = () => Promise.race([adopting, new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
+const adoptionsDone = () => Promise.race([Promise.all([...adoptions]), new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
 
 // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
 // and does not hold yet (a large file: some of whose pieces it lacks).
