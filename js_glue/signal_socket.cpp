@@ -52,8 +52,12 @@ class SignalSocket {
 
   void close(unsigned short code, std::string reason) {
     if (socket_ <= 0) return;
-    emscripten_websocket_close(socket_, code, reason.c_str());
-    emscripten_websocket_delete(socket_);  // no callbacks after this: `this` may be gone
+    if (open_) {
+      emscripten_websocket_close(socket_, code, reason.c_str());
+      emscripten_websocket_delete(socket_);  // no callbacks after this: `this` may be gone
+    } else {
+      linger(socket_);
+    }
     socket_ = 0;
     open_ = false;
   }
@@ -98,6 +102,33 @@ class SignalSocket {
     s->on_event_(std::string("close"), detail);
     return EM_TRUE;
   }
+
+  // Closing a socket still connecting makes Firefox log "can't establish a connection" as a
+  // console error the site would not have: such a socket is left to connect, then closed,
+  // with callbacks that no longer reach `this` (which may be gone).
+  static void linger(EMSCRIPTEN_WEBSOCKET_T socket) {
+    emscripten_websocket_set_onopen_callback(socket, nullptr, &close_lingering);
+    emscripten_websocket_set_onmessage_callback(socket, nullptr, &ignore_message);
+    emscripten_websocket_set_onerror_callback(socket, nullptr, &ignore_error);
+    emscripten_websocket_set_onclose_callback(socket, nullptr, &delete_lingering);
+  }
+
+  static EM_BOOL close_lingering(int, const EmscriptenWebSocketOpenEvent* e, void*) {
+    emscripten_websocket_close(e->socket, 1000, "gone");
+    emscripten_websocket_delete(e->socket);
+    return EM_TRUE;
+  }
+
+  static EM_BOOL delete_lingering(int, const EmscriptenWebSocketCloseEvent* e, void*) {
+    emscripten_websocket_delete(e->socket);
+    return EM_TRUE;
+  }
+
+  static EM_BOOL ignore_message(int, const EmscriptenWebSocketMessageEvent*, void*) {
+    return EM_TRUE;
+  }
+
+  static EM_BOOL ignore_error(int, const EmscriptenWebSocketErrorEvent*, void*) { return EM_TRUE; }
 
   bool fail(const std::string& text) {
     on_event_(std::string("error"), error_text(text));
