@@ -29,7 +29,7 @@
 // Env: ROUNDS, DWELL_MS, VISITORS, SCENARIOS (comma-separated subset), LEAVE_AFTER_MS, PORT
 // (8720, then one port per run), RUN_TIMEOUT_S (300), DEADLINE_S (2400: no new run after it),
 // ORIGIN_RATE (the label; netns.sh applies it), SITE (the assembled site to copy:
-// build/site/site), OUT.
+// build/site/site), OUT, VARIANTS (p2pcdn,without; may add bare-worker, see below).
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,7 +55,16 @@ process.on('exit', () => fs.rmSync(SITE, {recursive: true, force: true}));
 fs.cpSync(SITE_SOURCE, SITE, {recursive: true, preserveTimestamps: true});  // the server ignores a .br/.gz older than its file
 const OUT = process.env.OUT || path.join(ROOT, 'bench/results', `swarm-${process.env.ORIGIN_RATE || 'full'}.json`);
 const PAGES = ['/', '/products.html', '/about.html'];
-const VARIANTS = ['p2pcdn', 'without'];
+const VARIANTS = (process.env.VARIANTS || 'p2pcdn,without').split(',').filter((v) => ['p2pcdn', 'without', 'bare-worker'].includes(v));
+// 'bare-worker': the site's own registration of its worker kept, that worker a bare one
+// (claims pages, has a fetch handler that answers nothing), p2pcdn.js blocked: what a
+// service worker alone costs the same visits. Served from its own copy of the site.
+const BARE_SITE = VARIANTS.includes('bare-worker') ? fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-bare-')) : null;
+if (BARE_SITE) {
+  process.on('exit', () => fs.rmSync(BARE_SITE, {recursive: true, force: true}));
+  fs.cpSync(SITE, BARE_SITE, {recursive: true, preserveTimestamps: true});
+  fs.writeFileSync(path.join(BARE_SITE, 'sw.js'), "self.addEventListener('install', () => self.skipWaiting());\nself.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', () => {});\n");
+}
 const started = Date.now();
 const log = (text) => console.error(`swarm_bench [${((Date.now() - started) / 1000).toFixed(0)} s]: ${text}`);
 
@@ -109,8 +118,8 @@ function lcpObserver() {
 const consoleErrors = (rec) => rec.v.errors.filter((e) => rec.variant === 'p2pcdn' || !/ERR_BLOCKED_BY_CLIENT/.test(e));
 
 async function launch(run, k) {
-  const plain = run.variant === 'without';
-  const v = await within(30000, newVisitor(run.url, plain ? {contextOptions: {serviceWorkers: 'block'}}
+  const plain = run.variant !== 'p2pcdn';
+  const v = await within(30000, newVisitor(run.url, run.variant === 'without' ? {contextOptions: {serviceWorkers: 'block'}} : plain ? {}
                                                            : {config: {preferPeers: false}}), `launching visitor ${k + 1}`);
   if (run.stopped) {  // the run timed out while this browser started
     await v.close();
@@ -248,7 +257,7 @@ async function scenario(run) {
 }
 
 async function oneRun(spec, port) {
-  const server = await startServer({root: SITE, port, host: '10.99.0.2', wrap: ['ip', 'netns', 'exec', 'origin']});
+  const server = await startServer({root: spec.variant === 'bare-worker' ? BARE_SITE : SITE, port, host: '10.99.0.2', wrap: ['ip', 'netns', 'exec', 'origin']});
   const run = {...spec, port, url: server.url, t0: Date.now(), recs: [], errors: [], browserVersion: null, stopped: false};
   try {
     await within(RUN_TIMEOUT_MS, scenario(run), `${spec.scenario} (${spec.variant})`);

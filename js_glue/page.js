@@ -62,6 +62,8 @@ const P2PCDN_DEFAULTS = {
 const P2PCDN_OFF_REASON = 'turned off for this visitor (p2pcdn.enable() turns it on)';
 // A first visit's start waits at most this long for its page to be done starting.
 const P2PCDN_SETTLE_MAX_MS = 3000;
+// A later page's start waits at most this long for its first contentful paint.
+const P2PCDN_PAINT_WAIT_MS = 1500;
 
 class P2pcdnPage extends EventTarget {
   constructor(config) {
@@ -142,14 +144,16 @@ class P2pcdnPage extends EventTarget {
   // from peers until one does: its start (the core, signaling) waits until the visitor has
   // stayed firstVisitStartMs after load (by default none), the page is done starting
   // (page_settled.js: its worker in control, its media playing; at most 3 s) and the main
-  // thread is idle, or
-  // until the worker first asks it for something. So it never competes with the page's own
-  // first paint, and with firstVisitStartMs a visitor who leaves soon downloads p2pcdn.js and
-  // the worker part only, not the core (bench/README.md, "First visit bytes"). A page a
-  // worker controls starts at once: the worker may ask it for files now. Whether it does is
-  // asked of the navigation, or, where that cannot say (Firefox), of the worker at attach.
+  // thread is idle, or until the worker first asks it for something. So it never competes
+  // with the page's own first paint, and with firstVisitStartMs a visitor who leaves soon
+  // downloads p2pcdn.js and the worker part only, not the core (bench/README.md, "First visit
+  // bytes"). A page a worker controls starts after its first contentful paint, or when the
+  // worker first asks it (a file only peers can give, or preferPeers): no link of the page
+  // being left is open any more, so a live peer transfer would not be sooner than the
+  // origin for what the page paints first. Whether a worker controlled the navigation is
+  // asked of Navigation Timing, or, where that cannot say (Firefox), of the worker at attach.
   _startable() {
-    if (!navigator.serviceWorker || this.bridge.navigated === true) return Promise.resolve();
+    if (!navigator.serviceWorker) return Promise.resolve();
     this.startDeferred = true;  // said at attach, where the worker may overrule it
     const asked = new Promise((resolve) => {
       this.startNow = () => {
@@ -159,7 +163,10 @@ class P2pcdnPage extends EventTarget {
     });
     const putOff = this.bridge.firstVisit.then((first) => {
       if (first) return P2pcdnPage._whenPageStarted(this.config.firstVisitStartMs);
-      this.startDeferred = false;
+      // Where the worker said so at attach, it was told 'if-claimed' and asks this page as
+      // any started one; the paint is waited for all the same.
+      if (this.bridge.navigated !== true) this.startDeferred = false;
+      return p2pcdnFirstPaint(P2PCDN_PAINT_WAIT_MS);
     });
     return Promise.race([asked, putOff]);
   }
