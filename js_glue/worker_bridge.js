@@ -96,6 +96,7 @@ class WorkerBridge {
 
   connect() {
     if (!navigator.serviceWorker) return;
+    this._keepUnadoptedOnLeaving();
     // A page the worker controlled from the start loaded everything through it. On a slow
     // link (or with a deferred tag) the worker may claim the page before this script runs.
     const attach = () => {
@@ -116,20 +117,41 @@ class WorkerBridge {
       worker.postMessage({type: 'p2pcdn:page', starting}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
       this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
-      // What this page loaded before the worker controlled it can be shared too.
+      this.attachedAt = since;
+      // What this page, and first pages of this tab left before they could ask, loaded before
+      // the worker controlled them can be shared too. Asked once the page is done starting:
+      // adopting copies each file from the HTTP cache into Cache Storage, which, done as the
+      // worker took control, put the first page's largest paint 1.1-1.3x later than without
+      // p2pcdn (bench/README.md).
       const port = this.port;
+      const settled = P2pcdnPage._whenPageStarted(0);
+      settled.then(() => {
+        const left = p2pcdnTakeUnadopted();
+        if (left.length) port.postMessage({type: 'adopt', urls: left});
+      });
       this.firstVisit.then((first) => {
         if (!first) return reportUsed(port);
-        // Once the page is done starting: adopting copies each of its files from the HTTP
-        // cache into Cache Storage, which, done as the worker took control, put the first
-        // page's largest paint 1.1-1.3x later than without p2pcdn (bench/README.md).
-        const adopted = P2pcdnPage._whenPageStarted(0).then(() => adoptLoadedBefore(worker, port, since));
+        const adopted = settled.then(() => {
+          this.adoptionAsked = true;
+          adoptLoadedBefore(worker, port, since);
+        });
         // After the adoption is asked for: the warm loads only what the worker holds.
         if (P2PCDN_MEMORY_CACHE_SPLIT) Promise.all([adopted, this.page.ready]).then(() => this._warm(since), () => {});
       });
     };
     attach();
     navigator.serviceWorker.addEventListener('controllerchange', attach);
+  }
+
+  // A page that may be a first visit, left before it asked the worker to adopt its files
+  // (no worker in control yet, or not done starting), keeps them for the next page.
+  _keepUnadoptedOnLeaving() {
+    if (this.navigated === true) return;
+    let first = null;
+    this.firstVisit.then((answer) => { first = answer; });
+    addEventListener('pagehide', () => {
+      if (first !== false && !this.adoptionAsked) p2pcdnKeepUnadopted(this.attachedAt ?? Infinity);
+    }, {once: true});
   }
 
   // A first visit's page, once started: its images, stylesheets and fonts loaded again under

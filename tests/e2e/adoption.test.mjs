@@ -110,3 +110,40 @@ test('README\'s adoption steps, followed literally, make a plain site share betw
     await server.stop();
   }
 });
+
+// A first page left before any worker controlled it: its files are in the HTTP cache, and the
+// next page to attach asks for their adoption (js_glue/unadopted_files.js). On a copy of the
+// company site where only /products.html registers the worker (the tag's data-sw, at load).
+test('a first page left before the worker controlled it is shared from the next page on', async () => {
+  const site = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-unadopted-'));
+  made.push(site);
+  fs.cpSync(path.join(ROOT, 'build/site/site'), site, {recursive: true});
+  fs.writeFileSync(path.join(site, 'assets/site.js'), '// registers no worker\n');
+  const products = path.join(site, 'products.html');
+  const html = fs.readFileSync(products, 'utf8');
+  const tagged = html.replace('<script defer src="/p2pcdn/p2pcdn.js">', '<script defer src="/p2pcdn/p2pcdn.js" data-sw="/sw.js">');
+  assert.notEqual(tagged, html, 'the tag got data-sw');
+  fs.writeFileSync(products, tagged);
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [site, '--out', path.join(site, 'p2pcdn/manifest.json')], {stdio: 'ignore'});
+  const server = await startServer({root: site, port: 8982});
+  let v;
+  try {
+    v = await newVisitor(server.url, {config: {prefetchBytes: 0}});
+    await v.page.goto(`${server.url}/`, {waitUntil: 'load'});
+    assert.equal(await v.page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => !!r)), false, 'no worker on /');
+    await v.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
+    assert.ok(await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'data-sw registered the worker');
+    // photo-3 is on / only: nothing but the kept list can bring it to the worker.
+    const onlyFirst = ['/assets/img/photo-1.jpg', '/assets/img/photo-3.jpg'];
+    const held = await waitFor(async () => {
+      const paths = await cachedPaths(v);
+      return onlyFirst.every((p) => paths.includes(p)) && paths;
+    }, 10000);
+    assert.ok(held, `the worker holds /'s own photos: ${JSON.stringify(await cachedPaths(v))}`);
+    assert.equal(await v.page.evaluate(() => sessionStorage.getItem('p2pcdn:unadopted')), null, 'the list was taken');
+    assert.deepEqual(v.errors, []);
+  } finally {
+    if (v) await v.close();
+    await server.stop();
+  }
+});
