@@ -211,9 +211,13 @@ class P2pcdnPage extends EventTarget {
     // now on it may ask this page again.
     if (this.startDeferred) this.bridge.post({type: 'started'});
     // Leaving: close links now, so peers fail over at once instead of waiting for a stall.
-    addEventListener('pagehide', () => {
+    addEventListener('pagehide', (event) => {
       for (const link of [...this.links.values()]) link.close('page left');
       this.reputation.save();  // after the links: what their closing taught is kept too
+      if (event.persisted) this.signaling.suspend();  // into the back/forward cache
+    });
+    addEventListener('pageshow', (event) => {
+      if (event.persisted) this.signaling.resume();
     });
   }
 

@@ -24,6 +24,22 @@ class PageSignaling {
     this.socket = null;
   }
 
+  // While the page sits in the back/forward cache: a socket left open there is closed by the
+  // browser, which logs it as a failed WebSocket on the page's console. resume() when shown.
+  suspend() {
+    this.suspended = true;
+    this.joined = false;
+    clearInterval(this._heartbeat);
+    this.close();
+  }
+
+  resume() {
+    if (!this.suspended || this.stopped) return;
+    this.suspended = false;
+    this._retryMs = 0;
+    this.connect();
+  }
+
   // For good (the visitor turned p2pcdn off): no reconnect either.
   stop() {
     this.stopped = true;
@@ -57,7 +73,7 @@ class PageSignaling {
     clearInterval(this._heartbeat);
     this._retryMs = Math.min(30000, (this._retryMs || 500) * 2);
     setTimeout(() => {
-      if (this.stopped) return;
+      if (this.stopped || this.suspended) return;
       this.close();
       this.connect();
     }, this._retryMs);

@@ -22,8 +22,10 @@ const BASE_ARGS = [
 ];
 
 // origin: an http:// origin to treat as secure (service workers, crypto.subtle).
-export async function launchChromium({origin, extraArgs = []} = {}) {
+// backForwardCache: keep it on, as in a visitor's Chromium (playwright-core turns it off).
+export async function launchChromium({origin, extraArgs = [], backForwardCache = false} = {}) {
   const args = [...BASE_ARGS, ...extraArgs];
   if (origin) args.push(`--unsafely-treat-insecure-origin-as-secure=${origin}`);
-  return chromium.launch({executablePath: CHROMIUM_PATH, headless: true, args});
+  const ignoreDefaultArgs = backForwardCache ? ['--disable-back-forward-cache'] : [];
+  return chromium.launch({executablePath: CHROMIUM_PATH, headless: true, args, ignoreDefaultArgs});
 }

@@ -85,10 +85,10 @@ export async function startServer({root, port = 8099, args = [], host = HOST, wr
 // Most tests exercise peer transfers with an origin as fast as the peers (one machine), so
 // their visitors wait for peers (preferPeers) unless the test says otherwise.
 // P2PCDN_E2E_BROWSER=firefox makes every visitor a Firefox one (IN_FIREFOX).
-export async function newVisitor(origin, {config: given, contextOptions} = {}) {
+export async function newVisitor(origin, {config: given, contextOptions, backForwardCache} = {}) {
   if (IN_FIREFOX) return newFirefoxVisitor(origin, {config: given, contextOptions});
   const config = {preferPeers: true, ...(given || {})};
-  const browser = await launchChromium({origin});
+  const browser = await launchChromium({origin, backForwardCache});
   const context = await browser.newContext(contextOptions);
   if (config) await context.addInitScript((c) => { window.p2pcdnConfig = c; }, config);
   const page = await context.newPage();

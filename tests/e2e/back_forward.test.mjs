@@ -1,0 +1,42 @@
+// A page restored from the back/forward cache (on in a visitor's Chromium; playwright-core
+// turns it off, so only this test has it): its links and signaling socket were closed when it
+// was left, yet it must serve and fetch again as a freshly loaded page would.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {test} from 'node:test';
+
+import {chromiumOnly, fileHash, ROOT, stats, swarmRunner, waitFor} from './harness.mjs';
+
+const SITE = path.join(ROOT, 'build/site/site');
+const withSwarm = swarmRunner(8991);
+
+test('a page restored from the back/forward cache joins again and fetches from peers', {skip: chromiumOnly('the back/forward cache is turned on through a playwright-core launch option')}, () => withSwarm({root: SITE}, async (ctx) => {
+  const a = await ctx.visitor();
+  await a.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+  assert.ok(await waitFor(() => a.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'A is controlled');
+  await a.page.reload({waitUntil: 'load'});
+  assert.ok(await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= 5, 15000), 'A announced /\'s files');
+
+  const b = await ctx.visitor({backForwardCache: true, config: {prefetchBytes: 0}});
+  await b.page.goto(`${ctx.server.url}/products.html`, {waitUntil: 'load'});
+  assert.ok(await waitFor(() => b.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'B is controlled');
+  await b.page.goto(`${ctx.server.url}/about.html`, {waitUntil: 'load'});
+  await b.page.evaluate(() => window.p2pcdn.ready);
+  await b.page.evaluate(() => addEventListener('pageshow', (e) => { window.restored = e.persisted; }));
+  await b.page.goto(`${ctx.server.url}/products.html`, {waitUntil: 'load'});
+  await b.page.goBack({waitUntil: 'commit'});
+  assert.ok(await waitFor(() => b.page.evaluate(() => window.restored === true), 5000), 'about.html came back from the cache');
+  assert.ok(await waitFor(() => b.page.evaluate(() => window.p2pcdn.joined), 10000), 'joined signaling again');
+  // photo-3 is on / only: A holds it, B never loaded it.
+  const got = await b.page.evaluate(async () => {
+    const started = performance.now();
+    const res = await fetch('/assets/img/photo-3.jpg');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return {ms: performance.now() - started, hash: [...digest].map((x) => x.toString(16).padStart(2, '0')).join('')};
+  });
+  assert.equal(got.hash, fileHash(path.join(SITE, 'assets/img/photo-3.jpg')), 'the right bytes');
+  const s = await stats(b);
+  assert.ok(s.bytesFromPeers > 0, `from a peer: ${JSON.stringify({ms: got.ms, peers: s.bytesFromPeers, origin: s.bytesFromOrigin, reason: s.noPeerReason})}`);
+  assert.deepEqual(b.errors, []);
+}));
