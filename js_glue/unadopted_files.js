@@ -1,5 +1,5 @@
 // What a first visit's page loaded and left before it could ask the worker to adopt it (the
-// worker did not control it yet, or the page had not settled): those files sit in the HTTP
+// worker did not control it yet): those files sit in the HTTP
 // cache, but no later page would list them, so they were never shared. Kept in
 // sessionStorage (this tab, this origin: same-origin navigations carry it) for the next page
 // that attaches to the worker, which asks for their adoption.
