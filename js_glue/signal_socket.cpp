@@ -52,11 +52,13 @@ class SignalSocket {
 
   void close(unsigned short code, std::string reason) {
     if (socket_ <= 0) return;
-    if (open_) {
-      emscripten_websocket_close(socket_, code, reason.c_str());
-      emscripten_websocket_delete(socket_);  // no callbacks after this: `this` may be gone
-    } else {
+    if (open_) emscripten_websocket_close(socket_, code, reason.c_str());
+    // Still connecting: left to connect, then closed. Open or already closed: gone now, with
+    // no callbacks after this (`this` may be gone).
+    if (!open_ && !closed_) {
       linger(socket_);
+    } else {
+      emscripten_websocket_delete(socket_);
     }
     socket_ = 0;
     open_ = false;
@@ -96,6 +98,7 @@ class SignalSocket {
   static EM_BOOL on_close(int, const EmscriptenWebSocketCloseEvent* e, void* self) {
     auto* s = static_cast<SignalSocket*>(self);
     s->open_ = false;
+    s->closed_ = true;
     val detail = val::object();
     detail.set("code", e->code);
     detail.set("reason", std::string(e->reason));
@@ -146,6 +149,7 @@ class SignalSocket {
   val on_event_;
   EMSCRIPTEN_WEBSOCKET_T socket_ = 0;
   bool open_ = false;
+  bool closed_ = false;  // the browser said close: nothing will come, not even for a linger
 };
 
 }  // namespace
