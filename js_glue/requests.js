@@ -140,7 +140,7 @@ class PeerRequests {
 
   // Ends a request with a reason; CANCEL tells the peer to stop sending. What the failure
   // says about the peer is recorded, and a peer banned by it loses every other request too.
-  fail(id, reason) {
+  fail(id, reason, rate = null) {
     const request = this.open.get(id);
     if (!request) return;
     const {core, assembler, selector} = this.page;
@@ -157,7 +157,8 @@ class PeerRequests {
     // navigation ends its peer id, so an honest peer never gathers two.
     const truncated = reason === 'closed' && link.closedByPeer;
     if (offense && (reason !== 'closed' || truncated)) {
-      this.page.punish(link, offense, `${reason} after ${request.received} of ${request.length} bytes of ${request.entry.url}`);
+      const at = rate === null ? '' : ` at ${Math.round(rate / 1024)} KiB/s`;
+      this.page.punish(link, offense, `${reason}${at} after ${request.received} of ${request.length} bytes of ${request.entry.url}`);
     }
   }
 
@@ -171,7 +172,8 @@ class PeerRequests {
   // The core's deadlines: no first byte in time, or below the minimum rate.
   expire(now) {
     for (const e of this.page.assembler.expire(now)) {
-      this.fail(e.requestId, e.reason);  // the assembler has already freed its buffer
+      // The assembler has already freed its buffer.
+      this.fail(e.requestId, e.reason, e.reason === 'too-slow' ? e.bytesPerSecond : null);
     }
   }
 }

@@ -21,6 +21,7 @@ ByteView slice(const std::vector<uint8_t>& b, size_t from, size_t n) {
 
 constexpr PeerHandle kPeer = 7;
 constexpr PeerHandle kOther = 8;
+constexpr PeerHandle kThird = 9;
 
 RequestShape whole(const std::vector<uint8_t>& b, bool verify = true) {
   RequestShape s{0, b.size(), std::nullopt};
@@ -265,6 +266,7 @@ TEST(ChunkAssembler, ADripIsCutAsFastAsSilence) {
   auto expired = a.expire(1010);
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(expired[0].reason, Errc::kTooSlow);
+  EXPECT_EQ(expired[0].bytes_per_second, 32u);  // 32 bytes in the window of 1000 ms
   EXPECT_EQ(a.open_requests(), 0u);
   EXPECT_EQ(a.bytes_allocated(), 0u);
 }
@@ -304,6 +306,34 @@ TEST(ChunkAssembler, TheLastBytesNeedNotFillAWindow) {
   ASSERT_TRUE(a.add(kOther, 2, 0, slice(b, 0, 149'999), 0).ok());
   EXPECT_TRUE(a.expire(1000).empty());
   EXPECT_EQ(ids_of(a.expire(2000)), std::vector<uint32_t>{2});
+}
+
+// A page taking from two peers through its own slow downlink sees both below the minimum
+// at once: neither is judged. A drip beside them is, and so is a lone slow owner.
+TEST(ChunkAssembler, OwnersSlowTogetherAreNotJudgedButADripBesideThemIs) {
+  AssemblerLimits limits = timing();
+  limits.shared_slowness_floor_bytes_per_second = 25'000;
+  ChunkAssembler a(limits);
+  const auto b = body_of(400'000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(2, kOther, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(3, kThird, whole(b), 0), Errc::kOk);
+  // 60 and 40 kB/s: both below 100 kB/s, within a factor of two of each other.
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 60'000), 0).ok());
+  ASSERT_TRUE(a.add(kOther, 2, 0, slice(b, 0, 40'000), 0).ok());
+  // A drip: 100 bytes a second.
+  ASSERT_TRUE(a.add(kThird, 3, 0, slice(b, 0, 100), 0).ok());
+  EXPECT_EQ(ids_of(a.expire(1000)), std::vector<uint32_t>{3});
+  EXPECT_EQ(a.open_requests(), 2u);
+  // The next window: kPeer carries on at 60 kB/s, kOther nearly stops (5 kB/s, below the
+  // floor): no evidence of a shared cause any more, both are judged.
+  ASSERT_TRUE(a.add(kPeer, 1, 60'000, slice(b, 60'000, 60'000), 1500).ok());
+  ASSERT_TRUE(a.add(kOther, 2, 40'000, slice(b, 40'000, 5'000), 1500).ok());
+  EXPECT_EQ(ids_of(a.expire(2000)), (std::vector<uint32_t>{1, 2}));
+  // A lone slow owner is weighed against the minimum only.
+  ASSERT_EQ(a.begin(4, kPeer, whole(b), 2000), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 4, 0, slice(b, 0, 60'000), 2100).ok());
+  EXPECT_EQ(ids_of(a.expire(3100)), std::vector<uint32_t>{4});
 }
 
 }  // namespace

@@ -223,6 +223,7 @@ class JsChunkAssembler {
       o.set("requestId", e.request_id);
       o.set("owner", e.owner);
       o.set("reason", error_name(e.reason));
+      o.set("bytesPerSecond", static_cast<double>(e.bytes_per_second));
       list.call<void>("push", o);
     }
     return list;

@@ -147,6 +147,7 @@ bool ChunkAssembler::below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) c
   // Bytes of this window count towards what was lacking when it opened.
   const uint64_t required = std::min(wanted, lacking + flow.window_bytes);
   const bool slow = flow.window_bytes < required;
+  flow.last_rate = flow.window_bytes * 1000 / elapsed;
   flow.window_start_ms = now_ms;
   flow.window_bytes = 0;
   return slow;
@@ -161,19 +162,39 @@ bool ChunkAssembler::silent_since_begin(const Pending& p, uint64_t now_ms) const
   return now_ms > since && now_ms - since > limits_.first_byte_timeout_ms;
 }
 
+// Whether `owner`, below the minimum rate, was as fast as the fastest other owner (within a
+// factor of two), both above the floor: then the page's own intake is the bottleneck.
+bool ChunkAssembler::slowed_with_others(PeerHandle owner) const {
+  const uint64_t rate = flows_.at(owner).last_rate;
+  if (rate < limits_.shared_slowness_floor_bytes_per_second) return false;
+  uint64_t fastest_other = 0;
+  for (const auto& [other, flow] : flows_) {
+    if (other != owner) fastest_other = std::max(fastest_other, flow.last_rate);
+  }
+  return fastest_other >= limits_.shared_slowness_floor_bytes_per_second &&
+         fastest_other <= 2 * rate;
+}
+
 std::vector<Expired> ChunkAssembler::expire(uint64_t now_ms) {
   std::vector<Expired> expired;
+  // Every window due is closed first, so each owner is weighed against the others' latest.
+  std::vector<PeerHandle> slow;
   for (auto& [owner, flow] : flows_) {
-    if (!below_rate(owner, flow, now_ms)) continue;
+    if (below_rate(owner, flow, now_ms)) slow.push_back(owner);
+  }
+  for (const PeerHandle owner : slow) {
+    if (slowed_with_others(owner)) continue;
     for (const auto& [id, p] : requests_) {
-      if (p.owner == owner && !p.complete) expired.push_back({id, owner, Errc::kTooSlow});
+      if (p.owner == owner && !p.complete) {
+        expired.push_back({id, owner, Errc::kTooSlow, flows_.at(owner).last_rate});
+      }
     }
   }
   for (const auto& [id, p] : requests_) {
     if (!p.complete && p.received == 0 && silent_since_begin(p, now_ms) &&
         std::none_of(expired.begin(), expired.end(),
                      [id = id](const Expired& e) { return e.request_id == id; })) {
-      expired.push_back({id, p.owner, Errc::kNoFirstByte});
+      expired.push_back({id, p.owner, Errc::kNoFirstByte, 0});
     }
   }
   for (const Expired& e : expired) release(e.request_id);

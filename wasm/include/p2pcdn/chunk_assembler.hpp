@@ -41,6 +41,12 @@ struct AssemblerLimits {
   // The window is long enough that a browser starved of CPU for a second is not judged.
   uint64_t min_bytes_per_second = 256 * 1024;
   uint64_t rate_window_ms = 2000;
+  // An owner below that minimum is not judged while another owner, measured in its last
+  // window, was at most twice as fast: a page taking from several peers at once through its
+  // own slow downlink or starved CPU sees them all slow, and the cause is its own (CI saw
+  // three honest seeders struck within half a second). Only above this floor: a drip is
+  // judged however many peers drip together, and a lone owner is judged as before.
+  uint64_t shared_slowness_floor_bytes_per_second = 64 * 1024;
 };
 
 // Why a request expired, and whose it was.
@@ -48,6 +54,7 @@ struct Expired {
   uint32_t request_id;
   PeerHandle owner;
   Errc reason;  // kNoFirstByte or kTooSlow
+  uint64_t bytes_per_second = 0;  // kTooSlow: what the owner delivered in the window judged
 };
 
 struct RequestShape {
@@ -118,12 +125,14 @@ class ChunkAssembler {
     uint64_t window_start_ms = 0;
     uint64_t window_bytes = 0;
     uint64_t last_byte_ms = 0;
+    uint64_t last_rate = 0;  // bytes a second in the last window closed; 0 before one
   };
   bool silent_since_begin(const Pending& p, uint64_t now_ms) const;
 
   Result<ChunkOutcome> store(Pending& p, uint64_t start, ByteView payload, uint64_t now_ms);
   void hash_new_prefix(Pending& p);
   bool below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) const;
+  bool slowed_with_others(PeerHandle owner) const;
 
   AssemblerLimits limits_;
   std::unordered_map<uint32_t, Pending> requests_;
