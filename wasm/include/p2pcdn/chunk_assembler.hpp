@@ -53,7 +53,7 @@ struct AssemblerLimits {
 struct Expired {
   uint32_t request_id;
   PeerHandle owner;
-  Errc reason;  // kNoFirstByte or kTooSlow
+  Errc reason;                    // kNoFirstByte or kTooSlow
   uint64_t bytes_per_second = 0;  // kTooSlow: what the owner delivered in the window judged
 };
 
