@@ -143,7 +143,8 @@ test('assembler catches a lying peer and stalled requests', () => {
   assert.equal(assembler.receive(data, 0, 16384, 6).error, 'foreign-request');
   assert.equal(assembler.progress(4).received, 0);
   assert.deepEqual(assembler.expire(5000).sort((x, y) => x.requestId - y.requestId), [
-    {requestId: 3, owner: 5, reason: 'no-first-byte'}, {requestId: 4, owner: 5, reason: 'no-first-byte'}]);
+    {requestId: 3, owner: 5, reason: 'no-first-byte', bytesPerSecond: 0},
+    {requestId: 4, owner: 5, reason: 'no-first-byte', bytesPerSecond: 0}]);
   assembler.delete();
 });
 
