@@ -336,5 +336,16 @@ TEST(ChunkAssembler, OwnersSlowTogetherAreNotJudgedButADripBesideThemIs) {
   EXPECT_EQ(ids_of(a.expire(3100)), std::vector<uint32_t>{4});
 }
 
+// A window of 0 ms (a caller's configuration) judges at once, without dividing by zero.
+TEST(ChunkAssembler, AZeroRateWindowIsJudgedWithoutFault) {
+  AssemblerLimits limits = timing();
+  limits.rate_window_ms = 0;
+  ChunkAssembler a(limits);
+  const auto b = body_of(1000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 5), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 10), 5).ok());
+  EXPECT_TRUE(a.expire(5).empty());  // nothing was required of a window of no time
+}
+
 }  // namespace
 }  // namespace p2pcdn

@@ -147,7 +147,7 @@ bool ChunkAssembler::below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) c
   // Bytes of this window count towards what was lacking when it opened.
   const uint64_t required = std::min(wanted, lacking + flow.window_bytes);
   const bool slow = flow.window_bytes < required;
-  flow.last_rate = flow.window_bytes * 1000 / elapsed;
+  flow.last_rate = flow.window_bytes * 1000 / std::max<uint64_t>(elapsed, 1);  // a 0 ms window
   flow.window_start_ms = now_ms;
   flow.window_bytes = 0;
   return slow;
