@@ -8,7 +8,10 @@
 //               Storage over the asset bytes the page asked its worker for (peers + Cache
 //               Storage + origin, the page's p2pcdn stats). Assets the browser answers from
 //               its memory cache (files this visitor loaded on an earlier page) never reach
-//               the worker and count on neither side;
+//               the worker and count on neither side. What the visitor's earlier pages
+//               prefetched from the origin (a crowd's claimant: stats.prefetch.originBytes)
+//               is served from Cache Storage but counts as origin bytes, outside the ceiling
+//               too (nobody else held it when it was claimed);
 //   ceiling     the share of those bytes the swarm held when the page was opened (what any
 //               visitor still there had loaded, or kept in Cache Storage); "against the
 //               ceiling" = offload bytes / ceiling bytes (target >= 0.95);
@@ -56,17 +59,23 @@ function runFigures(run, sizes, firstPage) {
     let vn = 0;
     let vd = 0;
     let vc = 0;
-    for (const p of v.pages.slice(1)) {
+    let fromOriginEarlier = 0;  // prefetched from the origin on earlier pages, not yet served
+    v.pages.forEach((p, i) => {
       const s = p.stats || {};
-      // What the page asked its worker for; the rest of its assets the browser answered from
-      // its memory cache (files this visitor loaded before, so held: inside the ceiling).
-      const got = (s.bytesFromPeers || 0) + (s.bytesFromCache || 0);
-      const asked = got + (s.bytesFromOrigin || 0);
-      const memory = Math.max(0, p.assetBytes - asked);
-      vn += got;
-      vd += asked;
-      vc += Math.max(0, (p.ceilingBytes || 0) - memory);
-    }
+      if (i > 0) {
+        // What the page asked its worker for; the rest of its assets the browser answered from
+        // its memory cache (files this visitor loaded before, so held: inside the ceiling).
+        const got = (s.bytesFromPeers || 0) + (s.bytesFromCache || 0);
+        const asked = got + (s.bytesFromOrigin || 0);
+        const memory = Math.max(0, p.assetBytes - asked);
+        const ownOrigin = Math.min(fromOriginEarlier, s.bytesFromCache || 0);
+        fromOriginEarlier -= ownOrigin;
+        vn += got - ownOrigin;
+        vd += asked;
+        vc += Math.max(0, (p.ceilingBytes || 0) - memory - ownOrigin);
+      }
+      fromOriginEarlier += (s.prefetch && s.prefetch.originBytes) || 0;
+    });
     num += vn;
     den += vd;
     ceil += vc;

@@ -46,7 +46,9 @@ class HolderSearch {
   }
 
   // A connected peer that has the resource: an existing link, or new ones found by lookup.
-  async find(entry, tried, background) {
+  // `claim`: if nobody holds it, this page becomes the one that fetches it from the origin
+  // (tried.claimed is then set), and a crowd asking after it waits for its copy.
+  async find(entry, tried, background, claim = !background) {
     const page = this.page;
     const pick = () => {
       const holders = this.usable(entry.resourceId, tried);
@@ -63,7 +65,7 @@ class HolderSearch {
       return null;
     }
     const heldFrom = performance.now();
-    const holder = await this._waitForHolder(entry, tried, pick, background);
+    const holder = await this._waitForHolder(entry, tried, pick, background, claim);
     if (holder !== undefined && !background) {
       tried.held = true;  // this request waited for a peer to come up
       page.stats.held.totalMs += performance.now() - heldFrom;
@@ -84,17 +86,21 @@ class HolderSearch {
 
   // Lookup, then connections to new holders; resolves a link, null, or undefined when
   // nobody holds the resource (nothing was held).
-  async _waitForHolder(entry, tried, pick, background) {
+  async _waitForHolder(entry, tried, pick, background, claim) {
     const page = this.page;
     const started = performance.now();
     const fail = (reason) => background || page.stats.fail(reason);
     let deadline = performance.now() + page.config.connectTimeoutMs;
-    // A page's own request claims what nobody holds: it fetches it from the origin, and the
-    // crowd asking after it waits for its copy (bounded by crowdWaitMs) instead. Not a page
-    // that uploads nothing: nobody would get that copy.
-    const claim = !background && page.config.upload;
-    const lookup = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4, claim);
-    if (lookup.claimed) page.claimed.add(entry.resourceId);
+    // A page's own request (or a prefetch that may go to the origin) claims what nobody
+    // holds: it fetches it from the origin, and the crowd asking after it waits for its copy
+    // (bounded by crowdWaitMs) instead. Not a page that uploads nothing: nobody would get
+    // that copy.
+    const lookup = await page.signaling.lookup(entry.resourceId, page.config.connectTimeoutMs, page.config.lookupPeers * 4,
+                                               claim && page.config.upload);
+    if (lookup.claimed) {
+      page.claimed.add(entry.resourceId);
+      tried.claimed = true;
+    }
     const crowd = lookup.coming;
     if (crowd) deadline = Math.max(deadline, started + page.config.crowdWaitMs);
     const found = lookup.peers;

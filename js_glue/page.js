@@ -49,6 +49,10 @@ const P2PCDN_DEFAULTS = {
   // at; 0 turns it off.
   prefetchBytes: 4 << 20,
   prefetchAfterMs: 300,
+  // A file of the likeliest linked page (or one pointed at) that no peer holds or is
+  // fetching: this page claims it and fetches it from the origin, once for the whole swarm
+  // (a crowd opening the site together waits for this copy). false: prefetch from peers only.
+  prefetchFromOrigin: true,
   // A first visit (no worker in control yet) starts p2pcdn (core, signaling) only once the
   // visitor has stayed this long after load, or when the worker needs the page sooner. 0:
   // once loaded, so the first page prefetches the next one's files from peers; e.g. 10000:

@@ -8,13 +8,16 @@
 class PeerFetch {
   // origin: the worker's measure of the origin ({ttfbMs, bytesPerMs} or null); given for a
   // page's own request, which waits for new links only when peers are likely faster.
-  constructor(page, entry, {onProgress, signal, background = false, origin} = {}) {
+  // claim: a lookup that finds no holder makes this page the file's fetcher (a page's own
+  // request does; a prefetch may): the fetch then fails with 'claimed'.
+  constructor(page, entry, {onProgress, signal, background = false, origin, claim = !background} = {}) {
     this.page = page;
     this.entry = entry;
     this.onProgress = onProgress;
     this.signal = signal;
     this.background = background;
     this.origin = origin;
+    this.claim = claim;
     this.tried = new Set();
     this.attempts = new Set();  // {link, controller, started, lastByteAt}
     this.count = 0;
@@ -54,8 +57,9 @@ class PeerFetch {
     if (this.launching) return;
     this.launching = true;
     let link = null;
-    if (this.count < page.config.maxAttempts && !this._aborted()) link = await page.holders.find(entry, tried, background);
+    if (this.count < page.config.maxAttempts && !this._aborted()) link = await page.holders.find(entry, tried, background, this.claim);
     this.launching = false;
+    if (tried.claimed) this.reason = 'claimed';
     if (this.done) return;
     if (!link || this._aborted()) {
       if (this.attempts.size === 0) this._finish(null, new Error(this._aborted() ? 'cancelled' : this.reason));

@@ -1,8 +1,13 @@
-// Next-page prefetch from peers. Every navigation starts its peer links from nothing, and a
-// later page of a site needs only a few hundred KB that its visitor does not hold: fetching
-// them over a fresh link loses to a fast origin. So once this page has loaded, while it sits
-// idle, the page fetches from peers (never from the origin) what the pages it links to will
-// need, and the worker keeps it; the next page then finds its files in Cache Storage.
+// Next-page prefetch. Every navigation starts its peer links from nothing, and a later page
+// of a site needs only a few hundred KB that its visitor does not hold: fetching them over a
+// fresh link loses to a fast origin. So once this page has loaded, while it sits idle, the
+// page fetches from peers what the pages it links to will need, and the worker keeps it; the
+// next page then finds its files in Cache Storage.
+// The origin only for a crowd's sake: a file of a page the visitor is likely to open next
+// (the likeliest linked page, or one pointed at) that no peer holds or is fetching is
+// claimed through signaling, and this page has the worker fetch it from the origin; the
+// visitors asking after it meanwhile wait for this copy instead of each fetching their own
+// (a class opening the same site at once: one origin fetch per file, not one per visitor).
 // The manifest's `pages` lists each page's resources (p2pcdn-manifest reads them from the
 // HTML and CSS); the worker says which of them it shares and lacks. Likeliest pages first: a
 // link pointed at or focused, then one on screen, then link order. A byte budget bounds it,
@@ -129,7 +134,8 @@ class NextPagePrefetch {
         return;
       }
       wanted.delete(url);
-      spent += await this._fetch(this.page.entries.get(url), Math.min(budget - spent, P2PCDN_PREFETCH_LARGE_FILE_BYTES));
+      const likely = [...covered].some((path) => (this.page.pages.get(path) || []).some((r) => new URL(r, location.origin).href === url));
+      spent += await this._fetch(this.page.entries.get(url), Math.min(budget - spent, P2PCDN_PREFETCH_LARGE_FILE_BYTES), likely);
     }
   }
 
@@ -145,8 +151,9 @@ class NextPagePrefetch {
   }
 
   // Fetches one file (or pieces of a large one, up to maxBytes) from peers for the worker to
-  // keep; resolves the bytes it took.
-  async _fetch(entry, maxBytes) {
+  // keep; resolves the bytes it took. `likely`: a file of a page the visitor is likely to
+  // open next, which this page fetches from the origin if signaling names it the fetcher.
+  async _fetch(entry, maxBytes, likely) {
     const signal = this.stop.signal;
     try {
       if (entry.pieces) {
@@ -156,14 +163,28 @@ class NextPagePrefetch {
         this.page.stats.prefetched(bytes);
         return bytes;
       }
-      const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true});
+      const claim = likely && this.page.config.prefetchFromOrigin;
+      const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true, claim});
       const bytes = body.byteLength;
       this.page.stats.prefetched(bytes);
       this.page.bridge.post({type: 'store', url: entry.url, body, headers}, [body]);
       return bytes;
-    } catch (_) {
+    } catch (err) {
+      if (err.message === 'claimed' && !signal.aborted) return this._fetchClaimed(entry);
       return 0;  // no peer has it (or it failed): the next page asks for it the usual way
     }
+  }
+
+  // A file signaling named this page the fetcher of: the worker fetches it from the origin
+  // and keeps it if its bytes are the manifest's; the page then announces it ('served'), and
+  // withdraws the claim otherwise, so nobody waits on a copy that is not coming.
+  async _fetchClaimed(entry) {
+    const page = this.page;
+    const answer = await page.bridge.ask({type: 'prefetch-origin', url: entry.url}, 60000);
+    const bytes = (answer && answer.bytes) || 0;
+    if (page.claimed.delete(entry.resourceId) && !(answer && answer.cached)) page.signaling.withdraw([entry.resourceId]);
+    if (bytes) page.stats.prefetchedFromOrigin(bytes);
+    return bytes;
   }
 
   // The bytes of `path`'s files still wanted (of a large file, its start).

@@ -13,8 +13,9 @@ class P2pcdnStats extends EventTarget {
     // Requests the worker held while this page's peers came up: how many, how long in all,
     // and how they ended.
     this.held = {count: 0, totalMs: 0, fromPeer: 0, toOrigin: 0};
-    // Next-page resources fetched from peers while this page sat idle (see prefetch.js).
-    this.prefetch = {count: 0, bytes: 0};
+    // Next-page resources fetched from peers while this page sat idle (see prefetch.js);
+    // originCount, originBytes: those this page fetched from the origin for a crowd.
+    this.prefetch = {count: 0, bytes: 0, originCount: 0, originBytes: 0};
     this.requestsFromPeers = 0;
     this.requestsFromOrigin = 0;
     this.requestsFromCache = 0;
@@ -60,6 +61,12 @@ class P2pcdnStats extends EventTarget {
   prefetched(bytes) {
     this.prefetch.count++;
     this.prefetch.bytes += bytes;
+    this.changed();
+  }
+
+  prefetchedFromOrigin(bytes) {
+    this.prefetch.originCount++;
+    this.prefetch.originBytes += bytes;
     this.changed();
   }
 

@@ -188,7 +188,7 @@ class WorkerBridge {
       // The worker gave up waiting for bytes: for this page's figures, the peer stalled.
       const controller = this.requests.get(m.id);
       if (controller) controller.abort(m.reason === 'stalled' ? 'stalled' : undefined);
-    } else if (m.type === 'wanted' || m.type === 'manifest' || m.type === 'prefetch-pieces') {
+    } else if (m.type === 'wanted' || m.type === 'manifest' || m.type === 'prefetch-pieces' || m.type === 'prefetch-origin') {
       const resolve = this.replies.get(m.id);
       this.replies.delete(m.id);
       if (resolve) resolve(m);

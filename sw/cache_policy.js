@@ -93,3 +93,30 @@ async function storePrefetched(m, port) {
   state.storage.stored(m.url, file.size);
   port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes: file.size, cached: true});
 }
+
+// A prefetch this page was named the fetcher of (a crowd waits for its copy): fetched from
+// the origin at low priority, as the browser would fetch it (its HTTP cache first), and kept
+// only if it is exactly the manifest's bytes. Answers the bytes fetched and whether it was
+// kept; the page announces what was kept ('served') and withdraws its claim otherwise.
+async function prefetchFromOrigin(m, port) {
+  const manifest = await loadManifest();
+  const file = typeof m.url === 'string' && manifest.files.get(m.url);
+  let bytes = 0;
+  let cached = false;
+  if (file && !file.pieces && file.size > 0 && shareable(new Request(m.url))) {
+    const cache = await openCopies();
+    cached = !!(await currentCopy(cache, m.url, file));
+    if (!cached) {
+      const stale = state.changedUrls.has(m.url) || state.httpFresh.holdsOther(m.url, file);
+      const started = performance.now();
+      const response = await fetch(new Request(m.url, {credentials: 'same-origin', cache: stale ? 'no-cache' : 'default', priority: 'low'}));
+      const headersAt = performance.now();
+      const body = await response.clone().arrayBuffer();
+      noteOrigin(m.url, started, headersAt, body.byteLength);
+      bytes = body.byteLength;
+      cached = await keep(cache, response, body, file, m.url);
+    }
+    port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes, cached});
+  }
+  port.postMessage({type: 'prefetch-origin', id: m.id, bytes, cached});
+}

@@ -74,6 +74,7 @@ function onPageMessage(m, port, clientId) {
   if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
   if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
   if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
+  if (m.type === 'prefetch-origin') return prefetchFromOrigin(m, port).catch(() => port.postMessage({type: 'prefetch-origin', id: m.id, bytes: 0, cached: false}));
   if (m.type === 'prefetch-pieces') return answerPrefetchPieces(m, port).catch(() => port.postMessage({type: 'prefetch-pieces', id: m.id, bytes: 0}));
   if (m.type === 'started') {
     state.startingPages.delete(port);

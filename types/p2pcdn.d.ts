@@ -47,6 +47,12 @@ export interface P2pcdnConfig {
   prefetchBytes?: number;
   /** Delay after load before prefetching, in ms. Default 300. */
   prefetchAfterMs?: number;
+  /**
+   * A file of the likeliest linked page (or one pointed at) that no peer holds or is fetching
+   * is claimed and fetched from the origin, once for the swarm: visitors opening the site
+   * together then share one origin fetch. false: prefetch from peers only. Default true.
+   */
+  prefetchFromOrigin?: boolean;
   /** A first visit starts p2pcdn's core and signaling once the visitor has stayed this long after load (or when the worker needs the page sooner), in ms. Default 0; e.g. 10000 spares a visitor who leaves within 10 s the core's download. */
   firstVisitStartMs?: number;
 }
@@ -85,7 +91,8 @@ export interface P2pcdnStatsSnapshot {
   lastPeerTransfer: {bytes: number; ms: number} | null;
   firstPeerByteMs: number | null;
   held: {count: number; totalMs: number; fromPeer: number; toOrigin: number};
-  prefetch: {count: number; bytes: number};
+  /** Next-page prefetch: from peers (count, bytes) and from the origin for a crowd (originCount, originBytes). */
+  prefetch: {count: number; bytes: number; originCount: number; originBytes: number};
   requestsFromPeers: number;
   requestsFromOrigin: number;
   requestsFromCache: number;

@@ -505,6 +505,35 @@ test('four visitors opening the same page at once fetch each of its new files fr
   }
 }));
 
+test('on a fast origin, visitors on a page at once share one origin fetch of each file the next page needs: a prefetch claims it', () => withSite(async (server, visitor) => {
+  // As shipped (preferPeers off): a page's own request would go to the fast origin, so the
+  // crowd shares only through prefetch, where one visitor claims each file.
+  const visitors = [];
+  for (let i = 0; i < 3; i++) visitors.push(await visitor({config: {preferPeers: false}}));
+  const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
+  const fresh = manifest.pages['/products.html'].filter((p) => p.startsWith('/assets/') && !manifest.pages['/index.html'].includes(p));
+  assert.ok(fresh.length > 0, '/products.html needs files /index.html does not');
+  await Promise.all(visitors.map((v) => v.page.goto(`${server.url}/`, {waitUntil: 'load'})));
+  for (const v of visitors) assert.deepEqual(await lacking(v, fresh), [], 'the likeliest next page was not prefetched');
+  const origin = originByPath(await server.metrics());
+  const fetches = Object.fromEntries(fresh.map((p) => [p, (origin[p] || 0) / manifest.files[p].size]));
+  const prefetch = await Promise.all(visitors.map(async (v) => (await stats(v)).prefetch));
+  console.log(`# origin fetches per file: ${JSON.stringify(fetches)}; prefetch per visitor: ${JSON.stringify(prefetch)}; claims: ${(await server.metrics()).p2pcdn_claims_total}`);
+  for (const [p, n] of Object.entries(fetches)) assert.equal(n, 1, `${p} came from the origin ${n} times`);
+  assert.equal(prefetch.reduce((n, x) => n + x.originCount, 0), fresh.length, 'each file claimed and fetched once');
+  assert.equal(prefetch.reduce((n, x) => n + x.count, 0), 2 * fresh.length, 'the others took each from a peer');
+  // The next page: those files from Cache Storage, none from the origin.
+  await Promise.all(visitors.map((v) => v.page.goto(`${server.url}/products.html`, {waitUntil: 'load'})));
+  await sleep(500);
+  const later = originByPath(await server.metrics());
+  for (const p of fresh) assert.equal(later[p] || 0, origin[p] || 0, `${p} fetched from the origin again`);
+  for (const v of visitors) {
+    const broken = await v.page.evaluate(() => [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).length);
+    assert.equal(broken, 0, 'every image shows');
+    assert.deepEqual(v.errors, []);
+  }
+}));
+
 // A's first page, with the worker taking control part-way through it; `slow(a)` shapes how.
 async function firstPageShared(server, visitor, slow) {
   const a = await visitor();
