@@ -108,6 +108,9 @@ class P2pcdnPage extends EventTarget {
       return;
     }
     if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
+    // First of the page's pagehide work: transfers still open hand their starts on before
+    // the prefetch is cancelled and the links close.
+    addEventListener('pagehide', () => this.requests && this.requests.handOnCutOff());
     this.prefetch = new NextPagePrefetch(this);
     addEventListener('pagehide', () => { this.leaving = true; }, {once: true});
     // Whether the start is put off is known before attaching: the worker is told at attach.

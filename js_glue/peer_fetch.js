@@ -10,7 +10,9 @@ class PeerFetch {
   // page's own request, which waits for new links only when peers are likely faster.
   // claim: a lookup that finds no holder makes this page the file's fetcher (a page's own
   // request does; a prefetch may): the fetch then fails with 'claimed'.
-  constructor(page, entry, {onProgress, signal, background = false, origin, claim = !background} = {}) {
+  // start: the first bytes of the file from a transfer a navigation cut off (unverified):
+  // holders that serve ranges are asked for the rest only, and the whole is checked.
+  constructor(page, entry, {onProgress, signal, background = false, origin, claim = !background, start = null} = {}) {
     this.page = page;
     this.entry = entry;
     this.onProgress = onProgress;
@@ -18,6 +20,7 @@ class PeerFetch {
     this.background = background;
     this.origin = origin;
     this.claim = claim;
+    this.start = start;
     this.tried = new Set();
     this.attempts = new Set();  // {link, controller, started, lastByteAt}
     this.count = 0;
@@ -80,7 +83,7 @@ class PeerFetch {
     try {
       if (!(await page.requests.whenSlotFree(link, page.config.connectTimeoutMs))) throw new Error('busy');
       if (attempt.controller.signal.aborted) throw new Error('cancelled');
-      const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background);
+      const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background, null, this.start);
       this.attempts.delete(attempt);
       page.peerSpeed.transfer(result.body.byteLength, performance.now() - attempt.started);
       this._finish(result, null);
@@ -92,6 +95,7 @@ class PeerFetch {
 
   _lost(attempt, reason) {
     if (this.done) return;
+    if (reason === 'resume-mismatch') this.start = null;  // the kept start was not this file's: whole from now on
     if (reason !== 'cancelled') {
       this.reason = reason;
       if (!this.background) {

@@ -102,8 +102,8 @@ class NextPagePrefetch {
 
   // One file at a time, the next one chosen afresh each time (a link pointed at meanwhile
   // goes first), until the budget is spent or nothing is left; then again when the visitor
-  // points at a page not covered yet. The budget is what the likeliest page needs whole,
-  // and at least prefetchBytes; a page pointed at adds what it needs, up to
+  // points at a page not covered yet. The budget is what the likeliest page still lacking
+  // something needs whole, and at least prefetchBytes; a page pointed at adds what it needs, up to
   // P2PCDN_PREFETCH_CEILING_BYTES (or 4x prefetchBytes) in all: a visitor sweeping the
   // pointer over a menu does not download the site.
   async _run(budget) {
@@ -113,8 +113,12 @@ class NextPagePrefetch {
     if (!(await this.page.bridge.whenAttached(10000))) return;
     const answer = await this.page.bridge.ask({type: 'wanted', urls: this.candidates()});
     const wanted = new Set((answer && answer.urls) || []);
+    this.cutOff = new Set((answer && answer.cutOff) || []);  // a start of these is kept: resume
     const ceiling = Math.max(4 * budget, P2PCDN_PREFETCH_CEILING_BYTES);
-    const covered = new Set(this.linkedPages().slice(0, 1));
+    // The likeliest page this visitor still lacks something of (the home page a later page
+    // links to first is usually held already).
+    const linked = this.linkedPages();
+    const covered = new Set([linked.find((path) => this.need(path, wanted) > 0) || linked[0]].filter(Boolean));
     budget = Math.min(ceiling, Math.max(budget, this.need([...covered][0], wanted)));
     let spent = 0;
     for (;;) {
@@ -164,7 +168,8 @@ class NextPagePrefetch {
         return bytes;
       }
       const claim = likely && this.page.config.prefetchFromOrigin;
-      const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true, claim});
+      const start = this.cutOff.has(entry.url) ? await this._takeStart(entry) : null;
+      const {body, headers} = await this.page.fetchFromPeers(entry, {signal, background: true, claim, start});
       const bytes = body.byteLength;
       this.page.stats.prefetched(bytes);
       this.page.bridge.post({type: 'store', url: entry.url, body, headers}, [body]);
@@ -173,6 +178,12 @@ class NextPagePrefetch {
       if (err.message === 'claimed' && !signal.aborted) return this._fetchClaimed(entry);
       return 0;  // no peer has it (or it failed): the next page asks for it the usual way
     }
+  }
+
+  // What the worker kept of this file from a prefetch a navigation cut off, or null.
+  async _takeStart(entry) {
+    const answer = await this.page.bridge.ask({type: 'take-cut-off', url: entry.url});
+    return answer && answer.body instanceof ArrayBuffer ? answer.body : null;
   }
 
   // A file signaling named this page the fetcher of: the worker fetches it from the origin

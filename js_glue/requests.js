@@ -6,6 +6,7 @@
 // delivers below the minimum rate (a drip). What each failure says about the peer goes to
 // the visit's reputation.
 const P2PCDN_MAX_IN_FLIGHT_PER_PEER = 6;  // below a seeder's cap (8): BUSY means a flood
+const P2PCDN_CUT_OFF_MIN_BYTES = 16 << 10;  // a cut-off start shorter than this is not worth keeping
 
 // Failure reason -> what it says about the peer (PeerReputation offense), if anything.
 const P2PCDN_OFFENSE_OF = {
@@ -60,19 +61,24 @@ class PeerRequests {
 
   // background: a prefetch, which the page's first-peer-byte figure leaves out. piece:
   // {offset, length, hash} asks for one piece of a large file, verified against its own hash.
-  start(link, entry, onProgress, signal, background = false, piece = null) {
+  // start: the file's first bytes, kept from a transfer a navigation cut off: preloaded, and
+  // a peer that serves ranges is asked for the rest only (the whole is checked as usual).
+  start(link, entry, onProgress, signal, background = false, piece = null, start = null) {
     const {core, assembler, selector} = this.page;
     const id = this._newId();
     const range = piece || {offset: 0, length: entry.size, hash: entry.integrity};
     const error = assembler.begin(id, link.handle, range.offset, range.length, range.hash, this.page.deadlineClock());
     if (error) return Promise.reject(new Error(error.error));
+    const ranges = !!link.remoteHello && (link.remoteHello.capabilities & core.capByteRanges) !== 0;
+    const from = start && !piece && ranges && !assembler.preload(id, new Uint8Array(start)) ? start.byteLength : 0;
     const frame = core.encodeFrame({
       type: 'request', requestId: id, resource: entry.resourceId, contentHash: entry.hashHex,
-      offset: range.offset, length: piece ? range.length : null,
+      offset: piece ? range.offset : from, length: piece ? range.length : from ? entry.size - from : null,
     });
+    if (from) this.page.stats.resumed(from);
     return new Promise((resolve, reject) => {
-      const request = {id, link, entry, length: range.length, resolve, reject, onProgress, received: 0, headers: '',
-                       started: performance.now(), background};
+      const request = {id, link, entry, length: range.length, resolve, reject, onProgress, received: from, headers: '',
+                       started: performance.now(), background, piece: !!piece, resumedFrom: from};
       this.open.set(id, request);
       selector.onRequestStart(link.handle);
       if (signal) signal.addEventListener('abort', () => this.fail(id, signal.reason === 'stalled' ? 'stalled' : 'cancelled'), {once: true});
@@ -99,7 +105,8 @@ class PeerRequests {
     if (result.error) {
       // hash-mismatch closed the request in the core; overflow, overlap and fragmenting are
       // a peer breaking the protocol.
-      if (result.error === 'hash-mismatch') this.fail(request.id, 'integrity');
+      // A resumed body's start came from another page's peer: nobody here is to blame.
+      if (result.error === 'hash-mismatch') this.fail(request.id, request.resumedFrom ? 'resume-mismatch' : 'integrity');
       else this.page.punish(link, 'malformed', `DATA ${result.error}`);
       return;
     }
@@ -130,10 +137,11 @@ class PeerRequests {
     selector.onRequestEnd(handle);
     selector.onSuccess(handle);
     const ms = Math.max(1, performance.now() - request.started);
-    selector.onTransfer(handle, body.byteLength, ms);
+    const sent = body.byteLength - request.resumedFrom;  // what this peer sent
+    selector.onTransfer(handle, sent, ms);
     request.link.delivered = true;
-    this.page.reputation.delivered(request.link.peerId, body.byteLength);
-    this.page.stats.lastPeerTransfer = {bytes: body.byteLength, ms};
+    this.page.reputation.delivered(request.link.peerId, sent);
+    this.page.stats.lastPeerTransfer = {bytes: sent, ms};
     this._slotFreed(request.link);
     request.resolve({body, headers: request.headers});
   }
@@ -148,7 +156,7 @@ class PeerRequests {
     assembler.release(id);
     const link = request.link;
     selector.onRequestEnd(link.handle);
-    if (reason !== 'cancelled' && reason !== 'stalled' && reason !== 'banned') selector.onFailure(link.handle);
+    if (!['cancelled', 'stalled', 'banned', 'resume-mismatch'].includes(reason)) selector.onFailure(link.handle);
     if (reason !== 'closed' && reason !== 'banned') link.send(core.encodeFrame({type: 'cancel', requestId: id}));
     request.reject(new Error(reason));
     this._slotFreed(link);
@@ -159,6 +167,19 @@ class PeerRequests {
     if (offense && (reason !== 'closed' || truncated)) {
       const at = rate === null ? '' : ` at ${Math.round(rate / 1024)} KiB/s`;
       this.page.punish(link, offense, `${reason}${at} after ${request.received} of ${request.length} bytes of ${request.entry.url}`);
+    }
+  }
+
+  // Leaving: the start of each whole file still on its way goes to the worker, so the next
+  // page asks peers for the rest only (sw/cut_off_prefetches.js). Called before the links
+  // close, which frees the buffers.
+  handOnCutOff() {
+    for (const request of this.open.values()) {
+      if (request.piece) continue;  // a piece is kept as it arrives: nothing to hand on
+      const view = this.page.assembler.prefix(request.id);
+      if (!view || view.length < P2PCDN_CUT_OFF_MIN_BYTES) continue;
+      const body = view.slice().buffer;
+      this.page.bridge.post({type: 'cut-off', url: request.entry.url, integrity: request.entry.integrity, body}, [body]);
     }
   }
 

@@ -27,16 +27,20 @@ class P2pcdnStats extends EventTarget {
     this.peersConnected = 0;
     // Why a request did not come from a peer, or why a peer failed.
     // stalled: no first byte in time (or the worker gave up); tooSlow: below the minimum
-    // rate (a drip); banned: the peer was banned mid-transfer; delayBudget: this page had lost
-    // its budget of time to failing peers, so only proven peers were asked.
+    // rate (a drip); banned: the peer was banned mid-transfer; resumeMismatch: a body resumed
+    // from a cut-off start failed its hash (the start was not this file's; fetched whole);
+    // delayBudget: this page had lost its budget of time to failing peers, so only proven
+    // peers were asked.
     this.failures = {
       integrity: 0, stalled: 0, tooSlow: 0, closed: 0, notFound: 0, noPeers: 0, connectFailed: 0,
-      busy: 0, banned: 0, delayBudget: 0,
+      busy: 0, banned: 0, delayBudget: 0, resumeMismatch: 0,
     };
     // What hostile or broken peers did and what was done: {peer, offense, detail, action, at}.
     this.hostile = [];
     this.offersRefused = 0;  // incoming offers refused by link admission
     this.refusedOffers = [];  // {peer, count, why} of the last 32 peers refused
+    // Transfers resumed from the start a navigation cut off: how many, and the bytes not asked again.
+    this.resumedFrom = {count: 0, bytes: 0};
     this.hedged = 0;  // requests that asked a second peer because the first went quiet
     this.originFaster = 0;  // requests sent to the origin because new links would be slower
     this.bytesByPeer = {};  // peer id -> verified bytes of large files' pieces it delivered
@@ -70,6 +74,12 @@ class P2pcdnStats extends EventTarget {
     this.changed();
   }
 
+  resumed(bytes) {
+    this.resumedFrom.count++;
+    this.resumedFrom.bytes += bytes;
+    this.changed();
+  }
+
   fromPeer(peerId, bytes) {
     this.bytesByPeer[peerId] = (this.bytesByPeer[peerId] || 0) + bytes;
   }
@@ -88,7 +98,7 @@ class P2pcdnStats extends EventTarget {
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,
       requestsFromCache: this.requestsFromCache, requestsFromBrowserCache: this.requestsFromBrowserCache, pieces: {...this.pieces}, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
-      hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged,
+      hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged, resumedFrom: {...this.resumedFrom},
       originFaster: this.originFaster,
       refusedOffers: this.refusedOffers.map((r) => ({...r})), bytesByPeer: {...this.bytesByPeer},
     };
@@ -96,7 +106,7 @@ class P2pcdnStats extends EventTarget {
 
   // The failures key of a request's failure reason.
   static failureKey(reason) {
-    return {'no-first-byte': 'stalled', 'too-slow': 'tooSlow'}[reason] || reason;
+    return {'no-first-byte': 'stalled', 'too-slow': 'tooSlow', 'resume-mismatch': 'resumeMismatch'}[reason] || reason;
   }
 
   changed() {

@@ -188,7 +188,7 @@ class WorkerBridge {
       // The worker gave up waiting for bytes: for this page's figures, the peer stalled.
       const controller = this.requests.get(m.id);
       if (controller) controller.abort(m.reason === 'stalled' ? 'stalled' : undefined);
-    } else if (m.type === 'wanted' || m.type === 'manifest' || m.type === 'prefetch-pieces' || m.type === 'prefetch-origin') {
+    } else if (m.type === 'wanted' || m.type === 'manifest' || m.type === 'prefetch-pieces' || m.type === 'prefetch-origin' || m.type === 'take-cut-off') {
       const resolve = this.replies.get(m.id);
       this.replies.delete(m.id);
       if (resolve) resolve(m);
@@ -228,7 +228,8 @@ class WorkerBridge {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async _answer({id, url, origin}) {
+  // start: what a navigation cut off of this file, kept by the worker; peers send the rest.
+  async _answer({id, url, origin, start}) {
     const page = this.page;
     const port = this.port;
     const reply = (message, transfer) => port.postMessage({id, ...message}, transfer || []);
@@ -251,7 +252,7 @@ class WorkerBridge {
       }
     };
     try {
-      const {body, headers} = await page.fetchFromPeers(entry, {onProgress, signal: controller.signal, origin});
+      const {body, headers} = await page.fetchFromPeers(entry, {onProgress, signal: controller.signal, origin, start: start instanceof ArrayBuffer ? start : null});
       page.stats.count('peer', body.byteLength);
       reply({type: 'result', ok: true, body, headers}, [body]);
     } catch (err) {

@@ -24,6 +24,7 @@ async function keep(cache, response, body, file, url, verified = false) {
   if (response.status !== 200 || !cacheable(response)) return false;
   if (!verified && !(await matches(body, file))) return false;
   await cache.put(url, asCopy(body, 200, response.headers, file));
+  state.cutOff.forget(url);
   state.storage.stored(url, body.byteLength);
   state.httpFresh.saw(url, file, response.headers);  // it came through the HTTP cache
   return true;
@@ -88,6 +89,7 @@ async function storePrefetched(m, port) {
   const file = typeof m.url === 'string' && manifest.files.get(m.url);
   if (!file || file.pieces || !shareable(new Request(m.url)) || !(m.body instanceof ArrayBuffer) || m.body.byteLength !== file.size) return;
   const cache = await openCopies();
+  state.cutOff.forget(m.url);
   if (await currentCopy(cache, m.url, file)) return;
   await cache.put(m.url, responseFromPeer({body: m.body, headers: m.headers}, file));
   state.storage.stored(m.url, file.size);

@@ -29,6 +29,7 @@ const state = {config: {...DEFAULTS}, manifest: null, manifestNow: null, manifes
                updating: false,         // installed over an older version in control
                visitorSwitch: null,     // VisitorSwitch (visitor_switch.js)
                storage: null,           // StorageBudget (storage_budget.js)
+               cutOff: null,            // CutOffPrefetches (cut_off_prefetches.js)
                httpFresh: null};        // HttpFreshness (http_freshness.js)
 
 function configure(config) {

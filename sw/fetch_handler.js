@@ -65,6 +65,7 @@ async function handle(event) {
 }
 
 function fromPeers(event, request, url, file, cache, clientId, result) {
+  state.cutOff.forget(url);
   const response = responseFromPeer(result, file);  // verified by the page's core
   const copy = responseFromPeer(result, file);
   event.waitUntil(afterPageRead().then(() => cache.put(url, copy)).then(() => {

@@ -12,6 +12,7 @@ self.addEventListener('activate', (event) => event.waitUntil(state.claimedPages.
 
 state.originSpeed = new OriginSpeed();
 state.storage = new StorageBudget();
+state.cutOff = new CutOffPrefetches();
 state.taggedPages = new TaggedPages();
 state.claimedPages = new ClaimedPages();
 state.visitorSwitch = new VisitorSwitch();

@@ -65,7 +65,9 @@ async function askPage(port, url, file, originFailed = false) {
     state.pending.set(id, entry);
     arm(state.config.firstByteTimeoutMs);
     const origin = originFailed ? {failed: true} : state.originSpeed.snapshot();
-    port.postMessage({type: 'fetch', id, url, size: file.size, integrity: file.integrity, origin});
+    // The start of a prefetch a navigation cut off: the page asks peers for the rest only.
+    const start = state.cutOff.startOf(url, file);
+    port.postMessage({type: 'fetch', id, url, size: file.size, integrity: file.integrity, origin, start});
   });
 }
 
@@ -74,6 +76,8 @@ function onPageMessage(m, port, clientId) {
   if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));
   if (m.type === 'wanted') return answerWanted(m, port).catch(() => port.postMessage({type: 'wanted', id: m.id, urls: []}));
   if (m.type === 'store') return storePrefetched(m, port).catch(() => {});
+  if (m.type === 'cut-off') return keepCutOff(m).catch(() => {});
+  if (m.type === 'take-cut-off') return giveCutOff(m, port).catch(() => port.postMessage({type: 'take-cut-off', id: m.id, body: null}));
   if (m.type === 'prefetch-origin') return prefetchFromOrigin(m, port).catch(() => port.postMessage({type: 'prefetch-origin', id: m.id, bytes: 0, cached: false}));
   if (m.type === 'prefetch-pieces') return answerPrefetchPieces(m, port).catch(() => port.postMessage({type: 'prefetch-pieces', id: m.id, bytes: 0}));
   if (m.type === 'started') {
@@ -124,7 +128,20 @@ async function answerWanted(m, port) {
     if (file.pieces && allPiecesHeld(held, url, file)) continue;
     urls.push(url);
   }
-  port.postMessage({type: 'wanted', id: m.id, urls});
+  port.postMessage({type: 'wanted', id: m.id, urls, cutOff: state.cutOff.heldOf(urls, manifest)});
+}
+
+// A page leaving with a whole-file prefetch under way hands on the bytes it had.
+async function keepCutOff(m) {
+  const manifest = await loadManifest();
+  if (typeof m.url === 'string') state.cutOff.keep(m.url, m.integrity, m.body, manifest.files.get(m.url));
+}
+
+// A page resuming a prefetch takes the start kept for it (transferred: one page resumes it).
+async function giveCutOff(m, port) {
+  const manifest = await loadManifest();
+  const body = typeof m.url === 'string' ? state.cutOff.take(m.url, manifest.files.get(m.url)) : null;
+  port.postMessage({type: 'take-cut-off', id: m.id, body}, body ? [body] : []);
 }
 
 // From the keys listed once above: no source made, no listing per file.

@@ -14,6 +14,7 @@ class StorageBudget {
   constructor() {
     this.files = new Map();  // url -> {bytes, usedAt}
     this.total = 0;
+    this.loaded = false;  // an index was read or built by this worker
     this.limitCache = null;  // {bytes, at}
     this.saveTimer = 0;
     this.evictTimer = 0;
@@ -21,9 +22,12 @@ class StorageBudget {
   }
 
   // After a manifest load: the saved index, or one rebuilt from the copies themselves when
-  // there is none or the copies changed (`rebuild`).
+  // there is none or the copies changed (`rebuild`). A later check of the manifest keeps
+  // this worker's own index, which the saved one lags by up to a second: reading that back
+  // forgot the files stored in that second, and the next page fetched them again.
   async load(files, rebuild) {
-    const saved = rebuild ? null : await this._saved();
+    const saved = rebuild ? null : this.loaded ? [...this.files] : await this._saved();
+    this.loaded = true;
     this.files = new Map();
     this.total = 0;
     if (saved) {

@@ -69,6 +69,8 @@ export interface P2pcdnFailures {
   busy: number;
   banned: number;
   delayBudget: number;
+  /** A body resumed from a start a navigation cut off failed its hash: fetched whole instead (nobody blamed). */
+  resumeMismatch: number;
   [reason: string]: number;
 }
 
@@ -106,6 +108,8 @@ export interface P2pcdnStatsSnapshot {
   hostile: P2pcdnHostileEvent[];
   offersRefused: number;
   hedged: number;
+  /** Transfers resumed from the start a navigation cut off, and the bytes not asked again. */
+  resumedFrom: {count: number; bytes: number};
   originFaster: number;
   refusedOffers: {peer: string; count: number; why: string}[];
   bytesByPeer: Record<string, number>;

@@ -202,6 +202,42 @@ TEST(ChunkAssembler, OnlyTheOwnerWritesIntoARequest) {
   EXPECT_TRUE(std::equal(b.begin(), b.end(), a.body(1)->data));
 }
 
+// A transfer cut off part-way (a navigation) hands on its contiguous start; the next one
+// preloads it and takes only the rest from its owner, checked whole against the hash.
+TEST(ChunkAssembler, ACutOffTransferResumesFromItsPrefix) {
+  const auto b = body_of(100000);
+  ChunkAssembler first;
+  ASSERT_EQ(first.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  EXPECT_EQ(first.prefix(1)->size, 0u);
+  ASSERT_TRUE(first.add(kPeer, 1, 0, slice(b, 0, 30000), 1).ok());
+  ASSERT_TRUE(first.add(kPeer, 1, 50000, slice(b, 50000, 10000), 1).ok());  // not contiguous
+  const auto kept = first.prefix(1);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size, 30000u);
+  const std::vector<uint8_t> start(kept->data, kept->data + kept->size);
+  EXPECT_EQ(first.prefix(9).error(), Errc::kUnknownRequest);
+
+  ChunkAssembler next;
+  ASSERT_EQ(next.begin(2, kOther, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(next.preload(2, ByteView(start)), Errc::kOk);
+  EXPECT_EQ(next.preload(2, ByteView(start)), Errc::kBadField);  // once, before any DATA
+  EXPECT_EQ(next.progress(2)->hashed_upto, 30000u);
+  ASSERT_EQ(next.add(kOther, 2, 30000, slice(b, 30000, 70000), 2).value(), ChunkOutcome::kComplete);
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), next.body(2)->data));
+}
+
+TEST(ChunkAssembler, APreloadedStartOfOtherBytesFailsTheWholeHash) {
+  const auto b = body_of(1000);
+  auto wrong = std::vector<uint8_t>(b.begin(), b.begin() + 400);
+  wrong[10] ^= 1;
+  ChunkAssembler a;
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  EXPECT_EQ(a.preload(1, ByteView(b)), Errc::kBadField);  // the whole range: nothing to ask
+  ASSERT_EQ(a.preload(1, ByteView(wrong)), Errc::kOk);
+  EXPECT_EQ(a.add(kPeer, 1, 400, slice(b, 400, 600), 0).error(), Errc::kHashMismatch);
+  EXPECT_EQ(a.open_requests(), 0u);
+}
+
 AssemblerLimits timing() {
   AssemblerLimits limits;
   limits.first_byte_timeout_ms = 1000;
@@ -334,6 +370,39 @@ TEST(ChunkAssembler, OwnersSlowTogetherAreNotJudgedButADripBesideThemIs) {
   ASSERT_EQ(a.begin(4, kPeer, whole(b), 2000), Errc::kOk);
   ASSERT_TRUE(a.add(kPeer, 4, 0, slice(b, 0, 60'000), 2100).ok());
   EXPECT_EQ(ids_of(a.expire(3100)), std::vector<uint32_t>{4});
+}
+
+// An owner that has just finished at the same slow rate is evidence too: the one still
+// sending is spared for a window after the other's last byte, then judged alone.
+TEST(ChunkAssembler, AnOwnerThatJustFinishedSlowTooSparesTheOther) {
+  AssemblerLimits limits = timing();
+  limits.shared_slowness_floor_bytes_per_second = 25'000;
+  ChunkAssembler a(limits);
+  const auto b = body_of(400'000);
+  const auto small = body_of(60'000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.begin(2, kOther, whole(small), 0), Errc::kOk);
+  ASSERT_TRUE(a.add(kPeer, 1, 0, slice(b, 0, 30'000), 0).ok());
+  ASSERT_TRUE(a.add(kOther, 2, 0, slice(small, 0, 30'000), 0).ok());
+  // kOther's last 30 kB at 800 ms: 60 kB in 0.8 s, then its request ends.
+  ASSERT_EQ(a.add(kOther, 2, 30'000, slice(small, 30'000, 30'000), 800).value(),
+            ChunkOutcome::kComplete);
+  a.release(2);
+  ASSERT_TRUE(a.add(kPeer, 1, 30'000, slice(b, 30'000, 30'000), 900).ok());
+  EXPECT_TRUE(a.expire(1000).empty());  // 60 kB/s beside 75 kB/s that just finished
+  ASSERT_TRUE(a.add(kPeer, 1, 60'000, slice(b, 60'000, 60'000), 1900).ok());
+  EXPECT_EQ(ids_of(a.expire(2000)), std::vector<uint32_t>{1});  // kOther's evidence is a window old
+}
+
+// Preloaded bytes are not the owner's: it still owes a first byte in time.
+TEST(ChunkAssembler, APreloadedRequestStillNeedsTheOwnersFirstByte) {
+  ChunkAssembler a(timing());
+  const auto b = body_of(1000);
+  ASSERT_EQ(a.begin(1, kPeer, whole(b), 0), Errc::kOk);
+  ASSERT_EQ(a.preload(1, slice(b, 0, 500)), Errc::kOk);
+  auto expired = a.expire(1001);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].reason, Errc::kNoFirstByte);
 }
 
 // A window of 0 ms (a caller's configuration) judges at once, without dividing by zero.

@@ -326,6 +326,61 @@ test('a page pointed at after the budget is spent is prefetched too, its large f
   }
 });
 
+test('a prefetch cut off by a navigation resumes where it stopped: the peer sends the rest only', async () => {
+  // The site with a 900 KB image first on /products.html: fetched whole (under the piece
+  // threshold), and from a seeder capped at 400 KiB/s, on its way for ~2 s.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-resume-'));
+  fs.cpSync(SITE, root, {recursive: true});
+  const wide = '/assets/img/wide.jpg';
+  const photo = fs.readFileSync(path.join(root, 'assets/img/photo-7.jpg'));
+  fs.writeFileSync(path.join(root, wide.slice(1)), Buffer.concat([photo, Buffer.alloc(900000 - photo.length, 7)]));
+  const products = path.join(root, 'products.html');
+  fs.writeFileSync(products, fs.readFileSync(products, 'utf8').replace('<main>', `<main><img src="${wide}" alt="" width="480" height="300">`));
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
+  try {
+    await withSite(async (server, visitor) => {
+      const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
+      const fresh = manifest.pages['/products.html'].filter((p) => !manifest.pages['/index.html'].includes(p));
+      assert.ok(!manifest.files[wide].pieces && fresh[0] === wide, `the image is fetched whole, first: ${JSON.stringify(fresh)}`);
+      const a = await visitor({config: {maxUploadBytesPerSecond: 400 << 10}});
+      for (const p of PAGES) await visit(server, a, p);
+      assert.deepEqual(await lacking(a, [wide]), [], 'A holds the image');
+      // B holds /about.html's files first (its first page, adopted), so nothing but the pages
+      // below is fetched from A.
+      const b = await visitor();
+      await b.page.goto(`${server.url}/about.html`, {waitUntil: 'load'});
+      const about = manifest.pages['/about.html'];
+      assert.deepEqual(await lacking(b, about.filter((p) => p.startsWith('/assets/'))), [], 'B adopted /about.html\'s files');
+      const sentBefore = (await stats(a)).bytesToPeers;
+      await b.page.goto(`${server.url}/`, {waitUntil: 'load'});
+      // B's prefetch of the image is under way: B leaves for the page that shows it.
+      const partWay = () => b.page.evaluate((url) => {
+        const open = window.p2pcdn.requests ? [...window.p2pcdn.requests.open.values()] : [];
+        return open.some((r) => r.entry.url.endsWith(url) && r.received >= 200000);
+      }, wide);
+      assert.ok(await waitFor(partWay, 15000, 50), 'the prefetch of the image was not seen part-way');
+      await b.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
+      const s = await settled(b, (x) => x.resumedFrom.count > 0, 5000);
+      assert.ok(s.resumedFrom.count >= 1 && s.resumedFrom.bytes >= 200000, `not resumed: ${JSON.stringify(s.resumedFrom)}`);
+      assert.deepEqual(await lacking(b, [wide]), [], 'B\'s worker keeps the image');
+      assert.equal((await pageHashes(b, [wide]))[wide], fileHash(path.join(root, wide.slice(1))), 'the image\'s bytes');
+      const r = await visit(server, b, '/products.html');
+      assert.equal(r.origin, 0, `${r.origin} asset bytes from the origin`);
+      // A sent each file of / and /products.html that /about.html lacks once: the image's
+      // start was not sent again.
+      const files = new Set([...manifest.pages['/index.html'], ...manifest.pages['/products.html']].filter((p) => !about.includes(p)));
+      const needed = [...files].reduce((n, p) => n + manifest.files[p].size, 0);
+      const sent = (await stats(a)).bytesToPeers - sentBefore;
+      console.log(`# resumed ${JSON.stringify(s.resumedFrom)}; A sent ${sent} B for ${needed} B of files`);
+      assert.ok(sent < needed + 64 * 1024, `A sent ${sent} B for ${needed} B of files`);
+      assert.deepEqual(a.errors, []);
+      assert.deepEqual(b.errors, []);
+    }, root);
+  } finally {
+    fs.rmSync(root, {recursive: true, force: true});
+  }
+});
+
 test('a misspelt config key is named once on the console', () => withSite(async (server, visitor) => {
   const v = await visitor({config: {prefetchbytes: 0}});
   const warnings = [];

@@ -148,6 +148,28 @@ test('assembler catches a lying peer and stalled requests', () => {
   assembler.delete();
 });
 
+test('assembler resumes a cut-off transfer from its prefix, checked whole', () => {
+  const body = randomBytes(500000);
+  const first = new core.ChunkAssembler({});
+  assert.equal(first.begin(1, 5, 0, body.length, sri(body), 0), null);
+  const frames = dataFrames(core, 1, body, 65536);
+  for (const f of frames.slice(0, 3)) assert.equal(first.receive(f, 0, 65536, 5).outcome, 'accepted');
+  const kept = first.prefix(1).slice();  // copied out before the next call
+  assert.equal(kept.length, 3 * core.payloadCapacity(65536));
+  assert.equal(first.prefix(99), null);
+  first.delete();
+
+  const next = new core.ChunkAssembler({});
+  assert.equal(next.begin(2, 6, 0, body.length, sri(body), 0), null);
+  assert.equal(next.preload(2, kept), null);
+  assert.equal(next.preload(2, kept).error, 'bad-field');
+  let last;
+  for (const f of dataFrames(core, 2, body.subarray(kept.length), 65536, kept.length)) last = next.receive(f, 1, 65536, 6);
+  assert.equal(last.outcome, 'complete', JSON.stringify(last));
+  assert.ok(Buffer.from(next.body(2)).equals(body));
+  next.delete();
+});
+
 test('peer selector prefers fast peers and skips banned ones', () => {
   const sel = new core.PeerSelector(7, 0.2);
   for (let i = 0; i < 10; i++) {

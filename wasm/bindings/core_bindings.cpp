@@ -204,6 +204,24 @@ class JsChunkAssembler {
     return val(emscripten::typed_memory_view(b->size, b->data));
   }
 
+  // The start of a cut-off transfer, preloaded before its owner is asked for the rest.
+  // Null on success, else {error}.
+  val preload(uint32_t request_id, val bytes) {
+    bool ok = false;
+    const ByteView in = copy_in(bytes, ok);
+    if (!ok) return invalid_bytes();
+    const Errc e = assembler_.preload(request_id, in);
+    return e == Errc::kOk ? val::null() : error_value(e);
+  }
+
+  // A view of the contiguous bytes received from the range's start (copy it before the next
+  // call that may allocate); null for an unknown request.
+  val prefix(uint32_t request_id) {
+    auto b = assembler_.prefix(request_id);
+    if (!b) return val::null();
+    return val(emscripten::typed_memory_view(b->size, b->data));
+  }
+
   val progress(uint32_t request_id) {
     auto p = assembler_.progress(request_id);
     if (!p) return val::null();
@@ -469,6 +487,8 @@ EMSCRIPTEN_BINDINGS(p2pcdn_core) {
       .function("begin", &JsChunkAssembler::begin)
       .function("receive", &JsChunkAssembler::receive)
       .function("body", &JsChunkAssembler::body)
+      .function("preload", &JsChunkAssembler::preload)
+      .function("prefix", &JsChunkAssembler::prefix)
       .function("progress", &JsChunkAssembler::progress)
       .function("release", &JsChunkAssembler::release)
       .function("expire", &JsChunkAssembler::expire)

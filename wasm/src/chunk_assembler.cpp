@@ -108,6 +108,27 @@ void ChunkAssembler::hash_new_prefix(Pending& p) {
   p.hashed_upto = first->second;
 }
 
+Errc ChunkAssembler::preload(uint32_t request_id, ByteView bytes) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return Errc::kUnknownRequest;
+  Pending& p = it->second;
+  if (p.received != 0 || bytes.size == 0 || bytes.size >= p.shape.length) return Errc::kBadField;
+  std::memcpy(p.buffer.get(), bytes.data, bytes.size);
+  p.pieces.emplace(0, bytes.size);
+  p.received = p.preloaded = bytes.size;
+  hash_new_prefix(p);
+  return Errc::kOk;
+}
+
+Result<ByteView> ChunkAssembler::prefix(uint32_t request_id) const {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return Errc::kUnknownRequest;
+  const Pending& p = it->second;
+  auto first = p.pieces.begin();
+  const uint64_t end = first == p.pieces.end() || first->first != 0 ? 0 : first->second;
+  return ByteView{p.buffer.get(), static_cast<size_t>(end)};
+}
+
 Result<ByteView> ChunkAssembler::body(uint32_t request_id) const {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return Errc::kUnknownRequest;
@@ -132,7 +153,22 @@ void ChunkAssembler::release(uint32_t request_id) {
   const bool still_open = std::any_of(requests_.begin(), requests_.end(), [owner](const auto& r) {
     return r.second.owner == owner && !r.second.complete;
   });
-  if (!still_open) flows_.erase(owner);
+  if (still_open) return;
+  auto flow = flows_.find(owner);
+  if (flow == flows_.end()) return;
+  remember_rate(owner, flow->second);
+  flows_.erase(flow);
+}
+
+// The owner's last closed window, or the one its last byte ended if that lasted at least
+// half a window (a burst of a few ms says nothing of a rate).
+void ChunkAssembler::remember_rate(PeerHandle owner, const Flow& flow) {
+  uint64_t rate = flow.last_rate;
+  const uint64_t open_ms = flow.last_byte_ms - std::min(flow.last_byte_ms, flow.window_start_ms);
+  if (open_ms > 0 && 2 * open_ms >= limits_.rate_window_ms)
+    rate = flow.window_bytes * 1000 / open_ms;
+  if (rate == 0) return;
+  recent_[owner] = {rate, flow.last_byte_ms + limits_.rate_window_ms};
 }
 
 // Whether `owner` delivered too little in the window that has just closed; opens the next.
@@ -163,13 +199,18 @@ bool ChunkAssembler::silent_since_begin(const Pending& p, uint64_t now_ms) const
 }
 
 // Whether `owner`, below the minimum rate, was as fast as the fastest other owner (within a
-// factor of two), both above the floor: then the page's own intake is the bottleneck.
-bool ChunkAssembler::slowed_with_others(PeerHandle owner) const {
+// factor of two), both above the floor: then the page's own intake is the bottleneck. The
+// others are those sending now and those that finished within the last window.
+bool ChunkAssembler::slowed_with_others(PeerHandle owner, uint64_t now_ms) const {
   const uint64_t rate = flows_.at(owner).last_rate;
   if (rate < limits_.shared_slowness_floor_bytes_per_second) return false;
   uint64_t fastest_other = 0;
   for (const auto& [other, flow] : flows_) {
     if (other != owner) fastest_other = std::max(fastest_other, flow.last_rate);
+  }
+  for (const auto& [other, recent] : recent_) {
+    if (other != owner && now_ms <= recent.until_ms)
+      fastest_other = std::max(fastest_other, recent.bytes_per_second);
   }
   return fastest_other >= limits_.shared_slowness_floor_bytes_per_second &&
          fastest_other <= 2 * rate;
@@ -177,13 +218,16 @@ bool ChunkAssembler::slowed_with_others(PeerHandle owner) const {
 
 std::vector<Expired> ChunkAssembler::expire(uint64_t now_ms) {
   std::vector<Expired> expired;
+  for (auto it = recent_.begin(); it != recent_.end();) {
+    it = now_ms > it->second.until_ms ? recent_.erase(it) : std::next(it);
+  }
   // Every window due is closed first, so each owner is weighed against the others' latest.
   std::vector<PeerHandle> slow;
   for (auto& [owner, flow] : flows_) {
     if (below_rate(owner, flow, now_ms)) slow.push_back(owner);
   }
   for (const PeerHandle owner : slow) {
-    if (slowed_with_others(owner)) continue;
+    if (slowed_with_others(owner, now_ms)) continue;
     for (const auto& [id, p] : requests_) {
       if (p.owner == owner && !p.complete) {
         expired.push_back({id, owner, Errc::kTooSlow, flows_.at(owner).last_rate});
@@ -191,7 +235,7 @@ std::vector<Expired> ChunkAssembler::expire(uint64_t now_ms) {
     }
   }
   for (const auto& [id, p] : requests_) {
-    if (!p.complete && p.received == 0 && silent_since_begin(p, now_ms) &&
+    if (!p.complete && p.received == p.preloaded && silent_since_begin(p, now_ms) &&
         std::none_of(expired.begin(), expired.end(),
                      [id = id](const Expired& e) { return e.request_id == id; })) {
       expired.push_back({id, p.owner, Errc::kNoFirstByte, 0});

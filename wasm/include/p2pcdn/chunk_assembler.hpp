@@ -92,8 +92,17 @@ class ChunkAssembler {
   Result<ChunkOutcome> add(PeerHandle from, uint32_t request_id, uint64_t offset, ByteView payload,
                            uint64_t now_ms);
 
+  // Bytes already held for the range's start (a transfer cut off before, e.g. by a
+  // navigation), written before any DATA arrives: the owner is asked only for the rest, and
+  // the whole range is checked against the expected hash as usual. kBadField if the request
+  // has data already or `bytes` is not shorter than the range.
+  Errc preload(uint32_t request_id, ByteView bytes);
+
   // The complete body, valid until release(); kNotComplete otherwise.
   Result<ByteView> body(uint32_t request_id) const;
+  // The contiguous bytes from the range's start received so far (possibly none), valid until
+  // the next call: what a cut-off transfer can resume from.
+  Result<ByteView> prefix(uint32_t request_id) const;
   std::optional<RequestProgress> progress(uint32_t request_id) const;
 
   // Closes the request and frees its buffer. Unknown ids are ignored.
@@ -114,6 +123,7 @@ class ChunkAssembler {
     std::unique_ptr<uint8_t[]> buffer;    // uninitialised: no pass to zero it
     std::map<uint64_t, uint64_t> pieces;  // start -> end, relative, merged, disjoint
     uint64_t received = 0;
+    uint64_t preloaded = 0;  // of received, bytes preload() wrote: not the owner's
     uint64_t hashed_upto = 0;
     uint64_t last_progress_ms = 0;
     Sha256 hash;
@@ -131,12 +141,21 @@ class ChunkAssembler {
 
   Result<ChunkOutcome> store(Pending& p, uint64_t start, ByteView payload, uint64_t now_ms);
   void hash_new_prefix(Pending& p);
+  // The rate of an owner whose requests all ended, kept as evidence for one window after
+  // its last byte: a peer that just finished at the same slow rate says the page's intake is
+  // the bottleneck as much as one still sending does.
+  struct RecentRate {
+    uint64_t bytes_per_second = 0;
+    uint64_t until_ms = 0;
+  };
   bool below_rate(PeerHandle owner, Flow& flow, uint64_t now_ms) const;
-  bool slowed_with_others(PeerHandle owner) const;
+  bool slowed_with_others(PeerHandle owner, uint64_t now_ms) const;
+  void remember_rate(PeerHandle owner, const Flow& flow);
 
   AssemblerLimits limits_;
   std::unordered_map<uint32_t, Pending> requests_;
   std::unordered_map<PeerHandle, Flow> flows_;
+  std::unordered_map<PeerHandle, RecentRate> recent_;
   uint64_t bytes_allocated_ = 0;
 };
 
