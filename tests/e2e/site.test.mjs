@@ -291,17 +291,25 @@ test('with a budget for one linked page, the page of the link pointed at is pref
   assert.deepEqual(b.errors, []);
 }));
 
+// A copy of the site (removed by the caller) with an image `image` of `size` bytes, first in
+// `page`'s <main>: `from`'s JPEG padded out (a decoder ignores what follows the image's end),
+// and its manifest made again.
+function siteWithImage(image, from, size, page) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-site-'));
+  fs.cpSync(SITE, root, {recursive: true});
+  const jpeg = fs.readFileSync(path.join(root, 'assets/img', from));
+  fs.writeFileSync(path.join(root, image.slice(1)), Buffer.concat([jpeg, Buffer.alloc(size - jpeg.length, 7)]));
+  const html = path.join(root, page);
+  fs.writeFileSync(html, fs.readFileSync(html, 'utf8').replace('<main>', `<main><img src="${image}" alt="" width="480" height="300">`));
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
+  return root;
+}
+
 test('a page pointed at after the budget is spent is prefetched too, its large file in pieces from peers', async () => {
   // The site with a poster only /about.html shows: above the manifest's piece threshold, so
   // held and fetched in pieces (a JPEG decoder ignores what follows the image's end).
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-prefetch-'));
-  fs.cpSync(SITE, root, {recursive: true});
   const poster = '/assets/img/poster.jpg';
-  const hero = fs.readFileSync(path.join(root, 'assets/img/hero.jpg'));
-  fs.writeFileSync(path.join(root, poster.slice(1)), Buffer.concat([hero, Buffer.alloc(2 << 20, 7)]));
-  const about = path.join(root, 'about.html');
-  fs.writeFileSync(about, fs.readFileSync(about, 'utf8').replace('<main>', `<main><img src="${poster}" alt="" width="480" height="300">`));
-  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
+  const root = siteWithImage(poster, 'hero.jpg', fs.statSync(path.join(SITE, 'assets/img/hero.jpg')).size + (2 << 20), 'about.html');
   try {
     await withSite(async (server, visitor) => {
       const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
@@ -329,14 +337,8 @@ test('a page pointed at after the budget is spent is prefetched too, its large f
 test('a prefetch cut off by a navigation resumes where it stopped: the peer sends the rest only', async () => {
   // The site with a 900 KB image first on /products.html: fetched whole (under the piece
   // threshold), and from a seeder capped at 400 KiB/s, on its way for ~2 s.
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-resume-'));
-  fs.cpSync(SITE, root, {recursive: true});
   const wide = '/assets/img/wide.jpg';
-  const photo = fs.readFileSync(path.join(root, 'assets/img/photo-7.jpg'));
-  fs.writeFileSync(path.join(root, wide.slice(1)), Buffer.concat([photo, Buffer.alloc(900000 - photo.length, 7)]));
-  const products = path.join(root, 'products.html');
-  fs.writeFileSync(products, fs.readFileSync(products, 'utf8').replace('<main>', `<main><img src="${wide}" alt="" width="480" height="300">`));
-  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
+  const root = siteWithImage(wide, 'photo-7.jpg', 900000, 'products.html');
   try {
     await withSite(async (server, visitor) => {
       const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
