@@ -114,8 +114,8 @@ async function prefetchFromOrigin(m, port) {
       const response = await fetch(new Request(m.url, {credentials: 'same-origin', cache: stale ? 'no-cache' : 'default', priority: 'low'}));
       const headersAt = performance.now();
       const body = await response.clone().arrayBuffer();
-      noteOrigin(m.url, started, headersAt, body.byteLength);
-      bytes = body.byteLength;
+      if (response.ok) noteOrigin(m.url, started, headersAt, body.byteLength);
+      bytes = response.ok ? body.byteLength : 0;  // an error page is no prefetch
       cached = await keep(cache, response, body, file, m.url);
     }
     port.postMessage({type: 'served', url: m.url, source: 'prefetch', bytes, cached});
