@@ -334,7 +334,10 @@ test('a page pointed at after the budget is spent is prefetched too, its large f
   }
 });
 
-test('a prefetch cut off by a navigation resumes where it stopped: the peer sends the rest only', async () => {
+// Firefox to Firefox, the message size is negotiated up to 1 GiB and the seeder sends the
+// image in one message: nothing is ever part-way (seen in CI: never found part-way).
+const ONE_MESSAGE = chromiumOnly('Firefox to Firefox sends the 900 KB image in one message: a transfer is never part-way');
+test('a prefetch cut off by a navigation resumes where it stopped: the peer sends the rest only', {skip: ONE_MESSAGE}, async () => {
   // The site with a 900 KB image first on /products.html: fetched whole (under the piece
   // threshold), and from a seeder capped at 400 KiB/s, on its way for ~2 s.
   const wide = '/assets/img/wide.jpg';
