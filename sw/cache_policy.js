@@ -30,6 +30,13 @@ async function keep(cache, response, body, file, url, verified = false) {
   return true;
 }
 
+// How the origin is asked for `url`: through the browser's HTTP cache as without p2pcdn,
+// unless this worker dropped a copy of it as another deploy's, or the HTTP cache holds other
+// bytes (then revalidated).
+function originCacheMode(url, file) {
+  return state.changedUrls.has(url) || state.httpFresh.holdsOther(url, file) ? 'no-cache' : 'default';
+}
+
 function fromHttpCache(url) {
   return fetch(new Request(url, {cache: 'only-if-cached', mode: 'same-origin', credentials: 'same-origin'}))
       .then((res) => (res.ok ? res : null), () => null);
@@ -109,9 +116,8 @@ async function prefetchFromOrigin(m, port) {
     const cache = await openCopies();
     cached = !!(await currentCopy(cache, m.url, file));
     if (!cached) {
-      const stale = state.changedUrls.has(m.url) || state.httpFresh.holdsOther(m.url, file);
       const started = performance.now();
-      const response = await fetch(new Request(m.url, {credentials: 'same-origin', cache: stale ? 'no-cache' : 'default', priority: 'low'}));
+      const response = await fetch(new Request(m.url, {credentials: 'same-origin', cache: originCacheMode(m.url, file), priority: 'low'}));
       const headersAt = performance.now();
       const body = await response.clone().arrayBuffer();
       if (response.ok) noteOrigin(m.url, started, headersAt, body.byteLength);

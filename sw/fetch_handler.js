@@ -84,8 +84,7 @@ const afterPageRead = () => new Promise((resolve) => setTimeout(resolve, P2PCDN_
 // worker dropped a copy of the file as another deploy's (its HTTP cache may hold those
 // bytes too). `retry`: asks peers when the origin fails (down, or an error status).
 async function fromOrigin(event, request, url, file, cache, clientId, retry) {
-  const stale = state.changedUrls.has(url) || state.httpFresh.holdsOther(url, file);
-  const cacheMode = stale ? 'no-cache' : 'default';
+  const cacheMode = originCacheMode(url, file);
   // A media element's Range request for a small file: fetch it whole once, keep it, answer the range.
   const ranged = request.headers.has('range');
   const originRequest = ranged ? new Request(url, {credentials: 'same-origin', cache: cacheMode})
