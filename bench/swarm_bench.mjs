@@ -29,7 +29,14 @@
 // Env: ROUNDS, DWELL_MS, VISITORS, SCENARIOS (comma-separated subset), LEAVE_AFTER_MS, PORT
 // (8720, then one port per run), RUN_TIMEOUT_S (300), DEADLINE_S (2400: no new run after it),
 // ORIGIN_RATE (the label; netns.sh applies it), SITE (the assembled site to copy:
-// build/site/site), OUT, VARIANTS (p2pcdn,without; may add bare-worker, see below).
+// build/site/site), OUT, VARIANTS (p2pcdn,without; may add bare-worker, see below),
+// PAGE_CONFIG (JSON merged into the p2pcdn variant's page config: to measure what one
+// setting costs, e.g. '{"upload":false}').
+// TRACE=dir: a Chromium trace of one visitor (TRACE_VISITOR, 1 = the second) over its whole
+// walk in the first round, per scenario and variant (<scenario>-<variant>.json, for
+// bench/trace_threads.mjs); tracing slows that visitor, so its figures are not comparable.
+// Also per run, for finding where time goes: the CPU time the browsers' processes used,
+// per Chromium process type, in CPU_SAMPLE_MS (250) steps (this PID namespace's /proc).
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,6 +55,12 @@ const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_S || 300) * 1000;
 const DEADLINE_MS = Number(process.env.DEADLINE_S || 2400) * 1000;
 const NAV_TIMEOUT_MS = 60000;
 const ORIGIN_RATE = process.env.ORIGIN_RATE || 'full speed';
+const PAGE_CONFIG = JSON.parse(process.env.PAGE_CONFIG || '{}');
+const CPU_SAMPLE_MS = Number(process.env.CPU_SAMPLE_MS || 250);
+const TRACE_DIR = process.env.TRACE || null;
+const TRACE_VISITOR = Number(process.env.TRACE_VISITOR || 1);
+const TRACE_CATEGORIES = ['toplevel', 'v8', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
+                          'ServiceWorker', 'CacheStorage', 'webrtc', 'blink', 'loading', 'navigation'];
 // Served from a private copy: build/site/site may be assembled afresh by others meanwhile.
 const SITE_SOURCE = path.resolve(process.env.SITE || path.join(ROOT, 'build/site/site'));
 const SITE = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-site-'));
@@ -117,10 +130,50 @@ function lcpObserver() {
 // Console errors; without p2pcdn, less the one its blocked script causes.
 const consoleErrors = (rec) => rec.v.errors.filter((e) => rec.variant === 'p2pcdn' || !/ERR_BLOCKED_BY_CLIENT/.test(e));
 
+// CPU time (ms) used so far by this namespace's browser processes, per process type (the
+// browser process itself is 'browser'; a service worker runs in a renderer).
+const CLOCK_TICK_MS = 10;  // USER_HZ is 100 on Linux
+function cpuByType() {
+  const out = {};
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!/chrom/.test(cmd.split('\0')[0])) continue;
+      const type = (/--type=([a-z-]+)/.exec(cmd) || [null, 'browser'])[1];
+      const util = (/--utility-sub-type=([\w.]+)/.exec(cmd) || [null, ''])[1];
+      const key = type === 'utility' && util ? util.split('.').pop() : type;
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out[key] = (out[key] || 0) + (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;  // utime, stime
+    } catch (_) {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+// Samples cpuByType every CPU_SAMPLE_MS; stop() gives [[ms since t0, {type: CPU ms in the
+// step}]]. A process that ended within a step loses that step's time (rare: browsers close
+// after the walk).
+function cpuSampler(t0) {
+  const samples = [];
+  let last = cpuByType();
+  const timer = setInterval(() => {
+    const now = cpuByType();
+    const step = {};
+    for (const [k, v] of Object.entries(now)) if (v - (last[k] || 0) > 0) step[k] = v - (last[k] || 0);
+    samples.push([Date.now() - t0, step]);
+    last = now;
+  }, CPU_SAMPLE_MS);
+  return () => {
+    clearInterval(timer);
+    return samples;
+  };
+}
+
 async function launch(run, k) {
   const plain = run.variant !== 'p2pcdn';
   const v = await within(30000, newVisitor(run.url, run.variant === 'without' ? {contextOptions: {serviceWorkers: 'block'}} : plain ? {}
-                                                           : {config: {preferPeers: false}}), `launching visitor ${k + 1}`);
+                                                           : {config: {preferPeers: false, ...PAGE_CONFIG}}), `launching visitor ${k + 1}`);
   if (run.stopped) {  // the run timed out while this browser started
     await v.close();
     throw new Error('stopped');
@@ -133,6 +186,11 @@ async function launch(run, k) {
     await cdp.send('Network.setBlockedURLs', {urls: ['*/p2pcdn/p2pcdn.js']});
   }
   await v.page.addInitScript(lcpObserver);
+  if (TRACE_DIR && k === TRACE_VISITOR && run.round === 0) {
+    fs.mkdirSync(TRACE_DIR, {recursive: true});
+    await v.browser.startTracing(undefined, {path: path.join(TRACE_DIR, `${run.scenario}-${run.variant}.json`), categories: TRACE_CATEGORIES});
+    rec.traced = true;
+  }
   if (!run.browserVersion) run.browserVersion = v.browser.version();
   return rec;
 }
@@ -232,6 +290,7 @@ async function leave(run, rec) {
   } catch (err) {
     run.errors.push(`visitor ${rec.k + 1}: final stats: ${err.message}`);
   }
+  if (rec.traced) await within(30000, rec.v.browser.stopTracing(), 'writing the trace').catch((err) => run.errors.push(err.message));
   const errors = consoleErrors(rec);
   if (errors.length) run.errors.push(`visitor ${rec.k + 1} console: ${errors.join(' | ')}`);
   await rec.v.close();
@@ -259,6 +318,7 @@ async function scenario(run) {
 async function oneRun(spec, port) {
   const server = await startServer({root: spec.variant === 'bare-worker' ? BARE_SITE : SITE, port, host: '10.99.0.2', wrap: ['ip', 'netns', 'exec', 'origin']});
   const run = {...spec, port, url: server.url, t0: Date.now(), recs: [], errors: [], browserVersion: null, stopped: false};
+  const stopCpu = cpuSampler(run.t0);
   try {
     await within(RUN_TIMEOUT_MS, scenario(run), `${spec.scenario} (${spec.variant})`);
   } catch (err) {
@@ -266,6 +326,7 @@ async function oneRun(spec, port) {
   }
   run.stopped = true;
   run.durationMs = Date.now() - run.t0;
+  const cpu = stopCpu();
   for (const rec of run.recs) await leave(run, rec).catch((err) => run.errors.push(`closing visitor ${rec.k + 1}: ${err.message}`));
   let metrics = {};
   try {
@@ -281,7 +342,7 @@ async function oneRun(spec, port) {
   }
   return {scenario: run.scenario, variant: run.variant, round: run.round, first: run.first, port, durationMs: run.durationMs,
           walkStart: run.walkStart ?? null, browserVersion: run.browserVersion, errors: run.errors, originBytes,
-          claims: metrics.p2pcdn_claims_total ?? null, lookups: metrics.p2pcdn_lookups_total ?? null,
+          claims: metrics.p2pcdn_claims_total ?? null, lookups: metrics.p2pcdn_lookups_total ?? null, cpu, pageConfig: PAGE_CONFIG,
           visitors: run.recs.map((r) => ({k: r.k, leftAt: r.leftAt, pages: r.pages, final: r.final}))};
 }
 
