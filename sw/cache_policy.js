@@ -67,16 +67,21 @@ function responseFromPeer(result, file) {
 // Keeps verified copies of what a page loaded before this worker controlled it (they are in
 // the HTTP cache), so a first visit's first page becomes shareable too. A large file is
 // kept piece by piece, each checked against its own hash.
-async function adopt(urls, clientId) {
+// `settled(url)` is called as each file is done (kept or not).
+async function adopt(urls, clientId, settled = () => {}) {
   const manifest = await loadManifest();
   const cache = await openCopies();
   const held = await heldUrls(cache);
   for (const url of urls) {
-    const file = manifest.files.get(url);
-    if (!file || !shareable(new Request(url)) || held.has(url)) continue;
-    const local = await fromHttpCache(url);
-    if (!local) continue;
-    if (await adoptOne(cache, local, file, url)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
+    try {
+      const file = manifest.files.get(url);
+      if (!file || !shareable(new Request(url)) || held.has(url)) continue;
+      const local = await fromHttpCache(url);
+      if (!local) continue;
+      if (await adoptOne(cache, local, file, url)) notify(clientId, {type: 'served', url, source: 'adopted', bytes: 0, cached: true});
+    } finally {
+      settled(url);
+    }
   }
 }
 

@@ -37,6 +37,7 @@ async function handle(event) {
   // to the browser: we could not vouch for bytes it does not expect.
   if (request.integrity && !request.integrity.split(/\s+/).includes(file.integrity)) return fetch(request);
   const clientId = event.clientId || event.resultingClientId;
+  await adoptionOf(url);
   if (file.pieces && file.size > 0 && !request.integrity) {
     try {
       return await piecedResponse(request, url, file, clientId);

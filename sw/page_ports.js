@@ -106,11 +106,39 @@ function onPageMessage(m, port, clientId) {
 const P2PCDN_ADOPT_WAIT_MS = 3000;
 const adoptions = new Set();  // under way
 
+// A page asks for its adoptions once it is done starting, or as it leaves: a request of the
+// next page for one of those files waits for its copy (a read of the HTTP cache and a store),
+// at most P2PCDN_ADOPTING_WAIT_MS, rather than fetch it again beside the adoption.
+const P2PCDN_ADOPTING_WAIT_MS = 1000;
+const adopting = new Map();  // url -> {done: Promise, resolve}, one per file under adoption
+
 function adoptFor(urls, clientId) {
-  const done = adopt(urls, clientId).catch(() => {});
+  const mine = new Map();
+  for (const url of urls) {
+    if (typeof url !== 'string' || adopting.has(url)) continue;
+    let resolve;
+    const entry = {done: new Promise((r) => { resolve = r; }), resolve: () => resolve()};
+    adopting.set(url, entry);
+    mine.set(url, entry);
+  }
+  const settled = (url) => {
+    const entry = mine.get(url);
+    if (!entry) return;
+    mine.delete(url);
+    if (adopting.get(url) === entry) adopting.delete(url);
+    entry.resolve();
+  };
+  const done = adopt([...mine.keys()], clientId, settled).catch(() => {}).finally(() => [...mine.keys()].forEach(settled));
   adoptions.add(done);
   done.then(() => adoptions.delete(done));
   return done;
+}
+
+// Resolves when `url`'s adoption under way is done (at once if none is), bounded.
+function adoptionOf(url) {
+  const entry = adopting.get(url);
+  if (!entry) return Promise.resolve();
+  return Promise.race([entry.done, new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPTING_WAIT_MS))]);
 }
 
 const adoptionsDone = () => Promise.race([Promise.all([...adoptions]), new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
