@@ -69,9 +69,15 @@ class PeerFetch {
       return;
     }
     tried.add(link.peerId);
+    this._attempt(link, this.start);
+  }
+
+  // One transfer from `link`; `start`: the kept start to resume from (or null: whole).
+  async _attempt(link, start) {
+    const {page, entry, background} = this;
     this.count++;
     link.lastUsed = performance.now();
-    const attempt = {link, controller: new AbortController(), started: performance.now(), lastByteAt: 0};
+    const attempt = {link, start, controller: new AbortController(), started: performance.now(), lastByteAt: 0};
     this.attempts.add(attempt);
     const progress = (received) => {
       attempt.lastByteAt = performance.now();
@@ -83,7 +89,7 @@ class PeerFetch {
     try {
       if (!(await page.requests.whenSlotFree(link, page.config.connectTimeoutMs))) throw new Error('busy');
       if (attempt.controller.signal.aborted) throw new Error('cancelled');
-      const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background, null, this.start);
+      const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background, null, start);
       this.attempts.delete(attempt);
       page.peerSpeed.transfer(result.body.byteLength, performance.now() - attempt.started);
       this._finish(result, null);
@@ -95,8 +101,15 @@ class PeerFetch {
 
   _lost(attempt, reason) {
     if (this.done) return;
-    if (reason === 'resume-mismatch') this.start = null;  // the kept start was not this file's: whole from now on
-    if (reason !== 'cancelled') {
+    if (reason === 'resume-mismatch') {
+      // The kept start (from another page's peer) or this peer's rest was wrong, and the hash
+      // cannot say which. The whole file from the same peer can: a wrong whole body is its lie,
+      // judged as any (a peer that sends a wrong rest is never let off for it).
+      this.start = null;
+      if (!this.background) this.page.stats.fail(P2pcdnStats.failureKey(reason));
+      if (attempt.start && !attempt.link.closed && !this._aborted()) return this._attempt(attempt.link, null);
+    }
+    if (reason !== 'cancelled' && reason !== 'resume-mismatch') {
       this.reason = reason;
       if (!this.background) {
         this.page.holders.lose(attempt.started, performance.now());

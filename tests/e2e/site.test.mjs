@@ -337,21 +337,22 @@ test('a page pointed at after the budget is spent is prefetched too, its large f
 // Firefox to Firefox, the message size is negotiated up to 1 GiB and the seeder sends the
 // image in one message: nothing is ever part-way (seen in CI: never found part-way).
 const ONE_MESSAGE = chromiumOnly('Firefox to Firefox sends the 900 KB image in one message: a transfer is never part-way');
-test('a prefetch cut off by a navigation resumes where it stopped: the peer sends the rest only', {skip: ONE_MESSAGE}, async () => {
-  // The site with a 900 KB image first on /products.html: fetched whole (under the piece
-  // threshold), and from a seeder capped at 400 KiB/s, on its way for ~2 s.
-  const wide = '/assets/img/wide.jpg';
-  const root = siteWithImage(wide, 'photo-7.jpg', 900000, 'products.html');
+const WIDE = '/assets/img/wide.jpg';
+
+// The site with a 900 KB image first on /products.html: fetched whole (under the piece
+// threshold), and from seeder A (config `aConfig`, capped at 400 KiB/s) on its way for ~2 s.
+// B holds /about.html's files first (its first page, adopted), opens /, and leaves for
+// /products.html while its prefetch of the image from A is part-way. `body(ctx)` then checks.
+async function cutOffPrefetch(aConfig, body) {
+  const root = siteWithImage(WIDE, 'photo-7.jpg', 900000, 'products.html');
   try {
     await withSite(async (server, visitor) => {
       const manifest = await (await fetch(`${server.url}/p2pcdn/manifest.json`)).json();
       const fresh = manifest.pages['/products.html'].filter((p) => !manifest.pages['/index.html'].includes(p));
-      assert.ok(!manifest.files[wide].pieces && fresh[0] === wide, `the image is fetched whole, first: ${JSON.stringify(fresh)}`);
-      const a = await visitor({config: {maxUploadBytesPerSecond: 400 << 10}});
+      assert.ok(!manifest.files[WIDE].pieces && fresh[0] === WIDE, `the image is fetched whole, first: ${JSON.stringify(fresh)}`);
+      const a = await visitor({config: {maxUploadBytesPerSecond: 400 << 10, ...aConfig}});
       for (const p of PAGES) await visit(server, a, p);
-      assert.deepEqual(await lacking(a, [wide]), [], 'A holds the image');
-      // B holds /about.html's files first (its first page, adopted), so nothing but the pages
-      // below is fetched from A.
+      assert.deepEqual(await lacking(a, [WIDE]), [], 'A holds the image');
       const b = await visitor();
       await b.page.goto(`${server.url}/about.html`, {waitUntil: 'load'});
       const about = manifest.pages['/about.html'];
@@ -362,29 +363,47 @@ test('a prefetch cut off by a navigation resumes where it stopped: the peer send
       const partWay = () => b.page.evaluate((url) => {
         const open = window.p2pcdn.requests ? [...window.p2pcdn.requests.open.values()] : [];
         return open.some((r) => r.entry.url.endsWith(url) && r.received >= 200000);
-      }, wide);
+      }, WIDE);
       assert.ok(await waitFor(partWay, 15000, 50), 'the prefetch of the image was not seen part-way');
       await b.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
-      const s = await settled(b, (x) => x.resumedFrom.count > 0, 5000);
-      assert.ok(s.resumedFrom.count >= 1 && s.resumedFrom.bytes >= 200000, `not resumed: ${JSON.stringify(s.resumedFrom)}`);
-      assert.deepEqual(await lacking(b, [wide]), [], 'B\'s worker keeps the image');
-      assert.equal((await pageHashes(b, [wide]))[wide], fileHash(path.join(root, wide.slice(1))), 'the image\'s bytes');
-      const r = await visit(server, b, '/products.html');
-      assert.equal(r.origin, 0, `${r.origin} asset bytes from the origin`);
-      // A sent each file of / and /products.html that /about.html lacks once: the image's
-      // start was not sent again.
-      const files = new Set([...manifest.pages['/index.html'], ...manifest.pages['/products.html']].filter((p) => !about.includes(p)));
-      const needed = [...files].reduce((n, p) => n + manifest.files[p].size, 0);
-      const sent = (await stats(a)).bytesToPeers - sentBefore;
-      console.log(`# resumed ${JSON.stringify(s.resumedFrom)}; A sent ${sent} B for ${needed} B of files`);
-      assert.ok(sent < needed + 64 * 1024, `A sent ${sent} B for ${needed} B of files`);
-      assert.deepEqual(a.errors, []);
-      assert.deepEqual(b.errors, []);
+      await body({server, manifest, root, a, b, about, sentBefore});
     }, root);
   } finally {
     fs.rmSync(root, {recursive: true, force: true});
   }
-});
+}
+
+test('a prefetch cut off by a navigation resumes where it stopped: the peer sends the rest only', {skip: ONE_MESSAGE}, () => cutOffPrefetch({}, async ({server, manifest, root, a, b, about, sentBefore}) => {
+  const s = await settled(b, (x) => x.resumedFrom.count > 0, 5000);
+  assert.ok(s.resumedFrom.count >= 1 && s.resumedFrom.bytes >= 200000, `not resumed: ${JSON.stringify(s.resumedFrom)}`);
+  assert.deepEqual(await lacking(b, [WIDE]), [], 'B\'s worker keeps the image');
+  assert.equal((await pageHashes(b, [WIDE]))[WIDE], fileHash(path.join(root, WIDE.slice(1))), 'the image\'s bytes');
+  const r = await visit(server, b, '/products.html');
+  assert.equal(r.origin, 0, `${r.origin} asset bytes from the origin`);
+  // A sent each file of / and /products.html that /about.html lacks once: the image's
+  // start was not sent again.
+  const files = new Set([...manifest.pages['/index.html'], ...manifest.pages['/products.html']].filter((p) => !about.includes(p)));
+  const needed = [...files].reduce((n, p) => n + manifest.files[p].size, 0);
+  const sent = (await stats(a)).bytesToPeers - sentBefore;
+  console.log(`# resumed ${JSON.stringify(s.resumedFrom)}; A sent ${sent} B for ${needed} B of files`);
+  assert.ok(sent < needed + 64 * 1024, `A sent ${sent} B for ${needed} B of files`);
+  assert.deepEqual(a.errors, []);
+  assert.deepEqual(b.errors, []);
+}));
+
+// A resumed body that fails its hash cannot say whether the kept start or the peer's rest was
+// wrong: the whole file is asked of the same peer, and a wrong whole body is its lie.
+test('a peer that sends a wrong rest for a resumed transfer is asked for the whole file and banned when that is wrong too', {skip: ONE_MESSAGE}, () => cutOffPrefetch({test: {corruptUploads: 'wide.jpg'}}, async ({root, a, b}) => {
+  const s = await settled(b, (x) => x.hostile.some((h) => h.offense === 'lied'), 10000);
+  assert.ok(s.failures.resumeMismatch >= 1 || s.resumedFrom.count >= 1, `not resumed: ${JSON.stringify({resumed: s.resumedFrom, failures: s.failures})}`);
+  const aId = await a.page.evaluate(() => window.p2pcdn.peerId);
+  const lies = s.hostile.filter((h) => h.offense === 'lied' && h.peer === aId);
+  assert.ok(lies.length >= 1, `A was not found lying: ${JSON.stringify(s.hostile)}`);
+  assert.ok(lies.some((h) => h.action === 'banned for this visit'), `A was not banned: ${JSON.stringify(lies)}`);
+  assert.ok(await waitFor(async () => (await lacking(b, [WIDE])).length === 0, 10000), 'B\'s worker keeps the image (from the origin)');
+  assert.equal((await pageHashes(b, [WIDE]))[WIDE], fileHash(path.join(root, WIDE.slice(1))), 'the image\'s bytes');
+  assert.deepEqual(b.errors, []);
+}));
 
 test('a misspelt config key is named once on the console', () => withSite(async (server, visitor) => {
   const v = await visitor({config: {prefetchbytes: 0}});
