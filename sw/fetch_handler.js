@@ -58,7 +58,7 @@ async function handle(event) {
     // can be open before that. The origin now, as without p2pcdn; peers only if it fails.
     return fromOrigin(event, request, url, file, cache, clientId, () => askPage(port, url, file, true));
   }
-  const peers = port && file.size > 0 ? await askPage(port, url, file) : null;
+  const peers = port && file.size > 0 ? await askPageOnce(port, url, file) : null;
   if (peers && peers.body) return fromPeers(event, request, url, file, cache, clientId, peers);
   // The page chose the origin as likely faster: if the origin fails, peers after all.
   const retry = peers && peers.reason === 'originFaster' ? () => askPage(port, url, file, true) : null;
@@ -67,7 +67,9 @@ async function handle(event) {
 
 function fromPeers(event, request, url, file, cache, clientId, result) {
   state.cutOff.forget(url);
-  const response = responseFromPeer(result, file);  // verified by the page's core
+  const response = responseFromPeer(result, file);  // verified by the page's core (a copy of its bytes)
+  if (result.kept) return withRange(request, response);  // a shared answer, stored by its first request
+  result.kept = true;
   const copy = responseFromPeer(result, file);
   event.waitUntil(afterPageRead().then(() => cache.put(url, copy)).then(() => {
     notify(clientId, {type: 'served', url, source: 'peer', bytes: file.size, cached: true});

@@ -71,6 +71,21 @@ async function askPage(port, url, file, originFailed = false) {
   });
 }
 
+// A page's requests for one file at once (its fetch() while its <img> of the same URL is on
+// its way) share one transfer from peers: the second waits for the first's answer.
+const asking = new Map();  // url -> {port, answer}
+
+function askPageOnce(port, url, file) {
+  const open = asking.get(url);
+  if (open && open.port === port) return open.answer;
+  const answer = askPage(port, url, file);
+  asking.set(url, {port, answer});
+  answer.then(() => {
+    if (asking.get(url) && asking.get(url).answer === answer) asking.delete(url);
+  });
+  return answer;
+}
+
 function onPageMessage(m, port, clientId) {
   if (m.type === 'adopt' && Array.isArray(m.urls)) return adoptFor(m.urls.slice(0, 1000), clientId);
   if (m.type === 'manifest') return answerManifest(m, port).catch(() => port.postMessage({type: 'manifest', id: m.id, manifest: null}));

@@ -405,6 +405,28 @@ test('a peer that sends a wrong rest for a resumed transfer is asked for the who
   assert.deepEqual(b.errors, []);
 }));
 
+test('a page\'s two requests for one file at once take it from a peer once', () => withSite(async (server, visitor) => {
+  const photo = '/assets/img/photo-4.jpg';
+  const size = fs.statSync(path.join(SITE, photo.slice(1))).size;
+  const a = await visitor();
+  for (const p of PAGES) await visit(server, a, p);
+  assert.deepEqual(await lacking(a, [photo]), [], 'A holds the photo');
+  const b = await visitor({config: {prefetchBytes: 0}});
+  await visit(server, b, '/about.html');
+  await visit(server, b, '/about.html');  // controlled by the worker now
+  await b.page.evaluate(() => window.p2pcdn.ready);
+  const sentBefore = (await stats(a)).bytesToPeers;
+  const originBefore = assetOriginBytes(await server.metrics());
+  const got = await b.page.evaluate((url) => Promise.all([fetch(url), fetch(url)].map((p) => p.then((r) => r.arrayBuffer()).then((x) => x.byteLength))), photo);
+  assert.deepEqual(got, [size, size], 'both answers are the whole photo');
+  await sleep(500);
+  assert.equal(assetOriginBytes(await server.metrics()) - originBefore, 0, 'nothing from the origin');
+  const sent = (await stats(a)).bytesToPeers - sentBefore;
+  assert.equal(sent, size, `A sent ${sent} B for one ${size} B photo`);
+  assert.equal((await pageHashes(b, [photo]))[photo], fileHash(path.join(SITE, photo.slice(1))), 'the photo\'s bytes');
+  assert.deepEqual(b.errors, []);
+}));
+
 test('a misspelt config key is named once on the console', () => withSite(async (server, visitor) => {
   const v = await visitor({config: {prefetchbytes: 0}});
   const warnings = [];
