@@ -91,6 +91,8 @@ class PeerFetch {
       if (attempt.controller.signal.aborted) throw new Error('cancelled');
       const result = await page.requests.start(link, entry, progress, attempt.controller.signal, background, null, start);
       this.attempts.delete(attempt);
+      // Counted once the resumed transfer delivered (a hedge may have resumed too, and lost).
+      if (result.resumedFrom && !this.done) page.stats.resumed(result.resumedFrom);
       page.peerSpeed.transfer(result.body.byteLength, performance.now() - attempt.started);
       this._finish(result, null);
     } catch (err) {

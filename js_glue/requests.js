@@ -75,7 +75,6 @@ class PeerRequests {
       type: 'request', requestId: id, resource: entry.resourceId, contentHash: entry.hashHex,
       offset: piece ? range.offset : from, length: piece ? range.length : from ? entry.size - from : null,
     });
-    if (from) this.page.stats.resumed(from);
     return new Promise((resolve, reject) => {
       const request = {id, link, entry, length: range.length, resolve, reject, onProgress, received: from, headers: '',
                        started: performance.now(), background, piece: !!piece, resumedFrom: from};
@@ -143,7 +142,7 @@ class PeerRequests {
     this.page.reputation.delivered(request.link.peerId, sent);
     this.page.stats.lastPeerTransfer = {bytes: sent, ms};
     this._slotFreed(request.link);
-    request.resolve({body, headers: request.headers});
+    request.resolve({body, headers: request.headers, resumedFrom: request.resumedFrom});
   }
 
   // Ends a request with a reason; CANCEL tells the peer to stop sending. What the failure

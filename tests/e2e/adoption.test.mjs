@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, test} from 'node:test';
 
-import {cachedPaths, IN_FIREFOX, newVisitor, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
+import {cachedPaths, newVisitor, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
 
 const made = [];
 after(() => made.forEach((root) => fs.rmSync(root, {recursive: true, force: true})));
@@ -114,11 +114,10 @@ test('README\'s adoption steps, followed literally, make a plain site share betw
 // A first page left before any worker controlled it: its files are in the HTTP cache, and the
 // next page to attach asks for their adoption (js_glue/unadopted_files.js). On a copy of the
 // company site where only /products.html registers the worker (the tag's data-sw, at load).
-// In Firefox, run after visitor.test (as the suite runs it), the kept list was not adopted
-// within 10 s in both such runs (it passed in the 3 runs without visitor.test before it): not
-// diagnosed yet, so skipped there.
-const UNADOPTED_FIREFOX = IN_FIREFOX && 'Firefox: after visitor.test the kept list was not adopted within 10 s (2 of 2 runs; passes without it); not diagnosed';
-test('a first page left before the worker controlled it is shared from the next page on', {skip: UNADOPTED_FIREFOX}, async () => {
+// In Firefox the list written only at pagehide was missing on the next page in 2 of 6 runs
+// beside visitor.test (never in Chromium); written once the first page has loaded too, 5 of 5
+// passed.
+test('a first page left before the worker controlled it is shared from the next page on', async () => {
   const site = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-unadopted-'));
   made.push(site);
   fs.cpSync(path.join(ROOT, 'build/site/site'), site, {recursive: true});
