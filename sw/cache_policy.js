@@ -37,6 +37,31 @@ function originCacheMode(url, file) {
   return state.changedUrls.has(url) || state.httpFresh.holdsOther(url, file) ? 'no-cache' : 'default';
 }
 
+// The rest of `url` from the origin after the start a navigation cut off (from a peer,
+// unverified): {body, headers, rest} when start and rest are exactly the manifest's bytes,
+// else null (the file is then fetched whole). The start is used once either way.
+async function resumeFromOrigin(url, file, cacheMode) {
+  const start = file.pieces ? null : state.cutOff.take(url, file);
+  if (!start || start.byteLength >= file.size) return null;
+  const from = start.byteLength;
+  const res = await fetch(new Request(url, {credentials: 'same-origin', cache: cacheMode, headers: {range: `bytes=${from}-`}}));
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') || '');
+  if (res.status !== 206 || !cacheable(res) || !range || Number(range[1]) !== from || Number(range[3]) !== file.size) {
+    if (res.body) res.body.cancel().catch(() => {});
+    return null;
+  }
+  const rest = await res.arrayBuffer();
+  if (from + rest.byteLength !== file.size) return null;
+  const whole = new Uint8Array(file.size);
+  whole.set(new Uint8Array(start));
+  whole.set(new Uint8Array(rest), from);
+  if (!(await matches(whole.buffer, file))) return null;
+  const headers = new Headers(res.headers);
+  headers.delete('content-range');
+  headers.set('content-length', String(file.size));
+  return {body: whole.buffer, headers, rest: rest.byteLength};
+}
+
 function fromHttpCache(url) {
   return fetch(new Request(url, {cache: 'only-if-cached', mode: 'same-origin', credentials: 'same-origin'}))
       .then((res) => (res.ok ? res : null), () => null);

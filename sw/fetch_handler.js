@@ -90,6 +90,10 @@ async function fromOrigin(event, request, url, file, cache, clientId, retry) {
   const cacheMode = originCacheMode(url, file);
   // A media element's Range request for a small file: fetch it whole once, keep it, answer the range.
   const ranged = request.headers.has('range');
+  if (!ranged) {
+    const resumed = await resumeFromOrigin(url, file, cacheMode).catch(() => null);
+    if (resumed) return fromOriginResumed(event, url, file, cache, clientId, resumed);
+  }
   const originRequest = ranged ? new Request(url, {credentials: 'same-origin', cache: cacheMode})
                                : cacheMode === 'default' ? request : new Request(request, {cache: cacheMode});
   const started = performance.now();
@@ -118,4 +122,16 @@ async function fromOrigin(event, request, url, file, cache, clientId, retry) {
     return response;
   }
   return withRange(request, new Response(await kept, {status: response.status, headers: response.headers}));
+}
+
+// A file whose start a navigation cut off, completed from the origin and verified whole: kept
+// and answered as a whole-file response. Only the rest crossed the network.
+function fromOriginResumed(event, url, file, cache, clientId, resumed) {
+  // Not through keep(): the browser's HTTP cache holds the rest at most, so it is not told fresh.
+  const note = (cached) => notify(clientId, {type: 'served', url, source: 'origin', bytes: resumed.rest, cached});
+  event.waitUntil(cache.put(url, asCopy(resumed.body, 200, resumed.headers, file)).then(() => {
+    state.storage.stored(url, file.size);
+    note(true);
+  }, () => note(false)));
+  return new Response(resumed.body, {status: 200, headers: resumed.headers});
 }

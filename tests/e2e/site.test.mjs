@@ -343,7 +343,7 @@ const WIDE = '/assets/img/wide.jpg';
 // threshold), and from seeder A (config `aConfig`, capped at 400 KiB/s) on its way for ~2 s.
 // B holds /about.html's files first (its first page, adopted), opens /, and leaves for
 // /products.html while its prefetch of the image from A is part-way. `body(ctx)` then checks.
-async function cutOffPrefetch(aConfig, body) {
+async function cutOffPrefetch(aConfig, body, bConfig = undefined) {
   const root = siteWithImage(WIDE, 'photo-7.jpg', 900000, 'products.html');
   try {
     await withSite(async (server, visitor) => {
@@ -353,7 +353,7 @@ async function cutOffPrefetch(aConfig, body) {
       const a = await visitor({config: {maxUploadBytesPerSecond: 400 << 10, ...aConfig}});
       for (const p of PAGES) await visit(server, a, p);
       assert.deepEqual(await lacking(a, [WIDE]), [], 'A holds the image');
-      const b = await visitor();
+      const b = await visitor(bConfig && {config: bConfig});
       await b.page.goto(`${server.url}/about.html`, {waitUntil: 'load'});
       const about = manifest.pages['/about.html'];
       assert.deepEqual(await lacking(b, about.filter((p) => p.startsWith('/assets/'))), [], 'B adopted /about.html\'s files');
@@ -365,8 +365,9 @@ async function cutOffPrefetch(aConfig, body) {
         return open.some((r) => r.entry.url.endsWith(url) && r.received >= 200000);
       }, WIDE);
       assert.ok(await waitFor(partWay, 15000, 50), 'the prefetch of the image was not seen part-way');
+      const originBefore = originByPath(await server.metrics());
       await b.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
-      await body({server, manifest, root, a, b, about, sentBefore});
+      await body({server, manifest, root, a, b, about, sentBefore, originBefore});
     }, root);
   } finally {
     fs.rmSync(root, {recursive: true, force: true});
@@ -404,6 +405,19 @@ test('a peer that sends a wrong rest for a resumed transfer is asked for the who
   assert.equal((await pageHashes(b, [WIDE]))[WIDE], fileHash(path.join(root, WIDE.slice(1))), 'the image\'s bytes');
   assert.deepEqual(b.errors, []);
 }));
+
+// B as shipped (preferPeers: false) on a fast origin: its own request for the image goes to
+// the origin, which is asked for the rest only (a Range request); the whole is checked
+// against the hash.
+test('a prefetch cut off by a navigation resumes from the origin when no peer is left: the origin sends the rest only', {skip: ONE_MESSAGE}, () => cutOffPrefetch({}, async ({server, root, b, originBefore}) => {
+  const size = fs.statSync(path.join(root, WIDE.slice(1))).size;
+  assert.ok(await waitFor(async () => (await lacking(b, [WIDE])).length === 0, 10000), 'B\'s worker keeps the image');
+  assert.equal((await pageHashes(b, [WIDE]))[WIDE], fileHash(path.join(root, WIDE.slice(1))), 'the image\'s bytes');
+  const sent = (originByPath(await server.metrics())[WIDE] || 0) - (originBefore[WIDE] || 0);
+  console.log(`# the origin sent ${sent} B of the ${size} B image`);
+  assert.ok(sent > 0 && sent <= size - 200000, `the origin sent ${sent} B of the ${size} B image`);
+  assert.deepEqual(b.errors, []);
+}, {preferPeers: false}));
 
 test('a page\'s two requests for one file at once take it from a peer once', () => withSite(async (server, visitor) => {
   const photo = '/assets/img/photo-4.jpg';
