@@ -119,20 +119,19 @@ function onPageMessage(m, port, clientId) {
 // what this worker holds wait for the adoptions under way (a page asks just after its own),
 // at most P2PCDN_ADOPT_WAIT_MS.
 const P2PCDN_ADOPT_WAIT_MS = 3000;
-const adoptions = new Set();  // under way
 
 // A page asks for its adoptions once it is done starting, or as it leaves: a request of the
 // next page for one of those files waits for its copy (a read of the HTTP cache and a store),
 // at most P2PCDN_ADOPTING_WAIT_MS, rather than fetch it again beside the adoption.
 const P2PCDN_ADOPTING_WAIT_MS = 1000;
-const adopting = new Map();  // url -> {done: Promise, resolve}, one per file under adoption
+const adopting = new Map();  // url -> {done: Promise, resolve}, one per file under adoption: the adoptions under way
 
 function adoptFor(urls, clientId) {
   const mine = new Map();
   for (const url of urls) {
     if (typeof url !== 'string' || adopting.has(url)) continue;
-    let resolve;
-    const entry = {done: new Promise((r) => { resolve = r; }), resolve: () => resolve()};
+    const entry = {};
+    entry.done = new Promise((resolve) => { entry.resolve = resolve; });
     adopting.set(url, entry);
     mine.set(url, entry);
   }
@@ -143,10 +142,7 @@ function adoptFor(urls, clientId) {
     if (adopting.get(url) === entry) adopting.delete(url);
     entry.resolve();
   };
-  const done = adopt([...mine.keys()], clientId, settled).catch(() => {}).finally(() => [...mine.keys()].forEach(settled));
-  adoptions.add(done);
-  done.then(() => adoptions.delete(done));
-  return done;
+  return adopt([...mine.keys()], clientId, settled).catch(() => {}).finally(() => [...mine.keys()].forEach(settled));
 }
 
 // Resolves when `url`'s adoption under way is done (at once if none is), bounded.
@@ -156,7 +152,8 @@ function adoptionOf(url) {
   return Promise.race([entry.done, new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPTING_WAIT_MS))]);
 }
 
-const adoptionsDone = () => Promise.race([Promise.all([...adoptions]), new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
+const adoptionsDone = () => Promise.race([Promise.all([...adopting.values()].map((e) => e.done)),
+                                          new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
 
 // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
 // and does not hold yet (a large file: some of whose pieces it lacks).
