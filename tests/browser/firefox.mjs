@@ -95,6 +95,11 @@ export function playwrightLikePage(page) {
   return {
     goto: (url, options = {}) => page.goto(url, {timeout: options.timeout || 30000, waitUntil: options.waitUntil || 'load'}),
     reload: (options = {}) => page.reload({timeout: options.timeout || 30000, waitUntil: options.waitUntil || 'load'}),
+    // 'commit': no wait at all (a page restored from the back/forward cache fires no load event,
+    // which puppeteer's goBack would wait for); the caller polls for what it expects.
+    goBack: (options = {}) => (options.waitUntil === 'commit'
+      ? page.evaluate(() => { history.back(); })
+      : page.goBack({timeout: options.timeout || 30000, waitUntil: options.waitUntil || 'load'})),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
     waitForFunction: (fn, arg, options = {}) =>
       page.waitForFunction(fn, {timeout: options.timeout || 30000, polling: options.polling || 100}, arg),
