@@ -219,6 +219,10 @@ class P2pcdnPage extends EventTarget {
     if (this.startDeferred) this.bridge.post({type: 'started'});
     // Leaving: close links now, so peers fail over at once instead of waiting for a stall.
     addEventListener('pagehide', (event) => {
+      // The old page's pagehide runs inside the next page's commit, before its first paint
+      // (a trace: 19 ms on a busy 2-core machine): a page going for good (not into the
+      // back/forward cache) does only what its worker and peers need (see _onLinkClose).
+      this.unloading = !event.persisted;
       for (const link of [...this.links.values()]) link.close('page left');
       this.reputation.save();  // after the links: what their closing taught is kept too
       if (event.persisted) this.signaling.suspend();  // into the back/forward cache
@@ -535,10 +539,6 @@ class P2pcdnPage extends EventTarget {
     // Closed by the peer (or its network), not by this page: its open transfers were cut.
     link.closedByPeer = /^(channel closed|connection |peer said bye|send failed)/.test(reason || '');
     if (this.requests) this.requests.failLink(link, 'closed');
-    for (const fetch of this.piecedFetches.values()) fetch.forget(link);
-    if (this.uploads) this.uploads.closeLink(link);
-    link.uploads = [];
-    if (this.selector) this.selector.forget(link.handle);
     // A holder we dialled that never came up: remembered, so it is not dialled again. One
     // still connecting when the page leaves counts only if it never answered our offer.
     const unanswered = !link.answered && performance.now() - link.createdAt > this.config.answerTimeoutMs;
@@ -546,6 +546,13 @@ class P2pcdnPage extends EventTarget {
     if (link.initiator && !link.opened && this.reputation && (!leaving || (reason === 'page left' && unanswered))) {
       this.reputation.offense(link.peerId, 'connect-failed', reason);
     }
+    // The worker has heard of the link's requests (failLink) and the peer sees the channel
+    // close: the rest is this page's own state, which dies with it.
+    if (this.unloading) return;
+    for (const fetch of this.piecedFetches.values()) fetch.forget(link);
+    if (this.uploads) this.uploads.closeLink(link);
+    link.uploads = [];
+    if (this.selector) this.selector.forget(link.handle);
     this._linksChanged();
     this.holders.wake();
     if (reason && !reason.startsWith('offer collision')) console.debug(`p2pcdn: peer closed: ${reason}`);
