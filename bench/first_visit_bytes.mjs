@@ -29,8 +29,7 @@ const START_MS = 5000, REQUEST_MS = 10000, STOP_MS = 5000;
 
 const FILES = [
   {path: '/p2pcdn/p2pcdn.js', by: 'page (script tag)'},
-  {path: '/p2pcdn/p2pcdn-page.js', by: 'page (p2pcdn.js adds it)'},
-  {path: '/p2pcdn/p2pcdn-core.wasm', by: 'page (p2pcdn-page.js loads it)'},
+  {path: '/p2pcdn/p2pcdn-core.wasm', by: 'page (p2pcdn.js loads it)'},
   {path: '/p2pcdn/p2pcdn-sw.js', by: 'worker (importScripts from /sw.js)'},
   {path: '/p2pcdn/manifest.json', by: 'worker (at install)'},
 ];

@@ -81,14 +81,14 @@ case "$site" in
   site) site_media ;;
   *) echo "build-site: unknown site $site" >&2; exit 2 ;;
 esac
-cp dist/p2pcdn.js dist/p2pcdn-page.js dist/p2pcdn-core.wasm dist/p2pcdn-sw.js "$out/p2pcdn/"
+cp dist/p2pcdn.js dist/p2pcdn-core.wasm dist/p2pcdn-sw.js "$out/p2pcdn/"
 build/native/server/p2pcdn-manifest "$out" --out "$out/p2pcdn/manifest.json"
 # p2pcdn's own files, precompressed: p2pcdn-server sends "x.br" to clients that take brotli
 # and "x.gz" to those that take only gzip (bench/first_visit_bytes.mjs measures them). Made
 # after the manifest, which lists neither, and after each file, so none is older than it
 # (the server ignores a stale sibling). Brotli at quality 11 from Node's own zlib: no other
 # package needed; text mode for the JS and JSON, generic for the Wasm.
-p2p=("$out"/p2pcdn/p2pcdn.js "$out"/p2pcdn/p2pcdn-page.js "$out"/p2pcdn/p2pcdn-core.wasm "$out"/p2pcdn/p2pcdn-sw.js "$out"/p2pcdn/manifest.json)
+p2p=("$out"/p2pcdn/p2pcdn.js "$out"/p2pcdn/p2pcdn-core.wasm "$out"/p2pcdn/p2pcdn-sw.js "$out"/p2pcdn/manifest.json)
 gzip -9 -k -f "${p2p[@]}"
 node -e '
 const fs = require("fs");

@@ -160,7 +160,7 @@ export declare function start(config?: P2pcdnConfig): P2pcdnPage;
 
 declare global {
   interface Window {
-    /** Set by the drop-in script's runtime (p2pcdn-page.js, by the page's load event; at once where the browser cannot be a peer), or by start(). */
+    /** Set by the drop-in script, or by start(). */
     p2pcdn?: P2pcdnPage;
     /** Options the drop-in script reads, besides its data- attributes. */
     p2pcdnConfig?: P2pcdnConfig;

@@ -43,7 +43,7 @@ test('README\'s adoption steps, followed literally, make a plain site share betw
   const [worker, tag, manifest, compress] = blocks;
   // 1. p2pcdn's files under /p2pcdn/.
   fs.mkdirSync(path.join(site, 'p2pcdn'));
-  for (const f of ['p2pcdn.js', 'p2pcdn-page.js', 'p2pcdn-core.wasm', 'p2pcdn-sw.js']) fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(site, 'p2pcdn', f));
+  for (const f of ['p2pcdn.js', 'p2pcdn-core.wasm', 'p2pcdn-sw.js']) fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(site, 'p2pcdn', f));
   // 2. The worker at the root: the README's lines, sharing this site's images.
   assert.match(worker.text, /importScripts\('\/p2pcdn\/p2pcdn-sw.js'\);/);
   fs.writeFileSync(path.join(site, 'sw.js'), worker.text.replace(/shareable: \[[^\]]*\]/, "shareable: ['/assets/']"));

@@ -75,13 +75,13 @@
     }
   }
 
-  // p2pcdn.js is deferred and adds its runtime, which sets window.p2pcdn by the load event.
+  // p2pcdn.js is async: it may run after this script.
   function attachPanel() {
     window.p2pcdn.stats.addEventListener('stats', (e) => render(e.detail));
     render(window.p2pcdn.stats.snapshot());
   }
   if (window.p2pcdn) attachPanel();
-  else addEventListener('load', () => window.p2pcdn && attachPanel(), {once: true});
+  else document.querySelector('script[src$="/p2pcdn.js"]').addEventListener('load', attachPanel);
   if (!navigator.serviceWorker) {
     loadMedia();
     return;
