@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import {cachedPaths, newFirefoxVisitor, newVisitor, ROOT, startServer, waitFor} from '../tests/e2e/harness.mjs';
+import {cachedPaths, holdsWhole, newFirefoxVisitor, newVisitor, ROOT, startServer, waitFor} from '../tests/e2e/harness.mjs';
 
 const RUNS = Number(process.env.RUNS || 3);
 const MiB = 1 << 20;
@@ -307,6 +307,9 @@ async function runPair(root, pair, port) {
         }
         p2pMs.push(r.ms);
         transferMs.push(after.lastPeerTransfer);
+        // B's worker writes the pieces once they stop arriving (sw/piece_writes.js): the next
+        // round, bare channel first, starts once they are written, as this one did.
+        if (!(await waitFor(() => holdsWhole(b, [p]), 60000))) throw new Error(`round ${i + 1}: B never kept ${p}`);
       })());
     }
     const source = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());

@@ -21,6 +21,7 @@ const DEFAULTS = {
 const state = {config: {...DEFAULTS}, manifest: null, manifestNow: null, manifestCheckedAt: 0, pages: new Map(), nextId: 0, pending: new Map(),
                attachWaiters: new Map(), unsent: new Map(), pieceSources: new Map(), pieceAsks: new Map(),
                aheadSources: new Set(), aheadBytes: 0,  // PieceSource._keepAhead: in memory, in all
+               pieceWrites: null,       // PieceWrites (piece_writes.js): pieces not written yet
                startingPages: new WeakSet(),  // ports of pages whose p2pcdn has not started yet
                changedUrls: new Set(),  // files whose copies a deploy dropped (copies.js)
                originSpeed: null,       // OriginSpeed (origin_speed.js)

@@ -11,6 +11,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => event.waitUntil(state.claimedPages.claim(state.updating)));
 
 state.originSpeed = new OriginSpeed();
+state.pieceWrites = new PieceWrites((source, index, bytes) => source._keep(index, bytes));
 state.storage = new StorageBudget();
 state.cutOff = new CutOffPrefetches();
 state.taggedPages = new TaggedPages();

@@ -82,6 +82,8 @@ class PieceSource {
   async read(index) {
     const ahead = this.ahead.get(index);
     if (ahead) return {bytes: this._takeAhead(index, ahead), source: 'fetched'};
+    const unwritten = state.pieceWrites.get(this, index);
+    if (unwritten) return {bytes: unwritten, source: 'fetched'};
     const held = await this.heldSet();
     if (held.has(index)) {
       const cached = await currentCopy(await openCopies(), this.key(index), this.file);
@@ -405,7 +407,8 @@ class PieceSource {
   // A piece arrived: counted for the page that wanted it as it arrives (a piece fetched
   // ahead and never read still cost its transfer), then kept if it may be shared.
   // A prefetched piece is counted by the page that prefetched it, and kept out of memory.
-  async _store(index, bytes, source, keep, prefetched = false) {
+  _store(index, bytes, source, keep, prefetched = false) {
+    state.pieceWrites.arrived();
     if (!prefetched) {
       this.fetched.add(index);
       notify(this.clientId, {type: 'served', url: this.url, source, bytes: bytes.length, piece: true});
@@ -416,8 +419,8 @@ class PieceSource {
       this.asked.delete(index);
       return;
     }
-    this.asked.set(index, 'storing');  // not asked for again while it is being written
-    await this._keep(index, bytes);
+    this.asked.set(index, 'storing');  // not asked for again until written (piece_writes.js)
+    state.pieceWrites.add(this, index, bytes);
   }
 
   async _keep(index, bytes) {
