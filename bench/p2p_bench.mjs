@@ -165,6 +165,70 @@ async function dropWritten(v, p) {
   await dropFromCache(v, p);
 }
 
+// CPU time (ms) the browsers' processes have used so far, by browser (`roots`: {name: pid of
+// its main process}) and kind of process (Linux /proc, 10 ms ticks): what each path costs in
+// CPU, which on a machine whose data channels are CPU-bound is what its throughput is traded
+// against.
+function browserCpu(roots) {
+  const procs = new Map();  // pid -> {ppid, kind, ms}
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      // A zygote's child sets its title: its arguments joined by spaces, not NULs.
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const type = (cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7);
+      const sub = cmd.find((a) => a.startsWith('--utility-sub-type='));
+      const kind = /firefox/.test(cmd[0] || '') ? (cmd.includes('-isForBrowser') ? 'content' : cmd.includes('-contentproc') ? 'child' : 'browser')
+                                                : sub ? sub.split('=')[1].split('.').pop() : type;
+      procs.set(Number(pid), {ppid: Number(fields[1]), kind, cmd0: path.basename(cmd[0] || ''), ms: (Number(fields[11]) + Number(fields[12])) * 10});
+    } catch (_) {
+      // gone meanwhile
+    }
+  }
+  if (!roots) {  // every main process, by its pid
+    const out = {};
+    for (const [pid, p] of procs) if (p.kind === 'browser' && /chrom|firefox/.test(p.cmd0)) out[`${pid} browser`] = p.ms;
+    return out;
+  }
+  const names = new Map(Object.entries(roots).map(([name, pid]) => [pid, name]));
+  const out = {};
+  for (const [pid, p] of procs) {
+    let at = pid;
+    for (let hops = 0; hops < 8 && at > 1 && !names.has(at); hops++) at = procs.has(at) ? procs.get(at).ppid : 0;
+    if (!names.has(at)) continue;
+    const key = `${names.get(at)} ${p.kind}`;
+    out[key] = (out[key] || 0) + p.ms;
+  }
+  return out;
+}
+
+// The main processes of the browsers running now (to tell which one a launch added).
+function browserMains() {
+  const all = browserCpu(null);
+  return new Set(Object.keys(all).filter((k) => k.endsWith(' browser')).map((k) => Number(k.split(' ')[0])));
+}
+
+const launched = (before) => [...browserMains()].find((pid) => !before.has(pid)) || null;
+
+// What `work` used, per kind of process.
+async function cpuOf(roots, work, into) {
+  const before = browserCpu(roots);
+  const result = await work();
+  const after = browserCpu(roots);
+  const used = {};
+  for (const k of Object.keys(after)) used[k] = after[k] - (before[k] || 0);
+  used.total = Object.values(used).reduce((a, b) => a + b, 0);
+  into.push(used);
+  return result;
+}
+
+const medianCpu = (list) => {
+  const out = {};
+  for (const k of new Set(list.flatMap((u) => Object.keys(u)))) out[k] = median(list.map((u) => u[k] || 0));
+  return out;
+};
+
 // Rejects when `promise` takes longer than `ms` (a stuck transfer is an error, not a hang).
 function within(ms, what, promise) {
   let timer;
@@ -264,7 +328,9 @@ async function runPair(root, pair, port) {
   const visitors = [];
   try {
     // A seeds both files from the origin.
+    const mainsBeforeA = browserMains();
     const a = await controlledPage(seederKind, server.url);
+    const seederPid = launched(mainsBeforeA);
     visitors.push(a);
     await within(300000, 'seeding', (async () => {
       for (const p of BIGS) await timedFetch(a, p);
@@ -274,7 +340,9 @@ async function runPair(root, pair, port) {
     if (!seeded) throw new Error('A did not cache the bench files');
     await waitFor(async () => (await server.metrics()).p2pcdn_announcements >= BIGS.length + 1, 10000);
 
+    const mainsBeforeB = browserMains();
     const b = await controlledPage(visitorKind, server.url);
+    const visitorPid = launched(mainsBeforeB);
     visitors.push(b);
     const bare = await within(30000, 'bare channel set-up', bareChannel(a, b));
 
@@ -286,15 +354,16 @@ async function runPair(root, pair, port) {
       await timedFetch(b, big(0));
     })());
 
-    const bareMs = [], p2pMs = [], transferMs = [];
+    const bareMs = [], p2pMs = [], transferMs = [], bareCpu = [], p2pCpu = [];
+    const roots = {seeder: seederPid, visitor: visitorPid};
     for (let i = 0; i < RUNS; i++) {
       await within(120000, `round ${i + 1}`, (async () => {
-        bareMs.push(await bare(20 * MiB));
+        bareMs.push(await cpuOf(roots, () => bare(20 * MiB), bareCpu));
         const p = big(i + 1);
         const originBefore = await originBytes(server, p);
         const before = await b.page.evaluate(() => window.p2pcdn.stats.snapshot());
         const tracing = TRACE_DIR && i === RUNS - 1 ? await startTraces(pair, [a, b]) : null;
-        const r = await timedFetch(b, p);
+        const r = await cpuOf(roots, () => timedFetch(b, p), p2pCpu);
         if (tracing) await tracing.stop();
         if (r.bytes !== 20 * MiB) throw new Error(`round ${i + 1}: got ${r.bytes} bytes`);
         // From the peer: the origin sent none of it, the page counted pieces from peers.
@@ -347,6 +416,8 @@ async function runPair(root, pair, port) {
       // (a file in pieces: the last piece's transfer only, so no rate).
       p2pcdn_page_transfer_mib_s: transferMs.every((t) => t && t.bytes === 20 * MiB) ? (20 / median(transferMs.map((t) => t.ms))) * 1000 : null,
       bare_ms: bareMs, p2pcdn_ms: p2pMs, p2pcdn_last_peer_transfer: transferMs,
+      // CPU of both browsers during each transfer (medians per kind of process, ms).
+      cpu_ms_bare: medianCpu(bareCpu), cpu_ms_p2pcdn: medianCpu(p2pCpu),
       b_stats: {bytesFromPeers: source.bytesFromPeers, bytesFromOrigin: source.bytesFromOrigin, failures: source.failures},
       console_errors: {seeder: a.errors, visitor: b.errors},
       small_bytes: smallBytes,
