@@ -419,8 +419,12 @@ class PieceSource {
       this.asked.delete(index);
       return;
     }
-    this.asked.set(index, 'storing');  // not asked for again until written (piece_writes.js)
-    state.pieceWrites.add(this, index, bytes);
+    this.asked.set(index, 'storing');  // not asked for again until written
+    // A piece from the origin is written at once: other visitors fetching the same file at the
+    // same moment wait for it to be announced (a crowd shares one origin fetch). One from a
+    // peer waits for the transfer to end (piece_writes.js).
+    if (source === 'origin') this._keep(index, bytes).catch(() => {});
+    else state.pieceWrites.add(this, index, bytes);
   }
 
   async _keep(index, bytes) {

@@ -5,7 +5,8 @@
 // written once no piece has arrived, in the whole worker, for P2PCDN_WRITE_QUIET_MS, one at a
 // time, stopping again as soon as pieces arrive. Memory is bounded: beyond
 // P2PCDN_WRITE_BEHIND_BYTES the oldest are written at once. A piece not written yet is read
-// from here (PieceSource.read) and is announced to the swarm only once written.
+// from here (PieceSource.read) and is announced to the swarm only once written. Pieces from
+// the origin do not wait: a crowd on the same file is waiting for them to be announced.
 const P2PCDN_WRITE_QUIET_MS = 300;
 const P2PCDN_WRITE_BEHIND_BYTES = 32 << 20;
 

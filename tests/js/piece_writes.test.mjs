@@ -1,4 +1,4 @@
-// The worker writes verified pieces to Cache Storage only once pieces stop arriving
+// The worker writes verified pieces from peers to Cache Storage only once pieces stop arriving
 // (sw/piece_writes.js), within a bound on what waits in memory, and a piece waiting is read
 // from memory, never asked for again.
 import {test} from 'node:test';
@@ -103,4 +103,15 @@ test('a piece waiting to be written is read from memory, not asked for again', a
   assert.equal(piece.bytes[0], 7);
   await a.want([3]);
   assert.deepEqual(asked, [], 'never asked again');
+});
+
+test('a piece from the origin is written at once, one from a peer after the transfer', async () => {
+  const scope = workerScope();
+  const a = source(scope, 'a.bin', 16, 8);
+  const kept = [];
+  a._keep = async (index) => kept.push(index);
+  a._store(0, new Uint8Array(16), 'origin', true, true);
+  a._store(1, new Uint8Array(16), 'peer', true, true);
+  assert.deepEqual(kept, [0], 'the origin\'s piece at once: a crowd on the file waits for it');
+  assert.equal(scope.writes.pendingBytes(), 16, 'the peer\'s piece waits');
 });
