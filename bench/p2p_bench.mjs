@@ -165,32 +165,36 @@ async function dropWritten(v, p) {
   await dropFromCache(v, p);
 }
 
-// CPU time (ms) the browsers' processes have used so far, by browser (`roots`: {name: pid of
-// its main process}) and kind of process (Linux /proc, 10 ms ticks): what each path costs in
-// CPU, which on a machine whose data channels are CPU-bound is what its throughput is traded
-// against.
-function browserCpu(roots) {
-  const procs = new Map();  // pid -> {ppid, kind, ms}
+// The browsers' processes now: pid -> {ppid, kind, main, ms} (Linux /proc; ms: CPU time used
+// so far, 10 ms ticks; main: a browser's main process).
+function browserProcesses() {
+  const procs = new Map();
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       // A zygote's child sets its title: its arguments joined by spaces, not NULs.
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      const name = path.basename(cmd[0] || '');
+      if (!/chrom|firefox/.test(name)) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const type = (cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7);
       const sub = cmd.find((a) => a.startsWith('--utility-sub-type='));
-      const kind = /firefox/.test(cmd[0] || '') ? (cmd.includes('-isForBrowser') ? 'content' : cmd.includes('-contentproc') ? 'child' : 'browser')
-                                                : sub ? sub.split('=')[1].split('.').pop() : type;
-      procs.set(Number(pid), {ppid: Number(fields[1]), kind, cmd0: path.basename(cmd[0] || ''), ms: (Number(fields[11]) + Number(fields[12])) * 10});
+      const kind = /firefox/.test(name) ? (cmd.includes('-isForBrowser') ? 'content' : cmd.includes('-contentproc') ? 'child' : 'browser')
+                                        : sub ? sub.split('=')[1].split('.').pop() : type;
+      procs.set(Number(pid), {ppid: Number(fields[1]), kind, main: kind === 'browser' && /^(chromium|chrome|firefox(-esr)?)$/.test(name),
+                              ms: (Number(fields[11]) + Number(fields[12])) * 10});
     } catch (_) {
       // gone meanwhile
     }
   }
-  if (!roots) {  // every main process, by its pid
-    const out = {};
-    for (const [pid, p] of procs) if (p.kind === 'browser' && /chrom|firefox/.test(p.cmd0)) out[`${pid} browser`] = p.ms;
-    return out;
-  }
+  return procs;
+}
+
+// CPU time (ms) used so far by each browser of `roots` ({name: pid of its main process}), by
+// kind of process: what each path costs in CPU, which on a machine whose data channels are
+// CPU-bound is what its throughput is traded against.
+function browserCpu(roots) {
+  const procs = browserProcesses();
   const names = new Map(Object.entries(roots).map(([name, pid]) => [pid, name]));
   const out = {};
   for (const [pid, p] of procs) {
@@ -205,8 +209,7 @@ function browserCpu(roots) {
 
 // The main processes of the browsers running now (to tell which one a launch added).
 function browserMains() {
-  const all = browserCpu(null);
-  return new Set(Object.keys(all).filter((k) => k.endsWith(' browser')).map((k) => Number(k.split(' ')[0])));
+  return new Set([...browserProcesses()].filter(([, p]) => p.main).map(([pid]) => pid));
 }
 
 const launched = (before) => [...browserMains()].find((pid) => !before.has(pid)) || null;
@@ -352,6 +355,8 @@ async function runPair(root, pair, port) {
       await dropWritten(b, SMALL);
       await bare(20 * MiB);
       await timedFetch(b, big(0));
+      // Its pieces are written after the transfer: not in the first round's bare transfer.
+      if (!(await waitFor(() => holdsWhole(b, [big(0)]), 60000))) throw new Error(`B never kept ${big(0)}`);
     })());
 
     const bareMs = [], p2pMs = [], transferMs = [], bareCpu = [], p2pCpu = [];
