@@ -110,9 +110,17 @@ class P2pcdnPage extends EventTarget {
     if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
     // First of the page's pagehide work: transfers still open hand their starts on before
     // the prefetch is cancelled and the links close.
-    addEventListener('pagehide', () => this.requests && this.requests.handOnCutOff());
+    // A page going for good then tells its worker, before its links close and fail what the
+    // worker asked of it: the worker asks again through another page, never this one (in
+    // Chromium a page left by a typed URL can live on for a second after the next page asks).
+    addEventListener('pagehide', (event) => {
+      if (this.requests) this.requests.handOnCutOff();
+      if (!event.persisted) this.bridge.post({type: 'leaving'});
+    });
     this.prefetch = new NextPagePrefetch(this);
-    addEventListener('pagehide', () => { this.leaving = true; }, {once: true});
+    // Back from the back/forward cache, the page is here again: a failure after that is said.
+    addEventListener('pagehide', () => { this.leaving = true; });
+    addEventListener('pageshow', (event) => { if (event.persisted) this.leaving = false; });
     // Whether the start is put off is known before attaching: the worker is told at attach.
     this.ready = this._startable().then(() => this._start()).catch((err) => {
       // A reload or a link followed just after load cuts the start's fetches (Firefox says

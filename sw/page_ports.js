@@ -95,6 +95,7 @@ function onPageMessage(m, port, clientId) {
   if (m.type === 'take-cut-off') return giveCutOff(m, port).catch(() => port.postMessage({type: 'take-cut-off', id: m.id, body: null}));
   if (m.type === 'prefetch-origin') return prefetchFromOrigin(m, port).catch(() => port.postMessage({type: 'prefetch-origin', id: m.id, bytes: 0, cached: false}));
   if (m.type === 'prefetch-pieces') return answerPrefetchPieces(m, port).catch(() => port.postMessage({type: 'prefetch-pieces', id: m.id, bytes: 0}));
+  if (m.type === 'leaving') return forgetPage(port, clientId);
   if (m.type === 'started') {
     state.startingPages.delete(port);
     for (const source of state.pieceSources.values()) if (source.port === port) source.noPeersUntil = 0;
@@ -202,6 +203,12 @@ async function answerPrefetchPieces(m, port) {
     bytes = await PieceSource.of(m.url, file).prefetch(port, maxBytes);
   }
   port.postMessage({type: 'prefetch-pieces', id: m.id, bytes});
+}
+
+// A page going for good: nothing more is asked of it (its open asks it fails itself).
+function forgetPage(port, clientId) {
+  if (state.pages.get(clientId) === port) state.pages.delete(clientId);
+  state.startingPages.delete(port);
 }
 
 function attachPage(event) {

@@ -381,13 +381,14 @@ test('a prefetch cut off by a navigation resumes where it stopped: the peer send
   assert.equal((await pageHashes(b, [WIDE]))[WIDE], fileHash(path.join(root, WIDE.slice(1))), 'the image\'s bytes');
   const r = await visit(server, b, '/products.html');
   assert.equal(r.origin, 0, `${r.origin} asset bytes from the origin`);
-  // A sent each file of / and /products.html that /about.html lacks once: the image's
-  // start was not sent again.
+  // A sent each file of / and /products.html that /about.html lacks once, plus what was on
+  // its way when B's page left (frames of 50 ms of A's cap, a few of them on a loaded
+  // machine): less than the image's start, which a transfer started over sends again.
   const files = new Set([...manifest.pages['/index.html'], ...manifest.pages['/products.html']].filter((p) => !about.includes(p)));
   const needed = [...files].reduce((n, p) => n + manifest.files[p].size, 0);
   const sent = (await stats(a)).bytesToPeers - sentBefore;
   console.log(`# resumed ${JSON.stringify(s.resumedFrom)}; A sent ${sent} B for ${needed} B of files`);
-  assert.ok(sent < needed + 64 * 1024, `A sent ${sent} B for ${needed} B of files`);
+  assert.ok(sent - needed < s.resumedFrom.bytes, `A sent ${sent} B for ${needed} B of files, resumed from ${s.resumedFrom.bytes}`);
   assert.deepEqual(a.errors, []);
   assert.deepEqual(b.errors, []);
 }));

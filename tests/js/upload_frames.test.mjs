@@ -1,0 +1,58 @@
+// A seeder's upload pump (js_glue/uploads.js): a capped upload goes out in frames of 50 ms of
+// its tightest cap (16 KiB at least), so a visitor who leaves mid-transfer has read all but
+// the last few and hands that start on; an uncapped one in frames as large as the channel takes.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import vm from 'node:vm';
+
+const KiB = 1 << 10;
+const HEADER = 20;
+const read = (file) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+
+// PeerUploads on a page whose channel takes 256 KiB messages; timers fire at once, so the
+// pacing costs no wall time (only the frame sizes are under test).
+function uploadsWith(config) {
+  const context = vm.createContext({
+    Map, Uint8Array, Promise, console, self: {},
+    performance: {now: () => 0}, setTimeout: (fn) => setImmediate(fn),
+  });
+  vm.runInContext(`${read('js_glue/hot_bodies.js')}\n${read('js_glue/uploads.js')}\nthis.PeerUploads = PeerUploads; this.WholeBody = WholeBody;`, context);
+  const page = {
+    config: {upload: true, ...config},
+    stats: {bytesToPeers: 0, changed() {}},
+    core: {payloadCapacity: (max) => max - HEADER, dataHeaderSize: HEADER, dataHeader: () => new Uint8Array(HEADER)},
+  };
+  return {uploads: new context.PeerUploads(page), WholeBody: context.WholeBody, page};
+}
+
+// Sends `size` bytes to one link; resolves the payload size of each frame sent.
+async function framesFor(config, size) {
+  const {uploads, WholeBody, page} = uploadsWith(config);
+  const frames = [];
+  const link = {maxMessageSize: 256 * KiB, closed: false, uploads: [], canSend: () => true, send: (f) => frames.push(f.length - HEADER)};
+  link.uploads.push({requestId: 1, url: 'https://site.test/wide.jpg', body: new WholeBody(new ArrayBuffer(size), 0), next: 0, end: size});
+  await uploads._pump(link);
+  assert.equal(page.stats.bytesToPeers, size, 'every byte sent once');
+  return frames;
+}
+
+test('an uncapped upload fills each message', async () => {
+  const frames = await framesFor({}, 900000);
+  assert.deepEqual(frames.slice(0, 3), [256 * KiB - HEADER, 256 * KiB - HEADER, 256 * KiB - HEADER]);
+});
+
+test('a capped upload sends frames of 50 ms of its cap', async () => {
+  const frames = await framesFor({maxUploadBytesPerSecond: 400 * KiB}, 900000);
+  assert.equal(frames[0], 20 * KiB);
+  assert.ok(frames.every((n) => n <= 20 * KiB), `largest ${Math.max(...frames)}`);
+});
+
+test('the tightest cap decides, and a frame is 16 KiB at least', async () => {
+  assert.equal((await framesFor({maxUploadBytesPerSecond: 8 << 20, maxUploadBytesPerSecondPerPeer: 1 << 20}, 200000))[0], 1024 * KiB / 20 | 0);
+  assert.equal((await framesFor({maxUploadBytesPerSecondPerPeer: 100 * KiB}, 100000))[0], 16 * KiB);
+});
+
+test('a cap above what a message holds in 50 ms leaves messages whole', async () => {
+  assert.equal((await framesFor({maxUploadBytesPerSecond: 64 << 20}, 900000))[0], 256 * KiB - HEADER);
+});
