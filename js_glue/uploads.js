@@ -115,17 +115,17 @@ class PeerUploads {
     return c === true || (typeof c === 'string' && upload.url.includes(c));
   }
 
-  // Upload control: at most `rate` bytes a second; `state` holds the schedule (page or link).
   // A capped upload sends frames of at most 50 ms of its tightest cap (16 KiB at least): a
   // visitor who leaves mid-transfer loses what was in flight, not a whole 256 KiB burst sent
   // a second apart, and the asker sees a steady rate.
-  _frameBytes(link, capacity) {
+  _frameBytes(capacity) {
     const {config} = this.page;
     const caps = [config.maxUploadBytesPerSecond, config.maxUploadBytesPerSecondPerPeer].filter((r) => r > 0);
     if (!caps.length) return capacity;
     return Math.min(capacity, Math.max(16 << 10, Math.floor(Math.min(...caps) / 20)));
   }
 
+  // Upload control: at most `rate` bytes a second; `state` holds the schedule (page or link).
   _pace(state, bytes, rate) {
     const now = performance.now();
     state.nextSendAt = Math.max(state.nextSendAt || now, now) + (bytes / rate) * 1000;
@@ -160,7 +160,7 @@ class PeerUploads {
     if (link.pumping) return;
     link.pumping = true;
     const {core, stats, config} = this.page;
-    const capacity = this._frameBytes(link, core.payloadCapacity(link.maxMessageSize));
+    const capacity = this._frameBytes(core.payloadCapacity(link.maxMessageSize));
     const headerSize = core.dataHeaderSize;
     const hostile = this._hostile();
     try {
