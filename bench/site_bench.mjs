@@ -31,7 +31,7 @@ async function visit(server, v, page) {
     const s = window.p2pcdn ? window.p2pcdn.stats.snapshot() : {};
     const marks = {};
     for (const m of performance.getEntriesByType('mark')) {
-      if (m.name.startsWith('p2pcdn:') && !(m.name in marks)) marks[m.name.slice(7)] = Math.round(m.startTime);
+      if (m.name.startsWith('p2pcdn:') && !(m.name.slice(7) in marks)) marks[m.name.slice(7)] = Math.round(m.startTime);
     }
     return {completeMs: nav.loadEventEnd - nav.startTime, firstPeerByteMs: s.firstPeerByteMs ?? null,
             peers: s.bytesFromPeers ?? 0, held: s.held ?? null, marks};

@@ -247,7 +247,7 @@ async function visit(run, rec, index, afterLoad) {
     const nav = performance.getEntriesByType('navigation')[0];
     const marks = {};
     for (const m of performance.getEntriesByType('mark')) {
-      if (m.name.startsWith('p2pcdn:') && !(m.name in marks)) marks[m.name.slice(7)] = Math.round(m.startTime);
+      if (m.name.startsWith('p2pcdn:') && !(m.name.slice(7) in marks)) marks[m.name.slice(7)] = Math.round(m.startTime);
     }
     // Each asset's timing: when asked, when its last byte arrived, whether the worker
     // answered it (none: the browser's memory cache did), bytes over the network.

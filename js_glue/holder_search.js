@@ -48,7 +48,8 @@ class HolderSearch {
   // A connected peer that has the resource: an existing link, or new ones found by lookup.
   // `claim`: if nobody holds it, this page becomes the one that fetches it from the origin
   // (tried.claimed is then set), and a crowd asking after it waits for its copy.
-  async find(entry, tried, background, claim = !background) {
+  // `patient`: a prefetch, which waits longer for holders to come up (see _waitForHolder).
+  async find(entry, tried, background, claim = !background, patient = false) {
     const page = this.page;
     const pick = () => {
       const holders = this.usable(entry.resourceId, tried);
@@ -65,7 +66,7 @@ class HolderSearch {
       return null;
     }
     const heldFrom = performance.now();
-    const holder = await this._waitForHolder(entry, tried, pick, background, claim);
+    const holder = await this._waitForHolder(entry, tried, pick, background, claim, patient);
     if (holder !== undefined && !background) {
       tried.held = true;  // this request waited for a peer to come up
       page.stats.held.totalMs += performance.now() - heldFrom;
@@ -86,11 +87,16 @@ class HolderSearch {
 
   // Lookup, then connections to new holders; resolves a link, null, or undefined when
   // nobody holds the resource (nothing was held).
-  async _waitForHolder(entry, tried, pick, background, claim) {
+  async _waitForHolder(entry, tried, pick, background, claim, patient) {
     const page = this.page;
     const started = performance.now();
     const fail = (reason) => background || page.stats.fail(reason);
-    let deadline = performance.now() + page.config.connectTimeoutMs;
+    // A prefetch waits longer for its holders: nobody waits on it, and a holder is often a
+    // visitor busy loading its own page, whose answer took 0.6-1.4 s in a crowd of five on
+    // two cores (bench/README). A dial given up as unanswered is not dialled again for the
+    // next file (it is still coming up), so giving up early lost every file that peer held.
+    const holdMs = patient ? 2 * page.config.connectTimeoutMs : page.config.connectTimeoutMs;
+    let deadline = performance.now() + holdMs;
     // A page's own request (or a prefetch that may go to the origin) claims what nobody
     // holds: it fetches it from the origin, and the crowd asking after it waits for its copy
     // (bounded by crowdWaitMs) instead. Not a page that uploads nothing: nobody would get
@@ -103,6 +109,10 @@ class HolderSearch {
     }
     const crowd = lookup.coming;
     if (crowd) deadline = Math.max(deadline, started + page.config.crowdWaitMs);
+    // A dial in a crowd counts as unanswered only after the crowd wait: its claimant is busy
+    // fetching the file for it (one that never answers costs what one that never fetches
+    // does: the crowd wait, charged to the budget).
+    const answerMs = patient ? holdMs : crowd ? page.config.crowdWaitMs : page.config.answerTimeoutMs;
     const found = lookup.peers;
     // Best first; a holder that fails to come up is replaced by the next, so fake holders
     // cannot fill every place (and each costs one failed connect for the whole visit).
@@ -111,9 +121,8 @@ class HolderSearch {
     if (first) queue.unshift(...queue.splice(queue.indexOf(first), 1));
     const connecting = [];
     // A dial still in play: up, answered, or young. A fake holder never answers our offer:
-    // after answerTimeoutMs the next candidate is dialled in its place.
-    const live = (l) => !l.closed && (l.opened || l.answered || !l.initiator ||
-                                      performance.now() - l.createdAt < page.config.answerTimeoutMs);
+    // after answerMs the next candidate is dialled in its place.
+    const live = (l) => !l.closed && (l.opened || l.answered || !l.initiator || performance.now() - l.createdAt < answerMs);
     // Up and saying what it has; in a crowd, a peer still fetching it is waited for too.
     const settled = (l) => l.haveSeen && !(crowd && !this.usable(entry.resourceId, tried).includes(l));
     const topUp = () => {

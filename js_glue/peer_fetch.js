@@ -60,7 +60,7 @@ class PeerFetch {
     if (this.launching) return;
     this.launching = true;
     let link = null;
-    if (this.count < page.config.maxAttempts && !this._aborted()) link = await page.holders.find(entry, tried, background, this.claim);
+    if (this.count < page.config.maxAttempts && !this._aborted()) link = await page.holders.find(entry, tried, background, this.claim, background);
     this.launching = false;
     if (tried.claimed) this.reason = 'claimed';
     if (this.done) return;

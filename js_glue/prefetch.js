@@ -23,6 +23,7 @@ class NextPagePrefetch {
     this.stop = new AbortController();
     this.hovered = [];         // page paths pointed at or focused, latest first
     this.visible = new Set();  // page paths a link on screen leads to
+    this.missed = new Set();   // URLs no holder delivered: tried once more at the end
     addEventListener('pagehide', () => this.stop.abort());
     // From the first moment: a link pointed at while p2pcdn is still starting counts too.
     this._watchPointer();
@@ -121,6 +122,7 @@ class NextPagePrefetch {
     const covered = new Set([linked.find((path) => this.need(path, wanted) > 0) || linked[0]].filter(Boolean));
     budget = Math.min(ceiling, Math.max(budget, this.need([...covered][0], wanted)));
     let spent = 0;
+    let retried = false;
     for (;;) {
       await this._pageIdle();  // what the page asks for now comes first
       if (signal.aborted) return;
@@ -134,6 +136,14 @@ class NextPagePrefetch {
         return entry && entry.size && spent + (entry.pieces ? entry.pieces.size : entry.size) <= budget;
       });
       if (!url) {
+        // Files whose holders did not come up in time, once more: a crowd's holders are
+        // busy loading their own pages, and their links often open just after.
+        if (this.missed.size && !retried) {
+          retried = true;
+          for (const u of this.missed) wanted.add(u);
+          this.missed.clear();
+          continue;
+        }
         if (await this._pointedAtNew(covered)) continue;
         return;
       }
@@ -176,6 +186,7 @@ class NextPagePrefetch {
       return bytes;
     } catch (err) {
       if (err.message === 'claimed' && !signal.aborted) return this._fetchClaimed(entry);
+      if (!signal.aborted) this.missed.add(entry.url);
       return 0;  // no peer has it (or it failed): the next page asks for it the usual way
     }
   }

@@ -116,11 +116,7 @@ function onPageMessage(m, port, clientId) {
   entry.resolve(m.ok ? {body: m.body, headers: m.headers} : {reason: String(m.reason)});
 }
 
-// What a page loaded before this worker controlled it, kept (cache_policy.js). Questions of
-// what this worker holds wait for the adoptions under way (a page asks just after its own),
-// at most P2PCDN_ADOPT_WAIT_MS.
-const P2PCDN_ADOPT_WAIT_MS = 3000;
-
+// What a page loaded before this worker controlled it, kept (cache_policy.js).
 // A page asks for its adoptions once it is done starting, or as it leaves: a request of the
 // next page for one of those files waits for its copy (a read of the HTTP cache and a store),
 // at most P2PCDN_ADOPTING_WAIT_MS, rather than fetch it again beside the adoption.
@@ -153,17 +149,17 @@ function adoptionOf(url) {
   return Promise.race([entry.done, new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPTING_WAIT_MS))]);
 }
 
-const adoptionsDone = () => Promise.race([Promise.all([...adopting.values()].map((e) => e.done)),
-                                          new Promise((resolve) => setTimeout(resolve, P2PCDN_ADOPT_WAIT_MS))]);
-
 // A page's prefetch asks which of these URLs to fetch from peers: those this worker shares
-// and does not hold yet (a large file: some of whose pieces it lacks).
+// and does not hold yet (a large file: some of whose pieces it lacks). It waits for the
+// adoptions of these URLs only: a first visit's own files, adopted meanwhile, are not among
+// them, and the visitor's seconds on the page are the prefetch's whole window.
 async function answerWanted(m, port) {
-  await adoptionsDone();
+  const asked = (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000);
+  await Promise.all(asked.map(adoptionOf));
   const manifest = await loadManifest();
   const held = await heldUrls(await openCopies());
   const urls = [];
-  for (const url of (Array.isArray(m.urls) ? m.urls : []).slice(0, 1000)) {
+  for (const url of asked) {
     const file = typeof url === 'string' && manifest.files.get(url);
     if (!file || !shareable(new Request(url)) || held.has(url)) continue;
     if (file.pieces && allPiecesHeld(held, url, file)) continue;

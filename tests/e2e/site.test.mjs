@@ -613,6 +613,13 @@ test('four visitors opening the same page at once fetch each of its new files fr
   const after = originByPath(await server.metrics());
   const fetches = Object.fromEntries(fresh.map((p) => [p, ((after[p] || 0) - (before[p] || 0)) / manifest.files[p].size]));
   console.log(`# origin fetches per file, four visitors at once: ${JSON.stringify(fetches)}; claims: ${(await server.metrics()).p2pcdn_claims_total}`);
+  // How each visitor's requests went, for a failure's sake: held for a peer, failures by reason.
+  const how = await Promise.all(visitors.map(async (v) => {
+    const s = await stats(v);
+    const failures = Object.fromEntries(Object.entries(s.failures).filter(([, n]) => n));
+    return {peers: s.requestsFromPeers, origin: s.requestsFromOrigin, cache: s.requestsFromCache, held: s.held, failures, originFaster: s.originFaster};
+  }));
+  console.log(`# per visitor: ${JSON.stringify(how)}`);
   for (const [p, n] of Object.entries(fetches)) assert.ok(n <= 2, `${p} came from the origin ${n} times`);
   for (const v of visitors) {
     const broken = await v.page.evaluate(() => [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).length);

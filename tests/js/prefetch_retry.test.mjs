@@ -1,0 +1,78 @@
+// The next-page prefetch (js_glue/prefetch.js): a file whose holders did not come up in time
+// is tried once more after the others (in a crowd, holders busy loading their own pages
+// answer late, and their links open just after the first try gave up), and only once.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import vm from 'node:vm';
+
+const read = (file) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+const ORIGIN = 'https://site.test';
+
+// A page at / linking to /next.html, whose files are a.jpg and b.jpg; `fetchFromPeers`
+// decides each try's outcome. Resolves the URLs tried, in order, once the prefetch is idle.
+async function prefetchTries(fetchFromPeers) {
+  const link = {href: `${ORIGIN}/next.html`, closest: () => link};
+  const context = vm.createContext({
+    URL, Map, Set, Promise, Error, ArrayBuffer, console, self: {}, navigator: {},
+    setTimeout, clearTimeout, AbortController,
+    addEventListener() {},
+    location: {href: `${ORIGIN}/`, origin: ORIGIN},
+    document: {readyState: 'complete', addEventListener() {}, querySelectorAll: () => [link]},
+  });
+  vm.runInContext(`${read('js_glue/prefetch.js')}\nthis.NextPagePrefetch = NextPagePrefetch;`, context);
+  const entries = new Map(['a.jpg', 'b.jpg'].map((name, i) => [`${ORIGIN}/${name}`, {url: `${ORIGIN}/${name}`, size: 1000 + i, resourceId: name}]));
+  const tries = [];
+  let idle;
+  const settled = new Promise((resolve) => (idle = resolve));
+  const page = {
+    config: {prefetchBytes: 4 << 20, prefetchAfterMs: 0, prefetchFromOrigin: false},
+    pages: new Map([['/index.html', []], ['/next.html', ['/a.jpg', '/b.jpg']]]),
+    entries,
+    piecedFetches: new Map(),
+    stats: {prefetched() {}, prefetchedFromOrigin() {}},
+    bridge: {
+      whenAttached: async () => true,
+      whenIdle: async () => {},
+      ask: async (m) => (m.type === 'wanted' ? {urls: m.urls, cutOff: []} : null),
+      post() {},
+    },
+    fetchFromPeers: async (entry) => {
+      tries.push(entry.url.slice(ORIGIN.length + 1));
+      return fetchFromPeers(entry.url.slice(ORIGIN.length + 1), tries);
+    },
+  };
+  const prefetch = new context.NextPagePrefetch(page);
+  // Nothing left to fetch: the prefetch waits for a link pointed at.
+  prefetch._pointedAtNew = () => {
+    idle();
+    return Promise.resolve(false);
+  };
+  prefetch.start();
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('prefetch never idle')), 5000)));
+  await Promise.race([settled, late]).finally(() => clearTimeout(timer));
+  return tries;
+}
+
+const body = {body: new ArrayBuffer(8), headers: {}};
+
+test('a file whose holder did not come up is tried once more, after the others', async () => {
+  const tries = await prefetchTries((name, tries) => {
+    if (name === 'a.jpg' && tries.filter((t) => t === 'a.jpg').length === 1) throw new Error('noPeers');
+    return body;
+  });
+  assert.deepEqual(tries, ['a.jpg', 'b.jpg', 'a.jpg']);
+});
+
+test('a file that fails again is not tried a third time', async () => {
+  const tries = await prefetchTries((name) => {
+    if (name === 'a.jpg') throw new Error('connectFailed');
+    return body;
+  });
+  assert.deepEqual(tries, ['a.jpg', 'b.jpg', 'a.jpg']);
+});
+
+test('files that arrived are not asked for again', async () => {
+  assert.deepEqual(await prefetchTries(() => body), ['a.jpg', 'b.jpg']);
+});
