@@ -109,10 +109,10 @@ class HolderSearch {
     }
     const crowd = lookup.coming;
     if (crowd) deadline = Math.max(deadline, started + page.config.crowdWaitMs);
-    // A dial in a crowd counts as unanswered only after the crowd wait: its claimant is busy
-    // fetching the file for it (one that never answers costs what one that never fetches
-    // does: the crowd wait, charged to the budget).
-    const answerMs = patient ? holdMs : crowd ? page.config.crowdWaitMs : page.config.answerTimeoutMs;
+    // A prefetch's dial, or one in a crowd, counts as unanswered only at the deadline: a crowd's
+    // claimant is busy fetching the file for it (one that never answers costs what one that
+    // never fetches does: the crowd wait, charged to the budget).
+    const answerMs = patient || crowd ? deadline - started : page.config.answerTimeoutMs;
     const found = lookup.peers;
     // Best first; a holder that fails to come up is replaced by the next, so fake holders
     // cannot fill every place (and each costs one failed connect for the whole visit).
