@@ -1,7 +1,7 @@
 // Test-only: makes this page a hostile peer, so end-to-end tests attack real browsers with
 // the real protocol. Turned on by config.test, which a site never sets; the lying, stalling,
-// dripping and truncating uploads are in uploads.js. Each behaviour is bounded in count and
-// time and stops by itself.
+// dripping and truncating uploads and the lying headers (lieHeaders) are in uploads.js. Each
+// behaviour is bounded in count and time and stops by itself.
 //   inject: DATA for request ids 1..injectIds (and the victim's test.requestIdsFrom) on every link
 //   malformed: garbage frames on every link
 //   haveFlood: HAVE frames with this many made-up ids

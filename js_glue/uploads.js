@@ -33,7 +33,7 @@ class PeerUploads {
     // Still held (not evicted since), the very bytes asked for: no storage lookup.
     const hot = entry && entry.hashHex === frame.contentHash && this.page.cachedIds.has(entry.resourceId) && this.hot.get(entry);
     if (hot && offset < size && end <= size) {
-      reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers: hot.headers});
+      reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers: this._headers(hot.headers)});
       return this._queue(link, {requestId: frame.requestId, url: entry.url, body: new WholeBody(hot.buffer, offset), next: offset, end});
     }
     link.opening = (link.opening || 0) + 1;  // counted while Cache Storage answers
@@ -52,7 +52,7 @@ class PeerUploads {
                         .filter((h) => cached.headers.has(h))
                         .map((h) => `${h}: ${cached.headers.get(h)}\n`)
                         .join('');
-    reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers});
+    reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers: this._headers(headers)});
     // Small bodies are read whole (one read, bounded: 8 uploads of 1 MiB per peer); larger
     // ones stream.
     const start = offset - copy.base;  // where the range starts in the copy
@@ -108,6 +108,12 @@ class PeerUploads {
   // The test switch (config.test) makes this page a hostile peer for end-to-end tests.
   _hostile() {
     return this.page.config.test || {};
+  }
+
+  // The header lines to send: the copy's, or a hostile test peer's lies (test.lieHeaders).
+  _headers(lines) {
+    const lie = this._hostile().lieHeaders;
+    return typeof lie === 'string' ? lie : lines;
   }
 
   _corrupts(upload) {

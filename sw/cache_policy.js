@@ -72,13 +72,25 @@ async function heldUrls(cache) {
   return new Set((await cache.keys()).map((request) => request.url));
 }
 
+// The headers of a body a peer delivered. The bytes are checked against the manifest's hash;
+// headers cannot be, so a stranger chooses none of them: the content type is the manifest's
+// (what the origin sent when it was made; without one, none, and the browser sniffs as for
+// any file served without a type), and of the peer's lines only a well-formed `last-modified`
+// is kept. A lying `content-type` with `x-content-type-options: nosniff` would otherwise stop
+// a verified script or stylesheet from running, and be kept with the copy for later pages.
 function headersFromPeer(text, file) {
   const headers = new Headers();
+  try {
+    if (typeof file.type === 'string' && file.type) headers.set('content-type', file.type);
+  } catch (_) {
+    // A manifest's type that is no header value: none, as for a file the manifest gives no type.
+  }
   for (const line of (text || '').split('\n')) {
     const at = line.indexOf(':');
-    if (at > 0) headers.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
+    if (at <= 0 || line.slice(0, at).trim().toLowerCase() !== 'last-modified') continue;
+    const value = line.slice(at + 1).trim();
+    if (value.length <= 64 && !Number.isNaN(Date.parse(value))) headers.set('last-modified', new Date(value).toUTCString());
   }
-  if (!headers.has('content-type') && file.type) headers.set('content-type', file.type);
   return headers;
 }
 

@@ -90,6 +90,35 @@ test('a peer that lies is banned at its first wrong body', () => withSwarm({}, a
   assert.equal(s.failures.integrity, 1, JSON.stringify(s.failures));
 }));
 
+// Headers cannot be checked against a hash: the page and the copies it keeps get the
+// manifest's content type, whatever the peer said. Without that, a nosniff with a wrong type
+// stops a verified script or stylesheet, and stays with the copy for later pages.
+test('a peer\'s lying headers reach neither the page nor the copies it keeps', () => withSwarm({}, async (ctx) => {
+  const lie = 'content-type: text/plain\nx-content-type-options: nosniff\ncontent-disposition: attachment\nlast-modified: soon\n';
+  const {hId} = await swarmWithHostile(ctx, {lieHeaders: lie});
+  const {c} = await victimVisit(ctx, hId);
+  const delivered = await c.page.evaluate((id) => !!(window.p2pcdn.links.get(id) || {}).delivered, hId);
+  assert.ok(delivered, 'the liar delivered bodies (otherwise this test checks nothing)');
+  const seen = await c.page.evaluate(async (paths) => {
+    const names = ['content-type', 'x-content-type-options', 'content-disposition', 'last-modified'];
+    const pick = (h) => names.map((n) => h.get(n));
+    const cache = await caches.open('p2pcdn-copies');
+    const out = {};
+    for (const p of paths) {
+      const r = await fetch(p);
+      await r.arrayBuffer();
+      const kept = await cache.match(p);
+      out[p] = {page: pick(r.headers), kept: kept && pick(kept.headers)};
+    }
+    return out;
+  }, ['/media/logo.png', '/media/animation.gif']);
+  // The GIF is kept as pieces (no whole copy): its response is made from the manifest alone.
+  assert.deepEqual(seen, {
+    '/media/logo.png': {page: ['image/png', null, null, null], kept: ['image/png', null, null, null]},
+    '/media/animation.gif': {page: ['image/gif', null, null, null], kept: undefined},
+  });
+}));
+
 test('a peer that answers and then goes silent is outrun by another holder and struck', () => withSwarm({}, async (ctx) => {
   const {hId} = await swarmWithHostile(ctx, {truncate: true});
   const {c, s} = await victimVisit(ctx, hId);

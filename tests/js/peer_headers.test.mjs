@@ -1,0 +1,50 @@
+// A peer's RESPONSE_HEAD header lines cannot be checked against a hash: the worker builds a
+// peer-delivered response's headers from the manifest (content type) and keeps only a
+// well-formed last-modified of the peer's (sw/cache_policy.js, headersFromPeer).
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import vm from 'node:vm';
+
+const root = new URL('../../', import.meta.url);
+
+function workerScope() {
+  const context = vm.createContext({Headers, Response, self: {location: {origin: 'https://site.test'}}});
+  for (const file of ['sw/config.js', 'sw/copies.js', 'sw/cache_policy.js']) {
+    vm.runInContext(readFileSync(new URL(file, root), 'utf8'), context, {filename: file});
+  }
+  return context;
+}
+
+const headersOf = (h) => Object.fromEntries([...h.entries()]);
+
+test('the content type is the manifest\'s, whatever the peer says', () => {
+  const w = workerScope();
+  const lie = 'content-type: text/plain\nx-content-type-options: nosniff\ncontent-disposition: attachment\ncache-control: no-store\n';
+  assert.deepEqual(headersOf(w.headersFromPeer(lie, {type: 'text/css'})), {'content-type': 'text/css'});
+});
+
+test('without a type in the manifest there is none: the peer\'s is not taken', () => {
+  const w = workerScope();
+  assert.deepEqual(headersOf(w.headersFromPeer('content-type: text/plain\n', {})), {});
+  // A manifest type that is no header value is dropped, not thrown at the page's request.
+  assert.deepEqual(headersOf(w.headersFromPeer('', {type: 'image/png\nx-a: b'})), {});
+});
+
+test('a peer\'s last-modified is kept only as a date', () => {
+  const w = workerScope();
+  const date = 'Wed, 02 Dec 2026 10:00:00 GMT';
+  assert.deepEqual(headersOf(w.headersFromPeer(`Last-Modified: ${date}\n`, {type: 'image/png'})),
+                   {'content-type': 'image/png', 'last-modified': date});
+  assert.deepEqual(headersOf(w.headersFromPeer('last-modified: soon\nbad line\n:x\n', {type: 'image/png'})),
+                   {'content-type': 'image/png'});
+});
+
+test('the response made from a peer\'s body carries the manifest\'s hash and type', () => {
+  const w = workerScope();
+  const file = {type: 'image/png', integrity: 'sha256-abc'};
+  const r = w.responseFromPeer({body: new Uint8Array(3).buffer, headers: 'content-type: text/html\n'}, file);
+  assert.equal(r.headers.get('content-type'), 'image/png');
+  assert.equal(r.headers.get('content-length'), '3');
+  assert.equal(r.headers.get('x-p2pcdn-hash'), 'sha256-abc');
+});
