@@ -512,9 +512,16 @@ class P2pcdnPage extends EventTarget {
       case 'ping':
         link.send(this.core.encodeFrame({type: 'pong', nonce: f.nonce, sentAtMs: f.sentAtMs}));
         break;
-      case 'pong':
-        this.selector.onRtt(link.handle, performance.now() - f.sentAtMs);
+      case 'pong': {
+        // Only the answer to a PING this page sent, timed by its own clock: an unsolicited
+        // PONG, or an echoed time, would let a peer set its own round trip and rank. This
+        // page sends no PING yet, so none counts.
+        const sentAt = link.pings ? link.pings.get(f.nonce) : undefined;
+        if (sentAt === undefined) break;
+        link.pings.delete(f.nonce);
+        this.selector.onRtt(link.handle, performance.now() - sentAt);
         break;
+      }
     }
   }
 

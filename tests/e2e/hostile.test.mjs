@@ -99,6 +99,15 @@ test('a peer\'s lying headers reach neither the page nor the copies it keeps', (
   const {c} = await victimVisit(ctx, hId);
   const delivered = await c.page.evaluate((id) => !!(window.p2pcdn.links.get(id) || {}).delivered, hId);
   assert.ok(delivered, 'the liar delivered bodies (otherwise this test checks nothing)');
+  // Nor does a PONG it was never asked for set its round trip (and so its rank).
+  const rtt = await c.page.evaluate((id) => {
+    const page = window.p2pcdn;
+    const link = page.links.get(id);
+    const before = page.selector.stats(link.handle).rttMs;
+    for (let i = 0; i < 20; i++) page._onFrame(link, {type: 'pong', nonce: i, sentAtMs: performance.now()});
+    return [before, page.selector.stats(link.handle).rttMs];
+  }, hId);
+  assert.equal(rtt[1], rtt[0], `round trip before and after unsolicited PONGs: ${rtt}`);
   const seen = await c.page.evaluate(async (paths) => {
     const names = ['content-type', 'x-content-type-options', 'content-disposition', 'last-modified'];
     const pick = (h) => names.map((n) => h.get(n));
