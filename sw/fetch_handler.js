@@ -46,7 +46,9 @@ async function handle(event) {
     }
   }
   const cache = await openCopies();
-  const cached = state.storage.mayHold(url) ? await currentCopy(cache, url, file) : null;
+  const held = state.storage.mayHold(url);
+  const cached = held ? await currentCopy(cache, url, file) : null;
+  if (held && !cached && !file.pieces) state.storage.lost(url);
   if (cached) {
     notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
     state.storage.used(url);
@@ -67,7 +69,7 @@ async function handle(event) {
 
 function fromPeers(event, request, url, file, cache, clientId, result) {
   state.cutOff.forget(url);
-  const response = responseFromPeer(result, file);  // verified by the page's core (a copy of its bytes)
+  const response = responseFromPeer(result, file, true);  // verified by the page's core (a copy of its bytes)
   if (result.kept) return withRange(request, response);  // a shared answer, stored by its first request
   result.kept = true;
   const copy = responseFromPeer(result, file);

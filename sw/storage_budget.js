@@ -19,6 +19,8 @@ class StorageBudget {
     this.saveTimer = 0;
     this.evictTimer = 0;
     this.evicting = null;
+    this.lostUrls = new Set();  // found missing, pages not told yet
+    this.lostTimer = 0;
   }
 
   // After a manifest load: the saved index, or one rebuilt from the copies themselves when
@@ -71,6 +73,26 @@ class StorageBudget {
         this.evicting = null;
       });
     }, P2PCDN_EVICT_AFTER_MS);
+  }
+
+  // A whole copy the record says is kept was not there (deleted behind the worker's back, by
+  // the site's own code or the browser): forgotten, and withdrawn from the swarm as an
+  // eviction is, so that neither this worker nor a peer asks for it again. Pages are told a
+  // second later, in one message: the request that found it missing goes first.
+  lost(url) {
+    const f = this.files.get(url);
+    if (!f) return;
+    this.total -= f.bytes;
+    this.files.delete(url);
+    this._saveSoon();
+    this.lostUrls.add(url);
+    if (this.lostTimer) return;
+    this.lostTimer = setTimeout(() => {
+      this.lostTimer = 0;
+      const urls = [...this.lostUrls].filter((u) => !this.files.has(u));  // unless stored again since
+      this.lostUrls.clear();
+      if (urls.length) notifyAll({type: 'evicted', urls});
+    }, 1000);
   }
 
   _set(url, bytes, usedAt) {

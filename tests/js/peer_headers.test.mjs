@@ -9,7 +9,7 @@ import vm from 'node:vm';
 const root = new URL('../../', import.meta.url);
 
 function workerScope() {
-  const context = vm.createContext({Headers, Response, self: {location: {origin: 'https://site.test'}}});
+  const context = vm.createContext({Headers, Response, ReadableStream, Uint8Array, self: {location: {origin: 'https://site.test'}}});
   for (const file of ['sw/config.js', 'sw/copies.js', 'sw/cache_policy.js']) {
     vm.runInContext(readFileSync(new URL(file, root), 'utf8'), context, {filename: file});
   }
@@ -47,4 +47,15 @@ test('the response made from a peer\'s body carries the manifest\'s hash and typ
   assert.equal(r.headers.get('content-type'), 'image/png');
   assert.equal(r.headers.get('content-length'), '3');
   assert.equal(r.headers.get('x-p2pcdn-hash'), 'sha256-abc');
+});
+
+test('the page\'s response streams the same bytes as the kept copy', async () => {
+  const w = workerScope();
+  const body = new Uint8Array([1, 2, 3, 4]).buffer;
+  const file = {type: 'image/png', integrity: 'sha256-abc'};
+  const streamed = w.responseFromPeer({body, headers: ''}, file, true);
+  const kept = w.responseFromPeer({body, headers: ''}, file);
+  assert.deepEqual(new Uint8Array(await streamed.arrayBuffer()), new Uint8Array([1, 2, 3, 4]));
+  assert.deepEqual(new Uint8Array(await kept.arrayBuffer()), new Uint8Array([1, 2, 3, 4]));
+  assert.equal(streamed.headers.get('content-length'), '4');
 });
