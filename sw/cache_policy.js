@@ -72,16 +72,26 @@ async function heldUrls(cache) {
   return new Set((await cache.keys()).map((request) => request.url));
 }
 
-// The headers of a body a peer delivered. The bytes are checked against the manifest's hash;
-// headers cannot be, so a stranger chooses none of them: the content type is the manifest's
-// (what the origin sent when it was made; without one, none, and the browser sniffs as for
-// any file served without a type), and of the peer's lines only a well-formed `last-modified`
-// is kept. A lying `content-type` with `x-content-type-options: nosniff` would otherwise stop
-// a verified script or stylesheet from running, and be kept with the copy for later pages.
-function headersFromPeer(text, file) {
+// The content type of an answer this worker makes itself (from a peer's body, or pieces):
+// the manifest's where it names one; else what the request's destination needs (Chromium
+// applies a stylesheet without a type, or with another, only as text/css: checked), else
+// none (the browser sniffs images, media and fonts). Never a peer's: headers are not covered
+// by the hash. `application/octet-stream` is the manifest tool's "not known".
+function contentTypeFor(file, destination = '') {
+  const type = typeof file.type === 'string' ? file.type.trim() : '';
+  if (type && !/^application\/octet-stream\s*(;|$)/i.test(type)) return type;
+  return {style: 'text/css', script: 'text/javascript'}[destination] || '';
+}
+
+// The headers of a body a peer delivered: the content type above, and of the peer's lines
+// only a well-formed `last-modified`. A lying `content-type` with `x-content-type-options:
+// nosniff` would otherwise stop a verified script or stylesheet from running, and be kept
+// with the copy for later pages.
+function headersFromPeer(text, file, destination = '') {
   const headers = new Headers();
   try {
-    if (typeof file.type === 'string' && file.type) headers.set('content-type', file.type);
+    const type = contentTypeFor(file, destination);
+    if (type) headers.set('content-type', type);
   } catch (_) {
     // A manifest's type that is no header value: none, as for a file the manifest gives no type.
   }
@@ -94,11 +104,23 @@ function headersFromPeer(text, file) {
   return headers;
 }
 
+// A copy kept without a type (the manifest names none, and it came from a peer) answers a
+// stylesheet or script as one; every other answer goes as it is.
+function typedFor(response, file, destination) {
+  if (response.headers.has('content-type')) return response;
+  const type = contentTypeFor(file, destination);
+  if (!type) return response;
+  const headers = new Headers(response.headers);
+  headers.set('content-type', type);
+  return new Response(response.body, {status: response.status, statusText: response.statusText, headers});
+}
+
 // `streamed`: the body as a one-chunk stream, for the page. Chromium hands a stream to the
 // page through a data pipe, and an ArrayBuffer as a blob first: a 12 KiB answer reached the
 // page ~0.8 ms sooner as a stream (bench/README, "a small file's answer from the worker").
-function responseFromPeer(result, file, streamed = false) {
-  const headers = headersFromPeer(result.headers, file);
+// `destination`: the request's, for the type when the manifest names none ('' for a copy).
+function responseFromPeer(result, file, streamed = false, destination = '') {
+  const headers = headersFromPeer(result.headers, file, destination);
   headers.set('content-length', String(result.body.byteLength));
   headers.set('x-p2pcdn-source', 'peer');
   return asCopy(streamed ? oneChunkStream(result.body) : result.body, 200, headers, file);

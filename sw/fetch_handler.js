@@ -52,7 +52,7 @@ async function handle(event) {
   if (cached) {
     notify(clientId, {type: 'served', url, source: 'cache', bytes: file.size});
     state.storage.used(url);
-    return withRange(request, cached);
+    return withRange(request, typedFor(cached, file, request.destination));
   }
   const port = await pickPage(clientId, !HOLDS_BACK_THE_TAG.has(request.destination));
   if (port && port === state.pages.get(clientId) && state.startingPages.has(port)) {
@@ -69,7 +69,7 @@ async function handle(event) {
 
 function fromPeers(event, request, url, file, cache, clientId, result) {
   state.cutOff.forget(url);
-  const response = responseFromPeer(result, file, true);  // verified by the page's core (a copy of its bytes)
+  const response = responseFromPeer(result, file, true, request.destination);  // verified by the page's core (a copy of its bytes)
   if (result.kept) return withRange(request, response);  // a shared answer, stored by its first request
   result.kept = true;
   const copy = responseFromPeer(result, file);

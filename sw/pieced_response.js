@@ -8,7 +8,7 @@ async function piecedResponse(request, url, file, clientId) {
   const source = PieceSource.of(url, file);
   source.use(await pickPage(clientId), clientId);
   const size = file.size;
-  const headers = new Headers({'content-type': file.type || 'application/octet-stream', 'accept-ranges': 'bytes',
+  const headers = new Headers({'content-type': contentTypeFor(file, request.destination) || 'application/octet-stream', 'accept-ranges': 'bytes',
                                'x-p2pcdn-source': 'pieces'});
   const range = parseRange(request.headers.get('range'), size);
   if (range === 'unsatisfiable') return unsatisfiable(headers, size);

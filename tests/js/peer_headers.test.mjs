@@ -59,3 +59,24 @@ test('the page\'s response streams the same bytes as the kept copy', async () =>
   assert.deepEqual(new Uint8Array(await kept.arrayBuffer()), new Uint8Array([1, 2, 3, 4]));
   assert.equal(streamed.headers.get('content-length'), '4');
 });
+
+test('with no type of its own in the manifest, a stylesheet or script gets the type it needs, never the peer\'s', () => {
+  const w = workerScope();
+  const unknown = {type: 'application/octet-stream'};
+  assert.deepEqual(headersOf(w.headersFromPeer('content-type: text/plain\n', unknown, 'style')), {'content-type': 'text/css'});
+  assert.deepEqual(headersOf(w.headersFromPeer('content-type: text/plain\n', {}, 'script')), {'content-type': 'text/javascript'});
+  assert.deepEqual(headersOf(w.headersFromPeer('content-type: text/plain\n', unknown, 'image')), {});
+  // The manifest's own type wins over the destination's.
+  assert.deepEqual(headersOf(w.headersFromPeer('', {type: 'text/css; charset=utf-8'}, 'script')), {'content-type': 'text/css; charset=utf-8'});
+});
+
+test('a copy kept without a type answers a stylesheet as text/css, and is left alone otherwise', async () => {
+  const w = workerScope();
+  const untyped = () => new Response(new TextEncoder().encode('a{}'), {status: 200});  // bytes: no type of its own
+  const styled = w.typedFor(untyped(), {}, 'style');
+  assert.equal(styled.headers.get('content-type'), 'text/css');
+  assert.equal(await styled.text(), 'a{}');
+  assert.equal(w.typedFor(untyped(), {}, 'image').headers.get('content-type'), null);
+  const typed = new Response('x', {headers: {'content-type': 'image/png'}});
+  assert.equal(w.typedFor(typed, {}, 'style'), typed);
+});
