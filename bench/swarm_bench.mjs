@@ -70,13 +70,14 @@ const OUT = process.env.OUT || path.join(ROOT, 'bench/results', `swarm-${process
 const PAGES = ['/', '/products.html', '/about.html'];
 const VARIANTS = (process.env.VARIANTS || 'p2pcdn,without').split(',').filter((v) => ['p2pcdn', 'without', 'bare-worker'].includes(v));
 // 'bare-worker': the site's own registration of its worker kept, that worker a bare one
-// (claims pages, has a fetch handler that answers nothing), p2pcdn.js blocked: what a
+// (claims pages, has a fetch handler that answers nothing; not an empty one, which Chromium
+// skips without starting the worker), p2pcdn.js blocked: what a
 // service worker alone costs the same visits. Served from its own copy of the site.
 const BARE_SITE = VARIANTS.includes('bare-worker') ? fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-bare-')) : null;
 if (BARE_SITE) {
   process.on('exit', () => fs.rmSync(BARE_SITE, {recursive: true, force: true}));
   fs.cpSync(SITE, BARE_SITE, {recursive: true, preserveTimestamps: true});
-  fs.writeFileSync(path.join(BARE_SITE, 'sw.js'), "self.addEventListener('install', () => self.skipWaiting());\nself.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', () => {});\n");
+  fs.writeFileSync(path.join(BARE_SITE, 'sw.js'), "self.addEventListener('install', () => self.skipWaiting());\nself.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', (e) => { if (e.request.url === '') e.respondWith(fetch(e.request)); });\n");
 }
 const started = Date.now();
 const log = (text) => console.error(`swarm_bench [${((Date.now() - started) / 1000).toFixed(0)} s]: ${text}`);
