@@ -113,7 +113,7 @@ class WorkerBridge {
     // link (or with a deferred tag) the worker may claim the page before this script runs.
     const attach = () => {
       const worker = navigator.serviceWorker.controller;
-      if (!worker || this.attached === worker) return;
+      if (!worker || this.attached === worker || this.page.switchedOff()) return;
       this.attached = worker;
       const since = performance.now();
       const channel = new MessageChannel();
@@ -168,7 +168,7 @@ class WorkerBridge {
     let first = null;
     this.firstVisit.then((answer) => { first = answer; });
     const keep = () => {
-      if (first !== false && !this.adoptionAsked) p2pcdnKeepUnadopted(this.attachedAt ?? Infinity);
+      if (first !== false && !this.adoptionAsked && !this.page.off) p2pcdnKeepUnadopted(this.attachedAt ?? Infinity);
     };
     const loaded = () => setTimeout(keep, 0);  // the load's last resource entries come a task later
     if (document.readyState === 'complete') loaded();

@@ -89,6 +89,24 @@ test('p2pcdn.disable() turns p2pcdn off for the visitor, on this page and later 
   assert.deepEqual(v.errors, []);
 }));
 
+// A page no worker controls reads the switch at load, not as p2pcdn.js runs (the first
+// localStorage read of a page is a synchronous load of the whole area, before its first frame).
+test('a visitor who turned p2pcdn off is off on a first visit too: no core, no signaling, no copies', () => withSwarm({root: site}, async (ctx) => {
+  const v = await ctx.visitor();
+  await v.context.addInitScript(() => localStorage.setItem('p2pcdn:disabled', '1'));
+  await v.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+  assert.ok(await waitFor(() => v.page.evaluate(() => window.p2pcdn.off === true), 5000), 'off');
+  assert.match((await stats(v)).noPeerReason, /turned off for this visitor/);
+  await v.page.evaluate(() => window.p2pcdn.ready.then(() => 'started', () => 'not started')).then((r) => assert.equal(r, 'not started'));
+  assert.ok(await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'the worker controls the page');
+  await sleep(1500);
+  const wasm = await v.page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).length);
+  assert.equal(wasm, 0, 'the core was loaded');
+  assert.equal((await ctx.server.metrics()).p2pcdn_peers || 0, 0, 'nobody joined signaling');
+  assert.deepEqual(await cachedPaths(v), [], 'the worker kept copies of the first page');
+  assert.deepEqual(v.errors, []);
+}));
+
 test('a browser asking to save data uploads nothing and announces nothing', () => withSwarm({root: site}, async (ctx) => {
   const v = await ctx.visitor();
   await v.context.addInitScript(() => {
