@@ -18,9 +18,12 @@ function p2pcdnConfigFromPage() {
 
 // data-sw="/sw.js": the tag registers the site's worker itself, so a site adds one tag per
 // page and the worker file, and no registration line of its own. On a first visit (no worker
-// controls the page) only at load: installing fetches the worker's scripts and the manifest,
-// which would share the visitor's link with the page's own first bytes; p2pcdn starts after
+// controls the page) only once the page has painted its largest element (page_settled.js):
+// installing fetches the worker's scripts and the manifest, and compiles the scripts, which
+// would share the visitor's link and CPU with the page's own first paint; p2pcdn starts after
 // load on such a page anyway.
+const P2PCDN_REGISTER_AFTER_LOAD_MAX_MS = 1000;
+
 function p2pcdnRegisterWorker() {
   const script = document.currentScript;
   const url = script && script.dataset.sw;
@@ -30,8 +33,8 @@ function p2pcdnRegisterWorker() {
   const register = () => navigator.serviceWorker.register(new URL(url, location.href).href).catch((err) => {
     console.warn(`p2pcdn: the service worker ${url} could not be registered: ${err.message}`);
   });
-  if (navigator.serviceWorker.controller || document.readyState === 'complete') register();
-  else addEventListener('load', register, {once: true});
+  if (navigator.serviceWorker.controller) register();
+  else p2pcdnTagRegistration = p2pcdnAfterLargestPaint(P2PCDN_REGISTER_AFTER_LOAD_MAX_MS).then(register);
 }
 
 if (typeof window !== 'undefined' && !window.p2pcdn) {
