@@ -105,12 +105,10 @@ class P2pcdnPage extends EventTarget {
     // area synchronously: 8.6 ms of a first visit's main thread in a profile of the company
     // site, before its first frame. A page no worker controls does nothing before load, so it
     // reads the switch then, or when a worker takes control (switchedOff), whichever is first.
-    if (navigator.serviceWorker.controller) {
-      if (this.switchedOff()) return;
-    } else if (document.readyState === 'complete') {
-      if (this.switchedOff()) return;
-    } else {
+    if (!navigator.serviceWorker.controller && document.readyState !== 'complete') {
       addEventListener('load', () => this.switchedOff(), {once: true});
+    } else if (this.switchedOff()) {
+      return;
     }
     if (P2pcdnVisitorSwitch.saveData()) this.config.upload = false;
     // First of the page's pagehide work: transfers still open hand their starts on before

@@ -88,7 +88,9 @@ function p2pcdnAfterLargestPaint(maxMs) {
         if (done) return;
         done = true;
         if (observer) observer.disconnect();
+        // A frame, or a moment where none comes (a tab in the background draws no frames).
         requestAnimationFrame(() => setTimeout(resolve, 0));
+        setTimeout(resolve, 100);
       };
       setTimeout(finish, maxMs);
       try {

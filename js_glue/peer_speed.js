@@ -26,8 +26,8 @@ class PeerSpeed {
     this._loaded = true;
     try {
       const saved = JSON.parse(localStorage.getItem(P2PCDN_PEER_SPEED_KEY) || '{}');
-      if (saved.setupMs > 0 && this._setupMs === null) this._setupMs = saved.setupMs;
-      if (saved.bytesPerMs > 0 && this._bytesPerMs === null) this._bytesPerMs = saved.bytesPerMs;
+      if (saved.setupMs > 0) this._setupMs = saved.setupMs;
+      if (saved.bytesPerMs > 0) this._bytesPerMs = saved.bytesPerMs;
     } catch (_) {
       // Storage blocked or garbled: measured again on this page.
     }
