@@ -16,7 +16,7 @@ import path from 'node:path';
 import {launchChromium} from '../tests/browser/chromium.mjs';
 import {ROOT, startServer, waitFor} from '../tests/e2e/harness.mjs';
 
-const BYTES = 12420;
+const BYTES = Number(process.env.BYTES || 12420);  // the 12.1 KiB image of p2p_bench by default
 const N = Number(process.env.N || 80);
 const KINDS = (process.env.KINDS || 'origin,arraybuffer,blob,stream,ask-arraybuffer,ask-stream,cache,cache-open').split(',');
 

@@ -35,6 +35,8 @@
 // TRACE=dir: a Chromium trace of one visitor (TRACE_VISITOR, 1 = the second) over its whole
 // walk in the first round, per scenario and variant (<scenario>-<variant>.json, for
 // bench/trace_threads.mjs); tracing slows that visitor, so its figures are not comparable.
+// TRACE_JS=1 adds JS samples, and serves p2pcdn's readable bundles (build/wasm) so that
+// they name functions (the manifest's hashes of those two files then no longer match).
 // Also per run, for finding where time goes: the CPU time the browsers' processes used,
 // per Chromium process type, in CPU_SAMPLE_MS (250) steps (this PID namespace's /proc).
 import {execFileSync} from 'node:child_process';
@@ -60,12 +62,19 @@ const CPU_SAMPLE_MS = Number(process.env.CPU_SAMPLE_MS || 250);
 const TRACE_DIR = process.env.TRACE || null;
 const TRACE_VISITOR = Number(process.env.TRACE_VISITOR || 1);
 const TRACE_CATEGORIES = ['toplevel', 'v8', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
-                          'ServiceWorker', 'CacheStorage', 'webrtc', 'blink', 'loading', 'navigation'];
+                          'ServiceWorker', 'CacheStorage', 'webrtc', 'blink', 'loading', 'navigation',
+                          ...(process.env.TRACE_JS ? ['disabled-by-default-v8.cpu_profiler'] : [])];
 // Served from a private copy: build/site/site may be assembled afresh by others meanwhile.
 const SITE_SOURCE = path.resolve(process.env.SITE || path.join(ROOT, 'build/site/site'));
 const SITE = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-site-'));
 process.on('exit', () => fs.rmSync(SITE, {recursive: true, force: true}));
 fs.cpSync(SITE_SOURCE, SITE, {recursive: true, preserveTimestamps: true});  // the server ignores a .br/.gz older than its file
+if (TRACE_DIR && process.env.TRACE_JS) {
+  for (const name of ['p2pcdn.js', 'p2pcdn-sw.js']) {
+    fs.copyFileSync(path.join(ROOT, 'build/wasm/js_glue/readable', name), path.join(SITE, 'p2pcdn', name));
+    for (const ext of ['.gz', '.br']) fs.rmSync(path.join(SITE, 'p2pcdn', name + ext), {force: true});
+  }
+}
 const OUT = process.env.OUT || path.join(ROOT, 'bench/results', `swarm-${process.env.ORIGIN_RATE || 'full'}.json`);
 const PAGES = ['/', '/products.html', '/about.html'];
 const VARIANTS = (process.env.VARIANTS || 'p2pcdn,without').split(',').filter((v) => ['p2pcdn', 'without', 'bare-worker'].includes(v));
@@ -105,6 +114,7 @@ for (const dir of ['assets']) {
   walkDir(dir);
 }
 for (const [p, f] of Object.entries(manifest.files)) {  // a copy taken while the site was being assembled
+  if (TRACE_DIR && process.env.TRACE_JS && p.startsWith('/p2pcdn/')) continue;  // readable bundles, above
   const size = fs.existsSync(path.join(SITE, p)) ? fs.statSync(path.join(SITE, p)).size : -1;
   if (size !== f.size) throw new Error(`${SITE_SOURCE}${p}: ${size} bytes, the manifest says ${f.size}: assemble the site again`);
 }

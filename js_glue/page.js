@@ -173,6 +173,11 @@ class P2pcdnPage extends EventTarget {
     P2pcdnVisitorSwitch.set(false);
   }
 
+  // Registers the site's worker when a first visit's page speed allows (worker_registration.js).
+  registerWorker(url, options) {
+    return p2pcdnRegisterWorker(url, options);
+  }
+
   // Whether signaling has welcomed this page (the 'joined' event fires when it does).
   get joined() {
     return this.signaling.joined;

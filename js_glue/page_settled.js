@@ -5,9 +5,6 @@
 // core started at the first idle moment after load put 50-95 ms of long tasks between a
 // video's source and its request (bench/README.md, "Video start"). Bounded by maxMs.
 const P2PCDN_SETTLE_REGISTER_MS = 1000;
-// The drop-in tag's registration of the site's worker (main.js, data-sw) while it is put off:
-// resolves once register() was called.
-let p2pcdnTagRegistration = null;
 
 function p2pcdnPageSettled(maxMs) {
   const deadline = performance.now() + maxMs;
@@ -18,8 +15,9 @@ function p2pcdnPageSettled(maxMs) {
   async function controlIfInstalling() {
     const sw = navigator.serviceWorker;
     if (!sw || sw.controller) return;
-    // The tag's own registration (data-sw) waits for the page's largest paint: then it is made.
-    if (p2pcdnTagRegistration) await Promise.race([p2pcdnTagRegistration, pause(left())]);
+    // A registration through p2pcdn (data-sw, registerWorker) waits for the page's largest
+    // paint: then it is made (worker_registration.js).
+    if (p2pcdnPendingRegistration) await Promise.race([p2pcdnPendingRegistration, pause(left())]);
     const registration = await sw.getRegistration().catch(() => null);
     // p2pcdn's worker claims the pages it finds (its claim may be done before this page hears
     // of it): any worker here means control is on its way. Firefox may not list a worker the

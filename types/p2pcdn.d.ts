@@ -149,6 +149,13 @@ export declare class P2pcdnPage extends EventTarget {
   disable(): void;
   /** Turns it on again, from the next page on. */
   enable(): void;
+  /**
+   * Registers the site's service worker as the tag's data-sw does: at once on a page a worker
+   * controls, after the page's largest paint on a first visit (so that installing it does not
+   * delay that paint), not at all in a browser without WebRTC. Resolves to the registration,
+   * or null where none was made.
+   */
+  registerWorker(scriptURL: string | URL, options?: RegistrationOptions): Promise<ServiceWorkerRegistration | null>;
   addEventListener<K extends keyof P2pcdnEventMap>(type: K, listener: (event: P2pcdnEventMap[K]) => void,
                                                    options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,

@@ -150,3 +150,61 @@ test('a first page left before the worker controlled it is shared from the next 
     await server.stop();
   }
 });
+
+// The company site registers its worker itself, through p2pcdn.registerWorker() (site.js):
+// on a first visit after the page's largest paint, not as its script runs (installing would
+// share the CPU with that paint); at once on a page the worker controls; nowhere without WebRTC.
+test('a site\'s own registration through p2pcdn.registerWorker() waits for a first visit\'s largest paint', async () => {
+  const server = await startServer({root: path.join(ROOT, 'build/site/site'), port: 8983});
+  const visitors = [];
+  // When this page called register(), and the largest paints it saw, in its own time.
+  const watch = () => {
+    if (typeof ServiceWorkerContainer === 'undefined') return;  // about:blank in Firefox
+    window.__registered = [];
+    window.__paints = [];
+    const register = ServiceWorkerContainer.prototype.register;
+    ServiceWorkerContainer.prototype.register = function (...args) {
+      window.__registered.push(performance.now());
+      return register.apply(this, args);
+    };
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__paints.push(e.startTime)))
+          .observe({type: 'largest-contentful-paint', buffered: true});
+    } catch (_) {
+      // no LCP timing (Firefox ESR): registered 1 s after load
+    }
+  };
+  const seen = (v) => v.page.evaluate(() => ({registered: window.__registered, paints: window.__paints,
+                                               loaded: performance.getEntriesByType('navigation')[0].loadEventEnd}));
+  try {
+    const v = await newVisitor(server.url);
+    visitors.push(v);
+    await v.context.addInitScript(watch);
+    await v.page.goto(`${server.url}/`, {waitUntil: 'load'});
+    assert.ok(await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'the worker took control');
+    const first = await seen(v);
+    assert.equal(first.registered.length, 1, `register() calls: ${JSON.stringify(first)}`);
+    assert.ok(first.registered[0] >= first.loaded, `registered at ${first.registered[0]} ms, before load at ${first.loaded} ms`);
+    if (first.paints.length) assert.ok(first.registered[0] > first.paints[0], `registered before the largest paint: ${JSON.stringify(first)}`);
+    await v.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
+    const later = await seen(v);
+    assert.equal(later.registered.length, 1, `register() calls: ${JSON.stringify(later)}`);
+    assert.ok(later.registered[0] < later.loaded, `under the worker, registered at once: ${JSON.stringify(later)}`);
+    assert.deepEqual(v.errors, []);
+
+    const plain = await newVisitor(server.url);
+    visitors.push(plain);
+    await plain.context.addInitScript(watch);
+    await plain.context.addInitScript(() => {
+      delete window.RTCPeerConnection;
+    });
+    await plain.page.goto(`${server.url}/`, {waitUntil: 'load'});
+    await sleep(2500);  // past the 1 s after load a registration would wait at most
+    const none = await seen(plain);
+    assert.deepEqual(none.registered, [], 'no worker registered without WebRTC');
+    assert.equal(await plain.page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => !!r)), false);
+  } finally {
+    for (const v of visitors) await v.close();
+    await server.stop();
+  }
+});

@@ -1,0 +1,27 @@
+// When the site's service worker is registered: at once on a page a worker already controls
+// (an update check, nothing to install); on a first visit once the page has painted its
+// largest element (page_settled.js), because installing fetches the worker's scripts and
+// the manifest and compiles the scripts, sharing the visitor's link and CPU with the page's
+// first paint (installed during it, p2pcdn's worker made the company site's first LCP 1.10x;
+// bench/README.md, "where a first visit's LCP goes"); never in a browser that cannot be a
+// peer (no WebRTC: WPE WebKit, some embedded views), whose pages then load exactly as
+// without p2pcdn. For the tag's data-sw, and for a site that registers its worker itself
+// (p2pcdn.registerWorker('/sw.js')). p2pcdn starts after load on a first visit anyway.
+const P2PCDN_REGISTER_AFTER_LOAD_MAX_MS = 1000;
+// A registration put off until the largest paint: a first visit's start waits for it
+// (page_settled.js). Resolves once register() was called.
+let p2pcdnPendingRegistration = null;
+
+// Resolves to the registration, or null where none was made (no worker support, no WebRTC,
+// or register() failed: said on the console).
+function p2pcdnRegisterWorker(url, options) {
+  if (typeof navigator === 'undefined' || !navigator.serviceWorker || P2pcdnSetupCheck.browserLacks()) return Promise.resolve(null);
+  const register = () => navigator.serviceWorker.register(new URL(url, location.href).href, options).catch((err) => {
+    console.warn(`p2pcdn: the service worker ${url} could not be registered: ${err.message}`);
+    return null;
+  });
+  if (navigator.serviceWorker.controller) return register();
+  const registration = p2pcdnAfterLargestPaint(P2PCDN_REGISTER_AFTER_LOAD_MAX_MS).then(register);
+  p2pcdnPendingRegistration = registration;
+  return registration;
+}
