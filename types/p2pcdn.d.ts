@@ -150,7 +150,7 @@ export declare class P2pcdnPage extends EventTarget {
   /** Turns it on again, from the next page on. */
   enable(): void;
   /**
-   * Registers the site's service worker as the tag's data-sw does: at once on a page a worker
+   * Registers the site's service worker as the tag's data-sw does: right after load on a page a worker
    * controls, after the page's largest paint on a first visit (so that installing it does not
    * delay that paint), not at all in a browser without WebRTC. Resolves to the registration,
    * or null where none was made.
