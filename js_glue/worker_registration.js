@@ -1,9 +1,8 @@
 // When the site's service worker is registered: on a page a worker already controls, once it
 // has loaded (an update check, nothing to install: 1.2 ms of the main thread, which the load
-// event need not wait for); on a first visit once the page has painted its
-// largest element (page_settled.js), because installing fetches the worker's scripts and
-// the manifest and compiles the scripts, sharing the visitor's link and CPU with the page's
-// first paint (installed during it, p2pcdn's worker made the company site's first LCP 1.10x;
+// event need not wait for); on a first visit once the page has painted its largest element
+// (page_settled.js), because installing fetches the worker's scripts and the manifest and
+// compiles the scripts, sharing the visitor's link and CPU with the page's first paint (installed during it, p2pcdn's worker made the company site's first LCP 1.10x;
 // bench/README.md, "where a first visit's LCP goes"); never in a browser that cannot be a
 // peer (no WebRTC: WPE WebKit, some embedded views), whose pages then load exactly as
 // without p2pcdn. For the tag's data-sw, and for a site that registers its worker itself
@@ -17,7 +16,8 @@ let p2pcdnPendingRegistration = null;
 // or register() failed: said on the console).
 function p2pcdnRegisterWorker(url, options) {
   if (typeof navigator === 'undefined' || !navigator.serviceWorker || P2pcdnSetupCheck.browserLacks()) return Promise.resolve(null);
-  const register = () => navigator.serviceWorker.register(new URL(url, location.href).href, options).catch((err) => {
+  // A malformed URL is said like a refused registration, never thrown at the site's script.
+  const register = () => Promise.resolve().then(() => navigator.serviceWorker.register(new URL(url, location.href).href, options)).catch((err) => {
     console.warn(`p2pcdn: the service worker ${url} could not be registered: ${err.message}`);
     return null;
   });
