@@ -2,7 +2,8 @@
 // has loaded (an update check, nothing to install: 1.2 ms of the main thread, which the load
 // event need not wait for); on a first visit once the page has painted its largest element
 // (page_settled.js), because installing fetches the worker's scripts and the manifest and
-// compiles the scripts, sharing the visitor's link and CPU with the page's first paint (installed during it, p2pcdn's worker made the company site's first LCP 1.10x;
+// compiles the scripts, sharing the visitor's link and CPU with the page's first paint
+// (installed during it, p2pcdn's worker made the company site's first LCP 1.10x;
 // bench/README.md, "where a first visit's LCP goes"); never in a browser that cannot be a
 // peer (no WebRTC: WPE WebKit, some embedded views), whose pages then load exactly as
 // without p2pcdn. For the tag's data-sw, and for a site that registers its worker itself

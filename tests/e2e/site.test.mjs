@@ -298,12 +298,19 @@ test('with a budget for one linked page, the page of the link pointed at is pref
 // `page`'s <main>: `from`'s JPEG padded out (a decoder ignores what follows the image's end),
 // and its manifest made again.
 function siteWithImage(image, from, size, page) {
+  return siteEdited((root) => {
+    const jpeg = fs.readFileSync(path.join(root, 'assets/img', from));
+    fs.writeFileSync(path.join(root, image.slice(1)), Buffer.concat([jpeg, Buffer.alloc(size - jpeg.length, 7)]));
+    const html = path.join(root, page);
+    fs.writeFileSync(html, fs.readFileSync(html, 'utf8').replace('<main>', `<main><img src="${image}" alt="" width="480" height="300">`));
+  });
+}
+
+// A copy of the site, changed by `edit(root)`, with its manifest made again.
+function siteEdited(edit) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-site-'));
   fs.cpSync(SITE, root, {recursive: true});
-  const jpeg = fs.readFileSync(path.join(root, 'assets/img', from));
-  fs.writeFileSync(path.join(root, image.slice(1)), Buffer.concat([jpeg, Buffer.alloc(size - jpeg.length, 7)]));
-  const html = path.join(root, page);
-  fs.writeFileSync(html, fs.readFileSync(html, 'utf8').replace('<main>', `<main><img src="${image}" alt="" width="480" height="300">`));
+  edit(root);
   execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
   return root;
 }
@@ -677,11 +684,7 @@ const THROTTLE_CDP = chromiumOnly('network throttling is CDP (BiDi emulates offl
 // The site as one that registers its worker as its script runs, not after the largest paint
 // as p2pcdn.registerWorker() does (so the worker can take control while the page loads).
 function siteRegisteringAtOnce() {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-site-'));
-  fs.cpSync(SITE, root, {recursive: true});
-  fs.writeFileSync(path.join(root, 'assets/site.js'), "navigator.serviceWorker.register('/sw.js');\n");
-  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')]);
-  return root;
+  return siteEdited((root) => fs.writeFileSync(path.join(root, 'assets/site.js'), "navigator.serviceWorker.register('/sw.js');\n"));
 }
 
 test('a first page still loading when the worker takes control is shared whole', {skip: THROTTLE_CDP}, async () => {
