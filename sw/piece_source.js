@@ -6,6 +6,7 @@
 // and read straight back); the rest go to storage as they arrive, whatever the file's size.
 const P2PCDN_AHEAD_BYTES = 8 << 20;          // pieces kept in memory for a reader, per file
 const P2PCDN_AHEAD_WORKER_BYTES = 16 << 20;  // and in all: files a reader left drop theirs first
+const P2PCDN_ORIGIN_ANSWER_AT_LEAST = 64 << 10;  // an origin's Range answers, on average
 
 class PieceSource {
   // One source per file and version, shared by every response reading it.
@@ -292,26 +293,49 @@ class PieceSource {
     }
   }
 
+  // Pieces first..last from the origin, in as many Range requests as it takes: an origin may
+  // answer a range with less than was asked (p2pcdn-server sends at most 8 MiB per 206, and a
+  // piece can be larger), and a connection can drop. Each answer starts where the last one
+  // stopped, inside a piece if need be; one that brings nothing new ends the run, and so do
+  // answers of less than 64 KiB on average (a bound on the requests one run makes).
   async _originRun(first, last) {
-    const start = this.range(first).offset;
     const end = this.range(last).offset + this.range(last).length;  // exclusive
-    let index = first;
+    const cursor = this._cursor(first);
+    let requests = Math.ceil((end - cursor.at()) / P2PCDN_ORIGIN_ANSWER_AT_LEAST) + 2;
     try {
-      const started = performance.now();
-      const res = await fetch(this.url, {headers: {range: `bytes=${start}-${end - 1}`}, credentials: 'same-origin'});
-      const headersAt = performance.now();
-      if (res.status !== 206 && res.status !== 200) throw new Error(`origin answered ${res.status}`);
-      const keepable = cacheable(res);
-      const skip = res.status === 200 ? start : 0;  // an origin without ranges sends it all
-      index = await this._readPieces(res.body.getReader(), first, last, skip, (i, piece) => {
-        this._fromOriginPiece(i, piece, keepable);
-      }, (i, piece, filled) => this._filled(i, piece, filled));
-      if (index > first) noteOrigin(this.url, started, headersAt, this.range(index - 1).offset + this.range(index - 1).length - start);
-      if (index <= last) throw new Error('origin body ended early');
+      while (cursor.index <= last) {
+        if (requests-- === 0) throw new Error('origin answered too little per range request');
+        const at = cursor.at();
+        const started = performance.now();
+        const res = await fetch(this.url, {headers: {range: `bytes=${at}-${end - 1}`}, credentials: 'same-origin'});
+        const headersAt = performance.now();
+        const skip = this._bodySkip(res, at);
+        const keepable = cacheable(res);
+        await this._readPieces(res.body.getReader(), cursor, last, skip, (i, piece) => {
+          this._fromOriginPiece(i, piece, keepable);
+        }, (i, piece, filled) => this._filled(i, piece, filled));
+        if (cursor.at() === at) throw new Error('origin body ended early');
+        noteOrigin(this.url, started, headersAt, cursor.at() - at);
+      }
     } catch (err) {
       this._fillFailed();
-      this._originFailedFor(index, last, err);
+      this._originFailedFor(cursor.index, last, err);
     }
+  }
+
+  // How many bytes of the origin's answer come before byte `at` of the file: all of them up
+  // to `at` for a whole body (an origin without ranges), the gap for a 206 that starts
+  // earlier. A 206 that starts later, or is of another size of file, is not this file's.
+  _bodySkip(res, at) {
+    if (res.status === 200) return at;
+    if (res.status !== 206) throw new Error(`origin answered ${res.status}`);
+    const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((res.headers.get('content-range') || '').trim());
+    const from = range ? Number(range[1]) : NaN;
+    if (!range || from > at || Number(range[2]) < at || (range[3] !== '*' && Number(range[3]) !== this.file.size)) {
+      res.body && res.body.cancel().catch(() => {});
+      throw new Error(`origin answered the range ${res.headers.get('content-range') || '(none)'} for bytes from ${at}`);
+    }
+    return at - from;
   }
 
   // The origin failed pieces first..last: a page's peers may still have them (the origin can
@@ -335,16 +359,25 @@ class PieceSource {
     if (retry.length) this._askPage(retry, true);
   }
 
-  // Cuts a body that starts `skip` bytes before piece `first` into whole pieces, handing each
-  // to `onPiece` as it completes (awaited: a slow consumer slows the reading), and telling
-  // `onFill` how far the piece being filled is; returns the first piece not read. Only one
-  // piece is in memory at a time.
-  async _readPieces(reader, first, last, skip, onPiece, onFill = null) {
-    let index = first;
-    let piece = new Uint8Array(this.range(index).length);
-    let filled = 0;
+  // Where a read of pieces stands: the piece being filled, its bytes so far, and the file's
+  // byte the next one read is (`at()`). It outlives one body, so a run can go on in the next.
+  _cursor(index) {
+    const source = this;
+    return {
+      index, filled: 0, piece: new Uint8Array(this.range(index).length),
+      at() {
+        return source.range(this.index).offset + this.filled;
+      },
+    };
+  }
+
+  // Cuts a body that starts `skip` bytes before the cursor's byte into whole pieces up to
+  // `last`, handing each to `onPiece` as it completes (awaited: a slow consumer slows the
+  // reading), and telling `onFill` how far the piece being filled is. Only one piece is in
+  // memory at a time; the cursor says where the body stopped.
+  async _readPieces(reader, cursor, last, skip, onPiece, onFill = null) {
     try {
-      while (index <= last) {
+      while (cursor.index <= last) {
         const {value, done} = await reader.read();
         if (done) break;
         let chunk = value;
@@ -353,24 +386,23 @@ class PieceSource {
           skip -= dropped;
           chunk = chunk.subarray(dropped);
         }
-        while (chunk.length && index <= last) {
-          const n = Math.min(chunk.length, piece.length - filled);
-          piece.set(chunk.subarray(0, n), filled);
-          filled += n;
+        while (chunk.length && cursor.index <= last) {
+          const n = Math.min(chunk.length, cursor.piece.length - cursor.filled);
+          cursor.piece.set(chunk.subarray(0, n), cursor.filled);
+          cursor.filled += n;
           chunk = chunk.subarray(n);
-          if (onFill) onFill(index, piece, filled);
-          if (filled === piece.length) {
-            await onPiece(index, piece);
-            index++;
-            if (index <= last) piece = new Uint8Array(this.range(index).length);
-            filled = 0;
+          if (onFill) onFill(cursor.index, cursor.piece, cursor.filled);
+          if (cursor.filled === cursor.piece.length) {
+            await onPiece(cursor.index, cursor.piece);
+            cursor.index++;
+            cursor.filled = 0;
+            if (cursor.index <= last) cursor.piece = new Uint8Array(this.range(cursor.index).length);
           }
         }
       }
     } finally {
       reader.cancel().catch(() => {});
     }
-    return index;
   }
 
   // A whole copy a page loaded before this worker controlled it (from the HTTP cache), read
@@ -381,7 +413,7 @@ class PieceSource {
   async adopt(response) {
     const held = await this.heldSet();
     let verified = 0;
-    await this._readPieces(response.body.getReader(), 0, this.count - 1, 0, async (i, piece) => {
+    await this._readPieces(response.body.getReader(), this._cursor(0), this.count - 1, 0, async (i, piece) => {
       if (!(await this._verify(i, piece))) return;
       verified++;
       if (held.has(i) || this.asked.has(i)) return;

@@ -19,8 +19,9 @@ const MiB = 1 << 20;
 const roots = [];
 after(() => roots.forEach((r) => fs.rmSync(r, {recursive: true, force: true})));
 
-// A copy of the demo with `files` ({path: size}) of random bytes, and its manifest.
-function siteWith(files) {
+// A copy of the demo with `files` ({path: size}) of random bytes, and its manifest (made with
+// `manifestArgs`, more p2pcdn-manifest flags).
+function siteWith(files, manifestArgs = []) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-pieces-'));
   roots.push(root);
   fs.cpSync(DEMO_SITE, root, {recursive: true});
@@ -41,7 +42,8 @@ function siteWith(files) {
     fs.closeSync(fd);
     hashes[p] = hash.digest('hex');
   }
-  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')], {stdio: 'ignore'});
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json'), ...manifestArgs],
+               {stdio: 'ignore'});
   return {root, hashes};
 }
 
@@ -160,6 +162,26 @@ test('ranges a first visitor reads from the origin arrive byte-exact (streamed a
       assert.equal(got.hash, sha(from, to), `bytes=${from}-${to - 1}`);
     }
     assert.equal((await fetchHashed(v, '/media/big.bin')).hash, sha(0, bytes.length));
+    assert.deepEqual(v.errors, []);
+  });
+});
+
+// p2pcdn-server answers a Range request with at most 8 MiB: a run of pieces, or one piece,
+// larger than that comes in several answers, each asked from where the last one stopped.
+test('pieces larger than what the origin sends per range arrive whole, the file crossing the network once', async () => {
+  const size = 24 * MiB + 3;
+  const {root, hashes} = siteWith({'/media/big.bin': size}, ['--piece-size', String(16 * MiB)]);
+  const bytes = fs.readFileSync(path.join(root, 'media/big.bin'));
+  await withSwarm({root}, async (ctx) => {
+    const v = await visit(ctx);
+    const got = await fetchHashed(v, '/media/big.bin');
+    assert.equal(got.status, 200);
+    assert.equal(got.bytes, size);
+    assert.equal(got.hash, hashes['/media/big.bin']);
+    const sent = (await ctx.server.metrics())['p2pcdn_static_bytes_total{path="/media/big.bin"}'] || 0;
+    assert.ok(sent >= size && sent < size + 8 * MiB, `the origin sent ${sent} bytes for ${size}`);
+    const ranged = await fetchHashed(v, '/media/big.bin', `bytes=${9 * MiB}-${17 * MiB}`);
+    assert.equal(ranged.hash, createHash('sha256').update(bytes.subarray(9 * MiB, 17 * MiB + 1)).digest('hex'));
     assert.deepEqual(v.errors, []);
   });
 });
