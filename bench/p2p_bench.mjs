@@ -182,7 +182,7 @@ function browserProcesses() {
       const kind = /firefox/.test(name) ? (cmd.includes('-isForBrowser') ? 'content' : cmd.includes('-contentproc') ? 'child' : 'browser')
                                         : sub ? sub.split('=')[1].split('.').pop() : type;
       procs.set(Number(pid), {ppid: Number(fields[1]), kind, main: kind === 'browser' && /^(chromium|chrome|firefox(-esr)?)$/.test(name),
-                              ms: (Number(fields[11]) + Number(fields[12])) * 10});
+                              ms: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7])});
     } catch (_) {
       // gone meanwhile
     }
@@ -203,6 +203,7 @@ function browserCpu(roots) {
     if (!names.has(at)) continue;
     const key = `${names.get(at)} ${p.kind}`;
     out[key] = (out[key] || 0) + p.ms;
+    out[`${key} faults`] = (out[`${key} faults`] || 0) + p.faults;
   }
   return out;
 }
@@ -221,7 +222,8 @@ async function cpuOf(roots, work, into) {
   const after = browserCpu(roots);
   const used = {};
   for (const k of Object.keys(after)) used[k] = after[k] - (before[k] || 0);
-  used.total = Object.values(used).reduce((a, b) => a + b, 0);
+  used.total = Object.entries(used).filter(([k]) => !k.endsWith(' faults')).reduce((a, [, ms]) => a + ms, 0);
+  used['total faults'] = Object.entries(used).filter(([k]) => k.endsWith(' faults')).reduce((a, [, n]) => a + n, 0);
   into.push(used);
   return result;
 }
