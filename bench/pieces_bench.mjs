@@ -222,7 +222,7 @@ const snapshot = (v) => within(10000, v.page.evaluate(() => window.p2pcdn.stats.
 const peerIdOf = (v) => within(10000, v.page.evaluate(() => window.p2pcdn.ready.then(() => window.p2pcdn.peerId)), 'peer id');
 const holdsWhole = (v, paths) => within(10000, v.page.evaluate((list) => window.p2pcdn.ready.then(() => list.every((p) => {
   const entry = window.p2pcdn.entries.get(new URL(p, location.href).href);
-  return entry && window.p2pcdn.cachedIds.has(entry.resourceId);
+  return entry && window.p2pcdn.held.ids.has(entry.resourceId);
 })), paths), 'holdings');
 
 // ---- the run ----

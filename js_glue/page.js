@@ -5,7 +5,6 @@
 // own file. Every peer is a stranger: a frame it sends can close its link and ban it, never
 // reach another peer's transfer, and never earn a reply per bad frame.
 // The worker's one cache of copies, each tagged with its file's content hash (sw/copies.js).
-const P2PCDN_COPIES = 'p2pcdn-copies';
 const P2PCDN_DEFAULTS = {
   signalUrl: null,          // default: ws(s)://<this origin>/signal
   manifestUrl: null,        // default: <script folder>/manifest.json
@@ -80,7 +79,8 @@ class P2pcdnPage extends EventTarget {
     this.links = new Map();     // peerId -> PeerLink
     this.entries = new Map();   // absolute URL -> manifest entry
     this.byResource = new Map();  // resource id -> manifest entry
-    this.cachedIds = new Set();   // resource ids this page can serve
+    this.held = new HeldCopies(this);   // what this page can serve
+    this.frames = new LinkFrames(this);  // what its links say, and what it says to them
     this.nextHandle = 0;
     this.pages = new Map();           // page path -> paths of the resources it asks for
     this.pieceHoldings = new PieceHoldings(this);  // parts of large files, ours and peers'
@@ -247,7 +247,7 @@ class P2pcdnPage extends EventTarget {
     this.uploads = new PeerUploads(this);
     if (this.config.test) this.hostile = new HostileTestPeer(this);
     // Requests need not wait for the scan: it only adds what this page can serve.
-    this._scanCache().catch(() => {});
+    this.held.scan().catch(() => {});
     this.prefetch.start();
     this._tick = setInterval(() => this._onTick(), 250);
     // A start put off until load: the worker sent everything to the origin meanwhile; from
@@ -284,7 +284,6 @@ class P2pcdnPage extends EventTarget {
   }
 
   _indexManifest(manifest) {
-    this.cacheName = P2PCDN_COPIES;
     for (const [path, resources] of Object.entries(manifest.pages || {})) {
       if (Array.isArray(resources)) this.pages.set(path, resources);
     }
@@ -299,32 +298,6 @@ class P2pcdnPage extends EventTarget {
     }
   }
 
-  async cachedResponse(entry) {
-    return this.currentCopy(entry, entry.url);
-  }
-
-  // The worker's copy under `key` (a URL or a piece's key), if it holds `entry`'s bytes.
-  async currentCopy(entry, key) {
-    // Opened once: every upload and piece looks here, and an open is a round trip to storage.
-    this.copies = this.copies || caches.open(this.cacheName);
-    const response = await (await this.copies).match(key);
-    return response && response.headers.get('x-p2pcdn-hash') === entry.integrity ? response : null;
-  }
-
-  async _scanCache() {
-    if (!self.caches) return;
-    const cache = await caches.open(this.cacheName);
-    const pieces = [];
-    for (const request of await cache.keys()) {
-      const piece = /^(.*)[?&]p2pcdn-piece=(\d+)$/.exec(request.url);
-      if (piece) pieces.push([piece[1], Number(piece[2])]);
-      const entry = this.entries.get(request.url);
-      if (entry) this.cachedIds.add(entry.resourceId);
-    }
-    for (const [url, index] of pieces) this._pieceHeld(this.entries.get(url), index);
-    this.signaling.announce([...this.cachedIds]);
-  }
-
   // The worker served a request of this page: count it, and share what it now holds.
   onServed(m) {
     if (this.bridge.tookWarmNote(m.url)) return;
@@ -333,45 +306,10 @@ class P2pcdnPage extends EventTarget {
     const entry = this.entries.get(m.url);
     // What we claimed (a crowd waits for our copy) and did not keep: no longer coming.
     if (entry && !m.piece && this.claimed.delete(entry.resourceId) && !m.cached) this.signaling.withdraw([entry.resourceId]);
-    if (entry && m.cached && !this.cachedIds.has(entry.resourceId)) {
-      this.cachedIds.add(entry.resourceId);
-      this.signaling.announce([entry.resourceId]);
-      for (const link of this.links.values()) {
-        if (link.sentHave) this._sendHave(link, 'add', [entry.resourceId]);
-      }
-    }
-  }
-
-  // The worker evicted these files (its storage budget): no longer ours to serve.
-  onEvicted(urls) {
-    const ids = urls.map((url) => this.entries.get(url)).filter((e) => e && (this.cachedIds.has(e.resourceId) || this.pieceHoldings.partial.has(e.resourceId)));
-    if (!ids.length) return;
-    for (const entry of ids) {
-      this.cachedIds.delete(entry.resourceId);
-      this.pieceHoldings.drop(entry);
-      if (this.uploads) this.uploads.hot.drop(entry.url);
-    }
-    const gone = ids.map((e) => e.resourceId);
-    this.signaling.withdraw(gone);
-    for (const link of this.links.values()) if (link.sentHave) this._sendHave(link, 'remove', gone);
+    if (entry && m.cached) this.held.add(entry);
   }
 
   // ---- large files, in pieces ----
-
-  // The worker stored a piece: serve it; a file whose last piece arrived is held whole.
-  onPieceStored(m) {
-    if (!this.core) return;
-    this._pieceHeld(this.entries.get(m.url), m.index);
-  }
-
-  _pieceHeld(entry, index) {
-    if (!entry || !entry.pieces || !this.pieceHoldings.add(entry, index)) return;
-    this.cachedIds.add(entry.resourceId);
-    this.signaling.announce([entry.resourceId]);
-    for (const link of this.links.values()) {
-      if (link.sentHave) this._sendHave(link, 'add', [entry.resourceId]);
-    }
-  }
 
   // The worker wants pieces of a large file; those no peer can give go back to it.
   async onPiecesWanted(m) {
@@ -429,7 +367,7 @@ class P2pcdnPage extends EventTarget {
       peerId, initiator, handle: ++this.nextHandle, iceServers: this.config.iceServers,
       signal: (kind, payload) => this.signaling.send({type: 'relay', peer: peerId, kind, payload}),
       onOpen: (l) => this._onLinkOpen(l),
-      onMessage: (l, data) => this._onLinkMessage(l, data),
+      onMessage: (l, data) => this.frames.onMessage(l, data),
       onClose: (l, reason) => this._onLinkClose(l, reason),
     });
     link.lastUsed = performance.now();
@@ -453,9 +391,7 @@ class P2pcdnPage extends EventTarget {
 
   _onLinkOpen(link) {
     performance.mark('p2pcdn:link-open');
-    const core = this.core;
-    link.send(core.encodeFrame({type: 'hello', maxVersion: core.wireVersion,
-                                maxMessageSize: link.localMaxMessageSize(), capabilities: core.capByteRanges | core.capPieces}));
+    this.frames.hello(link);
     this._linksChanged();
     this.stats.noPeerReason = '';
     if (this.hostile) this.hostile.onLinkOpen(link);
@@ -466,113 +402,8 @@ class P2pcdnPage extends EventTarget {
     this.stats.changed();
   }
 
-  _sendHave(link, op, ids) {
-    if (!this.config.upload) ids = [];  // it would only invite requests it refuses
-    const perFrame = 500;  // fits a 16 KiB message, the size allowed before HELLO
-    for (let i = 0; i === 0 || i < ids.length; i += perFrame) {
-      link.send(this.core.encodeFrame({type: 'have', op: i === 0 ? op : 'add', ids: ids.slice(i, i + perFrame)}));
-    }
-  }
-
-  _onLinkMessage(link, data) {
-    if (!this.assembler) return;  // not started: a peer cannot have been asked anything
-    link.lastUsed = performance.now();
-    const r = this.assembler.receive(data, this.deadlineClock(), link.localMaxMessageSize(), link.handle);
-    if (r.frame) {
-      this._onFrame(link, r.frame);
-    } else if (r.requestId !== undefined) {
-      if (!r.error) {
-        const request = this.requests.open.get(r.requestId);
-        if (this.stats.firstPeerByteMs === null && request && !request.background) {
-          this.stats.firstPeerByteMs = performance.now();
-          performance.mark('p2pcdn:first-peer-byte');
-        }
-        this.stats.peerBytesReceived += r.bytes;
-      }
-      if (r.error !== 'unknown-request') this.requests.onData(link, r);
-    } else if (r.error) {
-      // No reply: an answer per bad frame would let a peer use us as a reflector.
-      this.punish(link, 'malformed', `${r.error}: ${r.message}`);
-    }
-  }
-
-  _onFrame(link, f) {
-    switch (f.type) {
-      case 'hello':
-        link.remoteHello = f;
-        link.maxMessageSize = this.core.negotiatedMessageSize(link.localMaxMessageSize(), f.maxMessageSize);
-        // What we hold, once we know what the peer reads: parts of files first, then HAVE,
-        // which tells it the list is complete.
-        if (!link.sentHave) {
-          link.sentHave = true;
-          this.pieceHoldings.sendAll(link);
-          this._sendHave(link, 'replace', [...this.cachedIds]);
-        }
-        break;
-      case 'have':
-        this._onHave(link, f);
-        break;
-      case 'have-pieces':
-        this._countUnknown(link, this.pieceHoldings.onHavePieces(link, f));
-        this._holdersChanged();
-        break;
-      case 'request':
-        if (this.hostile) this.hostile.onRequest(link, f.requestId);
-        // A copy this page cannot read (storage refused, evicted mid-read) fails the request
-        // at once: the asker goes elsewhere instead of waiting out its first-byte deadline.
-        this.uploads.serve(link, f).catch((err) => {
-          console.debug(`p2pcdn: cannot serve ${f.requestId}: ${err.message}`);
-          if (!link.closed) link.send(this.core.encodeFrame({type: 'error', requestId: f.requestId, code: 3, message: 'cannot read the copy'}));
-        });
-        break;
-      case 'response-head':
-        this.requests.onHead(link, f);
-        break;
-      case 'not-found':
-        this.requests.onRefusal(link, f.requestId, 'notFound');
-        break;
-      case 'error':
-        if (f.requestId) this.requests.onRefusal(link, f.requestId, f.code === 2 ? 'busy' : 'notFound');
-        break;
-      case 'cancel':
-        this.uploads.cancel(link, f.requestId);
-        break;
-      case 'ping':
-        link.send(this.core.encodeFrame({type: 'pong', nonce: f.nonce, sentAtMs: f.sentAtMs}));
-        break;
-      case 'pong': {
-        // Only the answer to a PING this page sent, timed by its own clock: an unsolicited
-        // PONG, or an echoed time, would let a peer set its own round trip and rank. This
-        // page sends no PING yet, so none counts.
-        const sentAt = link.pings ? link.pings.get(f.nonce) : undefined;
-        if (sentAt === undefined) break;
-        link.pings.delete(f.nonce);
-        this.selector.onRtt(link.handle, performance.now() - sentAt);
-        break;
-      }
-    }
-  }
-
-  // A peer's HAVE is kept only for resources of this manifest: made-up ids cost nothing. A
-  // peer of another deploy may name its files, a few; far more than a manifest holds is a flood.
-  _onHave(link, f) {
-    link.haveSeen = true;
-    const known = f.ids.filter((id) => this.byResource.has(id));
-    if (f.op === 'replace') link.have = new Set(known);
-    else if (f.op === 'remove') known.forEach((id) => link.have.delete(id));
-    else known.forEach((id) => link.have.add(id));
-    this._countUnknown(link, f.ids.length - known.length);
-    this._holdersChanged();
-  }
-
-  _countUnknown(link, n) {
-    link.unknownHave = (link.unknownHave || 0) + n;
-    if (link.unknownHave > 1000 + 2 * this.byResource.size) {
-      this.punish(link, 'flooded', `${link.unknownHave} ids in HAVE or HAVE_PIECES that are not in the manifest`);
-    }
-  }
-
-  _holdersChanged() {
+  // Which peers hold what changed: waiting holder searches and piece fetches look again.
+  holdersChanged() {
     this.holders.wake();
     for (const fetch of this.piecedFetches.values()) fetch.pump();
   }

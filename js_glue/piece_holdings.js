@@ -19,7 +19,7 @@ class PieceHoldings {
   // A piece of `entry` is now in Cache Storage. Returns true when that completed the file.
   add(entry, index) {
     const {page} = this;
-    if (!entry.pieces || index < 0 || index >= entry.pieces.count || page.cachedIds.has(entry.resourceId)) return false;
+    if (!entry.pieces || index < 0 || index >= entry.pieces.count || page.held.has(entry)) return false;
     let held = this.partial.get(entry.resourceId);
     if (!held) {
       held = {entry, bits: new Uint8Array(Math.ceil(entry.pieces.count / 8)), count: 0};
@@ -50,7 +50,7 @@ class PieceHoldings {
   }
 
   has(entry, index) {
-    if (this.page.cachedIds.has(entry.resourceId)) return true;
+    if (this.page.held.has(entry)) return true;
     const held = this.partial.get(entry.resourceId);
     return !!held && !!(held.bits[index >> 3] & (0x80 >> (index % 8)));
   }

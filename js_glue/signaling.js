@@ -98,7 +98,7 @@ class PageSignaling {
       }
       this._heartbeat = setInterval(() => this.send({type: 'heartbeat', sentAtMs: Date.now()}),
                                     Math.max(1000, m.heartbeatIntervalMs));
-      this.announce([...page.cachedIds, ...page.pieceHoldings.partial.keys()]);
+      this.announce([...page.held.ids, ...page.pieceHoldings.partial.keys()]);
       page.dispatchEvent(new Event('joined'));
     } else if (m.type === 'peers') {
       const resolve = this.lookups.get(m.lookupId);

@@ -31,7 +31,7 @@ class PeerUploads {
     const offset = frame.offset;
     const end = frame.length === null ? size : offset + frame.length;
     // Still held (not evicted since), the very bytes asked for: no storage lookup.
-    const hot = entry && entry.hashHex === frame.contentHash && this.page.cachedIds.has(entry.resourceId) && this.hot.get(entry);
+    const hot = entry && entry.hashHex === frame.contentHash && this.page.held.has(entry) && this.hot.get(entry);
     if (hot && offset < size && end <= size) {
       reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers: this._headers(hot.headers)});
       return this._queue(link, {requestId: frame.requestId, url: entry.url, body: new WholeBody(hot.buffer, offset), next: offset, end});
@@ -81,14 +81,14 @@ class PeerUploads {
     // A piece held is read at once (one storage lookup per piece, not two).
     const piece = index >= 0 && this.page.pieceHoldings.has(entry, index) ? await this._pieceCopy(entry, index, end) : null;
     if (piece) return piece;
-    const whole = await this.page.cachedResponse(entry);
+    const whole = await this.page.held.response(entry);
     return whole && {response: whole, base: 0, size: entry.size};
   }
 
   async _pieceCopy(entry, index, end) {
     const base = index * entry.pieces.size;
     const pieceEnd = Math.min(entry.size, base + entry.pieces.size);
-    const response = await this.page.currentCopy(entry, p2pcdnPieceKey(entry.url, index));
+    const response = await this.page.held.copy(entry, p2pcdnPieceKey(entry.url, index));
     return response && {response, base, size: pieceEnd - base, range: end > pieceEnd};
   }
 

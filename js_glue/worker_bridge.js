@@ -224,9 +224,9 @@ class WorkerBridge {
     } else if (m.type === 'cancel-pieces') {
       page.onPiecesCancelled(m);
     } else if (m.type === 'evicted' && Array.isArray(m.urls)) {
-      page.onEvicted(m.urls);
-    } else if (m.type === 'piece-stored') {
-      page.onPieceStored(m);
+      page.held.evicted(m.urls);
+    } else if (m.type === 'piece-stored' && page.core) {
+      page.held.pieceStored(page.entries.get(m.url), m.index);
     }
   }
 

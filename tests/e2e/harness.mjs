@@ -187,7 +187,7 @@ export function cachedPaths(visitor) {
 export function holdsWhole(visitor, paths) {
   return visitor.page.evaluate((list) => window.p2pcdn.ready.then(() => list.every((p) => {
     const entry = window.p2pcdn.entries.get(new URL(p, location.href).href);
-    return entry && window.p2pcdn.cachedIds.has(entry.resourceId);
+    return entry && window.p2pcdn.held.ids.has(entry.resourceId);
   })), paths);
 }
 

@@ -104,7 +104,7 @@ test('a peer\'s lying headers reach neither the page nor the copies it keeps', (
     const page = window.p2pcdn;
     const link = page.links.get(id);
     const before = page.selector.stats(link.handle).rttMs;
-    for (let i = 0; i < 20; i++) page._onFrame(link, {type: 'pong', nonce: i, sentAtMs: performance.now()});
+    for (let i = 0; i < 20; i++) page.frames.onFrame(link, {type: 'pong', nonce: i, sentAtMs: performance.now()});
     return [before, page.selector.stats(link.handle).rttMs];
   }, hId);
   assert.equal(rtt[1], rtt[0], `round trip before and after unsolicited PONGs: ${rtt}`);

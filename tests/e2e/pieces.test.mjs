@@ -168,7 +168,7 @@ test('ranges a first visitor reads from the origin arrive byte-exact (streamed a
 
 // p2pcdn-server answers a Range request with at most 8 MiB: a run of pieces, or one piece,
 // larger than that comes in several answers, each asked from where the last one stopped.
-test('pieces larger than what the origin sends per range arrive whole, the file crossing the network once', async () => {
+test('pieces larger than what the origin sends per range arrive whole, crossing the network once, and from a peer', async () => {
   const size = 24 * MiB + 3;
   const {root, hashes} = siteWith({'/media/big.bin': size}, ['--piece-size', String(16 * MiB)]);
   const bytes = fs.readFileSync(path.join(root, 'media/big.bin'));
@@ -182,7 +182,14 @@ test('pieces larger than what the origin sends per range arrive whole, the file 
     assert.ok(sent >= size && sent < size + 8 * MiB, `the origin sent ${sent} bytes for ${size}`);
     const ranged = await fetchHashed(v, '/media/big.bin', `bytes=${9 * MiB}-${17 * MiB}`);
     assert.equal(ranged.hash, createHash('sha256').update(bytes.subarray(9 * MiB, 17 * MiB + 1)).digest('hex'));
+    // The same pieces from a peer, the origin denied the file.
+    await denyOrigin(ctx, root, '/media/big', 1);
+    const w = await visit(ctx);
+    const fromPeer = await fetchHashed(w, '/media/big.bin');
+    assert.equal(fromPeer.hash, hashes['/media/big.bin']);
+    assert.equal((await snapshot(w)).bytesFromPeers, size);
     assert.deepEqual(v.errors, []);
+    assert.deepEqual(w.errors, []);
   });
 });
 
