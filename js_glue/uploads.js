@@ -11,6 +11,10 @@ const P2PCDN_UPLOAD = {
   floodBusy: 64,           // busy answers to one peer within floodWindowMs: it is flooding
   floodWindowMs: 10000,
   readWholeBytes: 1 << 20,  // bodies up to this size are read in one go
+  // A DATA frame's bytes at most, whatever message size the link agreed (two Firefoxes agree
+  // on ~1 GiB): the asker sees a message only once all of it is in, so a 16 MiB piece sent
+  // as one frame is no first byte for seconds, and a stall by its deadlines.
+  maxFrameBytes: 256 << 10,
 };
 
 class PeerUploads {
@@ -126,6 +130,7 @@ class PeerUploads {
   // a second apart, and the asker sees a steady rate.
   _frameBytes(capacity) {
     const {config} = this.page;
+    capacity = Math.min(capacity, P2PCDN_UPLOAD.maxFrameBytes);
     const caps = [config.maxUploadBytesPerSecond, config.maxUploadBytesPerSecondPerPeer].filter((r) => r > 0);
     if (!caps.length) return capacity;
     return Math.min(capacity, Math.max(16 << 10, Math.floor(Math.min(...caps) / 20)));

@@ -6,7 +6,6 @@
 // and read straight back); the rest go to storage as they arrive, whatever the file's size.
 const P2PCDN_AHEAD_BYTES = 8 << 20;          // pieces kept in memory for a reader, per file
 const P2PCDN_AHEAD_WORKER_BYTES = 16 << 20;  // and in all: files a reader left drop theirs first
-const P2PCDN_ORIGIN_ANSWER_AT_LEAST = 64 << 10;  // an origin's Range answers, on average
 
 class PieceSource {
   // One source per file and version, shared by every response reading it.
@@ -46,6 +45,7 @@ class PieceSource {
     this.filling = null;           // the piece an origin run is filling: {index, buffer, filled, failed}
     this.fillWaiters = [];         // chunks() waiting for more of it
     this.clientId = null;
+    this.origin = new OriginRuns(this);  // what the origin is asked for, in Range requests
   }
 
   key(index) {
@@ -150,7 +150,7 @@ class PieceSource {
     if (!fresh.length) return;
     // A page whose start is put off (a first visit) would only hand every piece back.
     if (this.port && !state.startingPages.has(this.port) && Date.now() >= this.noPeersUntil) this._askPage(fresh);
-    else this._fromOrigin(this._originWindow(fresh, held));
+    else this.origin.ask(this._originWindow(fresh, held));
   }
 
   // Going to the origin anyway: one Range request for the pieces after these too, up to
@@ -240,8 +240,8 @@ class PieceSource {
     else this._retireIfDone(ask);
     // With no holder at all, the origin streams ahead; pieces only some holders lack go alone,
     // so the ones after them still come from peers.
-    if (back.length && noHolders) this.heldSet().then((held) => this._fromOrigin(this._originWindow(back, held)));
-    else if (back.length) this._fromOrigin(back);
+    if (back.length && noHolders) this.heldSet().then((held) => this.origin.ask(this._originWindow(back, held)));
+    else if (back.length) this.origin.ask(back);
   }
 
   _retireIfDone(ask) {
@@ -255,87 +255,6 @@ class PieceSource {
     this.asks.delete(ask.id);
     state.pieceAsks.delete(ask.id);
     if (ask.onRetire) ask.onRetire(ask.delivered);
-  }
-
-  // Contiguous runs, each one Range request.
-  _fromOrigin(indices) {
-    indices.sort((a, b) => a - b);
-    let runStart = 0;
-    for (let k = 1; k <= indices.length; k++) {
-      const breaks = k === indices.length || indices[k] !== indices[k - 1] + 1 ||
-                     k - runStart >= state.config.originRunPieces;
-      if (breaks) {
-        this._queueRun(indices[runStart], indices[k - 1]);
-        runStart = k;
-      }
-    }
-  }
-
-  // One Range request at a time per file: parallel ones would share the visitor's link and
-  // delay the first bytes a player waits for. A run a reader already waits on goes first.
-  _queueRun(first, last) {
-    for (let i = first; i <= last; i++) this.asked.set(i, 'origin');
-    this.originQueue = this.originQueue || [];
-    if (this.waiters.has(first)) this.originQueue.unshift([first, last]);
-    else this.originQueue.push([first, last]);
-    this._nextRun();
-  }
-
-  async _nextRun() {
-    if (this.originBusy || !this.originQueue.length) return;
-    this.originBusy = true;
-    const [first, last] = this.originQueue.shift();
-    try {
-      await this._originRun(first, last);
-    } finally {
-      this.originBusy = false;
-      this._nextRun();
-    }
-  }
-
-  // Pieces first..last from the origin, in as many Range requests as it takes: an origin may
-  // answer a range with less than was asked (p2pcdn-server sends at most 8 MiB per 206, and a
-  // piece can be larger), and a connection can drop. Each answer starts where the last one
-  // stopped, inside a piece if need be; one that brings nothing new ends the run, and so do
-  // answers of less than 64 KiB on average (a bound on the requests one run makes).
-  async _originRun(first, last) {
-    const end = this.range(last).offset + this.range(last).length;  // exclusive
-    const cursor = this._cursor(first);
-    let requests = Math.ceil((end - cursor.at()) / P2PCDN_ORIGIN_ANSWER_AT_LEAST) + 2;
-    try {
-      while (cursor.index <= last) {
-        if (requests-- === 0) throw new Error('origin answered too little per range request');
-        const at = cursor.at();
-        const started = performance.now();
-        const res = await fetch(this.url, {headers: {range: `bytes=${at}-${end - 1}`}, credentials: 'same-origin'});
-        const headersAt = performance.now();
-        const skip = this._bodySkip(res, at);
-        const keepable = cacheable(res);
-        await this._readPieces(res.body.getReader(), cursor, last, skip, (i, piece) => {
-          this._fromOriginPiece(i, piece, keepable);
-        }, (i, piece, filled) => this._filled(i, piece, filled));
-        if (cursor.at() === at) throw new Error('origin body ended early');
-        noteOrigin(this.url, started, headersAt, cursor.at() - at);
-      }
-    } catch (err) {
-      this._fillFailed();
-      this._originFailedFor(cursor.index, last, err);
-    }
-  }
-
-  // How many bytes of the origin's answer come before byte `at` of the file: all of them up
-  // to `at` for a whole body (an origin without ranges), the gap for a 206 that starts
-  // earlier. A 206 that starts later, or is of another size of file, is not this file's.
-  _bodySkip(res, at) {
-    if (res.status === 200) return at;
-    if (res.status !== 206) throw new Error(`origin answered ${res.status}`);
-    const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((res.headers.get('content-range') || '').trim());
-    const from = range ? Number(range[1]) : NaN;
-    if (!range || from > at || Number(range[2]) < at || (range[3] !== '*' && Number(range[3]) !== this.file.size)) {
-      res.body && res.body.cancel().catch(() => {});
-      throw new Error(`origin answered the range ${res.headers.get('content-range') || '(none)'} for bytes from ${at}`);
-    }
-    return at - from;
   }
 
   // The origin failed pieces first..last: a page's peers may still have them (the origin can
@@ -359,61 +278,13 @@ class PieceSource {
     if (retry.length) this._askPage(retry, true);
   }
 
-  // Where a read of pieces stands: the piece being filled, its bytes so far, and the file's
-  // byte the next one read is (`at()`). It outlives one body, so a run can go on in the next.
-  _cursor(index) {
-    const source = this;
-    return {
-      index, filled: 0, piece: new Uint8Array(this.range(index).length),
-      at() {
-        return source.range(this.index).offset + this.filled;
-      },
-    };
-  }
-
-  // Cuts a body that starts `skip` bytes before the cursor's byte into whole pieces up to
-  // `last`, handing each to `onPiece` as it completes (awaited: a slow consumer slows the
-  // reading), and telling `onFill` how far the piece being filled is. Only one piece is in
-  // memory at a time; the cursor says where the body stopped.
-  async _readPieces(reader, cursor, last, skip, onPiece, onFill = null) {
-    try {
-      while (cursor.index <= last) {
-        const {value, done} = await reader.read();
-        if (done) break;
-        let chunk = value;
-        if (skip) {
-          const dropped = Math.min(skip, chunk.length);
-          skip -= dropped;
-          chunk = chunk.subarray(dropped);
-        }
-        while (chunk.length && cursor.index <= last) {
-          const n = Math.min(chunk.length, cursor.piece.length - cursor.filled);
-          cursor.piece.set(chunk.subarray(0, n), cursor.filled);
-          cursor.filled += n;
-          chunk = chunk.subarray(n);
-          if (onFill) onFill(cursor.index, cursor.piece, cursor.filled);
-          if (cursor.filled === cursor.piece.length) {
-            await onPiece(cursor.index, cursor.piece);
-            cursor.index++;
-            cursor.filled = 0;
-            if (cursor.index <= last) cursor.piece = new Uint8Array(this.range(cursor.index).length);
-          }
-        }
-      }
-    } finally {
-      reader.cancel().catch(() => {});
-    }
-  }
-
   // A whole copy a page loaded before this worker controlled it (from the HTTP cache), read
   // as a stream: each piece not yet held is kept if it is exactly the manifest's. True when
   // the file is then held whole.
-  // Keeps the pieces of a whole local copy (the HTTP cache's) that are not kept yet; true if
-  // every piece of it is the manifest's.
   async adopt(response) {
     const held = await this.heldSet();
     let verified = 0;
-    await this._readPieces(response.body.getReader(), this._cursor(0), this.count - 1, 0, async (i, piece) => {
+    await new PieceCutter(this, 0).cut(response.body.getReader(), this.count - 1, 0, async (i, piece) => {
       if (!(await this._verify(i, piece))) return;
       verified++;
       if (held.has(i) || this.asked.has(i)) return;

@@ -10,7 +10,7 @@ const MiB = 1 << 20;
 
 function workerScope() {
   const context = vm.createContext({console, performance, setTimeout, clearTimeout, atob, Uint8Array, self: {location: {origin: 'https://site.test'}}});
-  for (const file of ['sw/config.js', 'sw/piece_source.js']) vm.runInContext(readFileSync(new URL(file, root), 'utf8'), context, {filename: file});
+  for (const file of ['sw/config.js', 'sw/piece_cutter.js', 'sw/origin_runs.js', 'sw/piece_source.js']) vm.runInContext(readFileSync(new URL(file, root), 'utf8'), context, {filename: file});
   vm.runInContext('state.config.pieceReadAhead = 16;', context);
   return context;
 }

@@ -1,7 +1,7 @@
-// The worker's runs of pieces from the origin (sw/piece_source.js, _originRun): an origin that
-// answers a Range request with less than was asked (p2pcdn-server sends at most 8 MiB per
-// 206) or drops the connection is asked again from where it stopped, even inside a piece
-// larger than its answers; an answer for other bytes than asked is never cut into pieces.
+// The worker's runs of pieces from the origin (sw/origin_runs.js, sw/piece_cutter.js): an
+// origin that answers a Range request with less than was asked (p2pcdn-server sends at most
+// 8 MiB per 206) or drops the connection is asked again from where it stopped, even inside a
+// piece larger than its answers; an answer for other bytes than asked is never cut into pieces.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
@@ -39,7 +39,7 @@ function origin(bytes, {cap = Infinity, drop = Infinity, shift = 0, ranges = tru
 function sourceOver(bytes, pieceSize, server) {
   const scope = vm.createContext({console, performance, setTimeout, clearTimeout, atob, Uint8Array, Response, ReadableStream,
                                   self: {location: {origin: 'https://site.test'}}});
-  for (const file of ['sw/config.js', 'sw/piece_source.js']) vm.runInContext(readFileSync(new URL(file, root), 'utf8'), scope, {filename: file});
+  for (const file of ['sw/config.js', 'sw/piece_cutter.js', 'sw/origin_runs.js', 'sw/piece_source.js']) vm.runInContext(readFileSync(new URL(file, root), 'utf8'), scope, {filename: file});
   Object.assign(scope, {fetch: server.fetch, cacheable: () => true, noteOrigin: () => {}, pickPage: async () => null, notify: () => {}});
   const count = Math.ceil(bytes.length / pieceSize);
   const file = {size: bytes.length, integrity: 'x', pieces: {size: pieceSize, hashes: Buffer.alloc(32 * count).toString('base64')}};
@@ -56,7 +56,7 @@ const piecesOf = (bytes, size) => Array.from({length: Math.ceil(bytes.length / s
 async function run(bytes, pieceSize, options) {
   const server = origin(bytes, options);
   const s = sourceOver(bytes, pieceSize, server);
-  await s.source._originRun(0, s.count - 1);
+  await s.source.origin.run(0, s.count - 1);
   return {...s, asked: server.asked};
 }
 
@@ -88,7 +88,7 @@ test('an origin without ranges: its whole body, cut from the piece asked', async
   const bytes = randomBytes(3 * MiB);
   const server = origin(bytes, {ranges: false});
   const {source, got, failed} = sourceOver(bytes, MiB, server);
-  await source._originRun(1, 2);
+  await source.origin.run(1, 2);
   assert.deepEqual(failed, []);
   assert.deepEqual([...got.keys()], [1, 2]);
   assert.ok(got.get(1).equals(bytes.subarray(MiB, 2 * MiB)) && got.get(2).equals(bytes.subarray(2 * MiB)));

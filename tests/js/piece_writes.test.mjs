@@ -20,7 +20,7 @@ function workerScope() {
   const context = vm.createContext({console, atob, Uint8Array, Promise, self: {location: {origin: 'https://site.test'}},
                                     performance: {now: () => clock.now}, setTimeout: fakeSetTimeout,
                                     clearTimeout: (id) => clock.timers.delete(id)});
-  for (const file of ['sw/config.js', 'sw/piece_writes.js', 'sw/piece_source.js']) {
+  for (const file of ['sw/config.js', 'sw/piece_writes.js', 'sw/piece_cutter.js', 'sw/origin_runs.js', 'sw/piece_source.js']) {
     vm.runInContext(readFileSync(new URL(file, root), 'utf8'), context, {filename: file});
   }
   const written = [];

@@ -1,6 +1,7 @@
 // A seeder's upload pump (js_glue/uploads.js): a capped upload goes out in frames of 50 ms of
 // its tightest cap (16 KiB at least), so a visitor who leaves mid-transfer has read all but
-// the last few and hands that start on; an uncapped one in frames as large as the channel takes.
+// the last few and hands that start on; an uncapped one in frames as large as the channel
+// takes, up to 256 KiB (a message is seen only once all of it is in).
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
@@ -26,11 +27,12 @@ function uploadsWith(config) {
   return {uploads: new context.PeerUploads(page), WholeBody: context.WholeBody, page};
 }
 
-// Sends `size` bytes to one link; resolves the payload size of each frame sent.
-async function framesFor(config, size) {
+// Sends `size` bytes to one link whose channel takes `maxMessageSize`; resolves the payload
+// size of each frame sent.
+async function framesFor(config, size, maxMessageSize = 256 * KiB) {
   const {uploads, WholeBody, page} = uploadsWith(config);
   const frames = [];
-  const link = {maxMessageSize: 256 * KiB, closed: false, uploads: [], canSend: () => true, send: (f) => frames.push(f.length - HEADER)};
+  const link = {maxMessageSize, closed: false, uploads: [], canSend: () => true, send: (f) => frames.push(f.length - HEADER)};
   link.uploads.push({requestId: 1, url: 'https://site.test/wide.jpg', body: new WholeBody(new ArrayBuffer(size), 0), next: 0, end: size});
   await uploads._pump(link);
   assert.equal(page.stats.bytesToPeers, size, 'every byte sent once');
@@ -55,4 +57,10 @@ test('the tightest cap decides, and a frame is 16 KiB at least', async () => {
 
 test('a cap above what a message holds in 50 ms leaves messages whole', async () => {
   assert.equal((await framesFor({maxUploadBytesPerSecond: 64 << 20}, 900000))[0], 256 * KiB - HEADER);
+});
+
+test('a link that takes ~1 GiB messages (two Firefoxes) still gets frames of 256 KiB at most', async () => {
+  const frames = await framesFor({}, 16 << 20, 1073741823);
+  assert.equal(frames.length, 64);
+  assert.ok(frames.every((n) => n === 256 * KiB), `frames of ${[...new Set(frames)]}`);
 });

@@ -1,0 +1,54 @@
+// Cuts the bytes of a large file, as a body streams them, into its pieces: each whole piece
+// handed on as it completes, the piece being filled reported as it grows (a reader streams
+// it before it is whole). A cutter outlives one body: a file read in several answers (an
+// origin's short Range answer, a dropped connection) goes on inside the piece it stopped in.
+class PieceCutter {
+  constructor(source, index) {
+    this.source = source;
+    this.index = index;  // the piece being filled
+    this.filled = 0;
+    this.piece = new Uint8Array(source.range(index).length);
+  }
+
+  // The byte of the file the next one read is.
+  at() {
+    return this.source.range(this.index).offset + this.filled;
+  }
+
+  // Cuts a body that starts `skip` bytes before at() into whole pieces up to `last`, handing
+  // each to `onPiece` as it completes (awaited: a slow consumer slows the reading), and
+  // telling `onFill` how far the piece being filled is. Only one piece is in memory at a
+  // time. The body is cancelled once read up to `last`, or on an error.
+  async cut(reader, last, skip, onPiece, onFill = null) {
+    try {
+      while (this.index <= last) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        let chunk = value;
+        if (skip) {
+          const dropped = Math.min(skip, chunk.length);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+        }
+        while (chunk.length && this.index <= last) chunk = await this._fill(chunk, last, onPiece, onFill);
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  // Puts what fits of `chunk` into the piece being filled; returns the rest.
+  async _fill(chunk, last, onPiece, onFill) {
+    const n = Math.min(chunk.length, this.piece.length - this.filled);
+    this.piece.set(chunk.subarray(0, n), this.filled);
+    this.filled += n;
+    if (onFill) onFill(this.index, this.piece, this.filled);
+    if (this.filled === this.piece.length) {
+      await onPiece(this.index, this.piece);
+      this.index++;
+      this.filled = 0;
+      if (this.index <= last) this.piece = new Uint8Array(this.source.range(this.index).length);
+    }
+    return chunk.subarray(n);
+  }
+}
