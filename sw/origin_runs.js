@@ -64,14 +64,14 @@ class OriginRuns {
         const skip = this._bodySkip(res, at);
         const keepable = cacheable(res);
         await cutter.cut(res.body.getReader(), last, skip, (i, piece) => {
-          source._fromOriginPiece(i, piece, keepable);
-        }, (i, piece, filled) => source._filled(i, piece, filled));
+          source.onOriginPiece(i, piece, keepable);
+        }, (i, piece, filled) => source.onOriginFill(i, piece, filled));
         if (cutter.at() === at) throw new Error('origin body ended early');
         noteOrigin(source.url, started, headersAt, cutter.at() - at);
       }
     } catch (err) {
-      source._fillFailed();
-      source._originFailedFor(cutter.index, last, err);
+      source.onOriginFillFailed();
+      source.onOriginFailed(cutter.index, last, err);
     }
   }
 

@@ -131,13 +131,15 @@ class PieceSource {
     }
   }
 
-  _filled(index, buffer, filled) {
+  // From OriginRuns: the piece a run is filling, as it grows (chunks() streams it before it
+  // is whole), and that the run failed.
+  onOriginFill(index, buffer, filled) {
     if (!this.filling || this.filling.index !== index) this.filling = {index, buffer, filled, failed: false};
     this.filling.filled = filled;
     this.fillWaiters.splice(0).forEach((wake) => wake());
   }
 
-  _fillFailed() {
+  onOriginFillFailed() {
     if (this.filling) this.filling.failed = true;
     this.fillWaiters.splice(0).forEach((wake) => wake());
   }
@@ -259,7 +261,7 @@ class PieceSource {
 
   // The origin failed pieces first..last: a page's peers may still have them (the origin can
   // be down while peers are not); else, or if peers were asked before, they fail.
-  async _originFailedFor(first, last, err) {
+  async onOriginFailed(first, last, err) {
     const failed = [];
     for (let i = first; i <= last; i++) {
       if (this.asked.get(i) !== 'origin') continue;
@@ -296,7 +298,7 @@ class PieceSource {
 
   // The origin is the source of truth: its bytes are served as they are. Only bytes that are
   // exactly the manifest's piece are kept, and so shared.
-  async _fromOriginPiece(index, bytes, keepable) {
+  async onOriginPiece(index, bytes, keepable) {
     const ok = keepable && (await this._verify(index, bytes));
     this._store(index, bytes, 'origin', ok);
   }

@@ -46,8 +46,8 @@ function sourceOver(bytes, pieceSize, server) {
   const source = vm.runInContext(`new PieceSource('https://site.test/big.bin', ${JSON.stringify(file)})`, scope);
   const got = new Map();
   const failed = [];
-  source._fromOriginPiece = (index, piece) => got.set(index, Buffer.from(piece));
-  source._originFailedFor = (first, last, err) => failed.push({first, last, message: err.message});
+  source.onOriginPiece = (index, piece) => got.set(index, Buffer.from(piece));
+  source.onOriginFailed = (first, last, err) => failed.push({first, last, message: err.message});
   return {source, got, failed, count};
 }
 
