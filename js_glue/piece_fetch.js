@@ -12,6 +12,15 @@ const P2PCDN_PIECE_SEARCH_BACKOFF_MS = 2000;  // after a lookup found no new hol
 const P2PCDN_PIECES_NOT_WAITING = 4;
 const P2PCDN_TIMING_FAILURES = new Set(['no-first-byte', 'too-slow', 'stalled']);
 const P2PCDN_WIDEN_ABOVE_PIECES = 8;  // pieces still to come for a second holder to be worth a link
+const P2PCDN_IN_FLIGHT_BYTES_PER_PEER = 1.5 * (1 << 20);
+
+// Pieces in flight per peer: enough to keep a fast link busy (6 of 256 KiB), fewer of larger
+// pieces (a file over 256 MiB gets pieces of 512 KiB up to 64 MiB, and each piece asked is a
+// body held whole in this page until verified), two at least so a link never waits on a
+// round trip between pieces.
+function p2pcdnPiecesInFlight(pieceSize) {
+  return Math.max(2, Math.min(P2PCDN_MAX_IN_FLIGHT_PER_PEER, Math.ceil(P2PCDN_IN_FLIGHT_BYTES_PER_PEER / pieceSize)));
+}
 
 class PiecedFetch {
   // One per file, shared by the worker's asks for it.
@@ -28,9 +37,10 @@ class PiecedFetch {
     this.page = page;
     this.entry = entry;
     // As many pieces in flight per peer as the link allows (the core's default, 4 of 256 KiB,
-    // left a fast link idle between pieces: 0.64x of a bare channel).
+    // left a fast link idle between pieces: 0.64x of a bare channel), bounded in bytes.
+    this.maxInFlight = p2pcdnPiecesInFlight(entry.pieces.size);
     this.scheduler = new page.core.PieceScheduler(entry.pieces.count, entry.pieces.size, entry.size,
-                                                  {maxInFlightPerPeer: P2PCDN_MAX_IN_FLIGHT_PER_PEER});
+                                                  {maxInFlightPerPeer: this.maxInFlight});
     this.askOf = new Map();     // piece -> the worker's ask id
     this.inFlight = new Map();  // `${handle}:${piece}` -> {controller, link, index}
     this.known = new Map();     // link handle -> what the scheduler was told ('all' or a pieces version)
@@ -115,7 +125,7 @@ class PiecedFetch {
     const now = performance.now();
     for (const link of links) {
       this._know(link);
-      while (page.requests.openOn(link) < P2PCDN_MAX_IN_FLIGHT_PER_PEER) {
+      while (page.requests.openOn(link) < this.maxInFlight) {
         const index = this.scheduler.next(link.handle, now);
         if (index < 0) break;
         this._request(link, index);
