@@ -18,12 +18,17 @@ class PieceCutter {
   // Cuts a body that starts `skip` bytes before at() into whole pieces up to `last`, handing
   // each to `onPiece` as it completes (awaited: a slow consumer slows the reading), and
   // telling `onFill` how far the piece being filled is. Only one piece is in memory at a
-  // time. The body is cancelled once read up to `last`, or on an error.
+  // time. A body that goes on past `last`, or fails, is cancelled.
   async cut(reader, last, skip, onPiece, onFill = null) {
+    let ended = false;
+    let rest = 0;  // bytes of the last chunk past `last`
     try {
       while (this.index <= last) {
         const {value, done} = await reader.read();
-        if (done) break;
+        if (done) {
+          ended = true;
+          break;
+        }
         let chunk = value;
         if (skip) {
           const dropped = Math.min(skip, chunk.length);
@@ -31,9 +36,13 @@ class PieceCutter {
           chunk = chunk.subarray(dropped);
         }
         while (chunk.length && this.index <= last) chunk = await this._fill(chunk, last, onPiece, onFill);
+        rest = chunk.length;
       }
+      // A Range answer of exactly these bytes ends with the next read: seen, the request is
+      // complete, where a cancel would list it as aborted in the browser's network log.
+      if (!ended && !rest) ended = (await reader.read()).done;
     } finally {
-      reader.cancel().catch(() => {});
+      if (!ended) reader.cancel().catch(() => {});
     }
   }
 

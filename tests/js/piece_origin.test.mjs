@@ -15,6 +15,7 @@ const MiB = 1 << 20;
 // body just ends), `shift` bytes added to the start it answers, `ranges: false` for 200s.
 function origin(bytes, {cap = Infinity, drop = Infinity, shift = 0, ranges = true} = {}) {
   const asked = [];
+  let cancelled = 0;  // bodies the worker cancelled before their end
   const fetch = async (_url, init) => {
     const m = /^bytes=(\d+)-(\d+)$/.exec(init.headers.range);
     asked.push(init.headers.range);
@@ -22,16 +23,22 @@ function origin(bytes, {cap = Infinity, drop = Infinity, shift = 0, ranges = tru
     const to = Math.min(Number(m[2]), from + cap - 1, bytes.length - 1);
     const body = ranges ? bytes.subarray(from, to + 1) : bytes;
     const sent = body.subarray(0, Math.min(body.length, drop));
+    // One 64 KiB chunk per read, and the end only when read for: a cancel is seen.
+    let at = 0;
     const stream = new ReadableStream({
-      start(controller) {
-        for (let k = 0; k < sent.length; k += 64 << 10) controller.enqueue(new Uint8Array(sent.subarray(k, k + (64 << 10))));
-        controller.close();
+      pull(controller) {
+        if (at >= sent.length) return controller.close();
+        controller.enqueue(new Uint8Array(sent.subarray(at, at + (64 << 10))));
+        at += 64 << 10;
       },
-    });
+      cancel() {
+        cancelled++;
+      },
+    }, {highWaterMark: 0});
     const headers = ranges ? {'content-range': `bytes ${from}-${to}/${bytes.length}`} : {};
     return new Response(stream, {status: ranges ? 206 : 200, headers});
   };
-  return {fetch, asked};
+  return {fetch, asked, cancelled: () => cancelled};
 }
 
 // A worker scope holding one PieceSource over `bytes`, whose origin is `server`; the pieces it
@@ -57,13 +64,14 @@ async function run(bytes, pieceSize, options) {
   const server = origin(bytes, options);
   const s = sourceOver(bytes, pieceSize, server);
   await s.source.origin.run(0, s.count - 1);
-  return {...s, asked: server.asked};
+  return {...s, asked: server.asked, cancelled: server.cancelled()};
 }
 
 test('an origin that answers 3 MiB per range gives every 1 MiB piece of 10 MiB, in 4 requests', async () => {
   const bytes = randomBytes(10 * MiB);
-  const {got, failed, asked} = await run(bytes, MiB, {cap: 3 * MiB});
+  const {got, failed, asked, cancelled} = await run(bytes, MiB, {cap: 3 * MiB});
   assert.deepEqual(failed, []);
+  assert.equal(cancelled, 0, 'each answer read to its end, none cancelled (an aborted request in the log)');
   assert.deepEqual(asked, ['bytes=0-10485759', 'bytes=3145728-10485759', 'bytes=6291456-10485759', 'bytes=9437184-10485759']);
   piecesOf(bytes, MiB).forEach((piece, i) => assert.ok(got.get(i).equals(piece), `piece ${i}`));
 });
@@ -91,6 +99,9 @@ test('an origin without ranges: its whole body, cut from the piece asked', async
   await source.origin.run(1, 2);
   assert.deepEqual(failed, []);
   assert.deepEqual([...got.keys()], [1, 2]);
+  assert.equal(server.cancelled(), 0);
+  await source.origin.run(0, 0);
+  assert.equal(server.cancelled(), 1, 'a whole body that goes on past the pieces asked is cancelled');
   assert.ok(got.get(1).equals(bytes.subarray(MiB, 2 * MiB)) && got.get(2).equals(bytes.subarray(2 * MiB)));
 });
 
