@@ -1,6 +1,7 @@
 // What this page holds and may serve: the worker's copies of manifest files in Cache Storage
 // (parts of large files are PieceHoldings'), read for uploads, and announced to signaling and
 // to every linked peer as they come (the worker stored one) and go (the worker evicted it).
+// The worker's one cache of copies, each tagged with its file's content hash (sw/copies.js).
 const P2PCDN_COPIES = 'p2pcdn-copies';
 
 class HeldCopies {
@@ -20,9 +21,7 @@ class HeldCopies {
 
   // The worker's copy under `key` (a URL or a piece's key), if it holds `entry`'s bytes.
   async copy(entry, key) {
-    // Opened once: every upload and piece looks here, and an open is a round trip to storage.
-    this.cache = this.cache || caches.open(P2PCDN_COPIES);
-    const response = await (await this.cache).match(key);
+    const response = await (await this._open()).match(key);
     return response && response.headers.get('x-p2pcdn-hash') === entry.integrity ? response : null;
   }
 
@@ -30,7 +29,7 @@ class HeldCopies {
   async scan() {
     if (!self.caches) return;
     const {page} = this;
-    const cache = await caches.open(P2PCDN_COPIES);
+    const cache = await this._open();
     const pieces = [];
     for (const request of await cache.keys()) {
       const piece = /^(.*)[?&]p2pcdn-piece=(\d+)$/.exec(request.url);
@@ -69,6 +68,12 @@ class HeldCopies {
     const ids = gone.map((e) => e.resourceId);
     page.signaling.withdraw(ids);
     page.frames.haveToAll('remove', ids);
+  }
+
+  // Opened once: every upload and piece looks here, and an open is a round trip to storage.
+  _open() {
+    this.cache = this.cache || caches.open(P2PCDN_COPIES);
+    return this.cache;
   }
 
   _told(op, ids) {

@@ -1,10 +1,9 @@
-// The page side of p2pcdn: owns the peer links and routes their frames; signaling
-// (signaling.js), finding holders (holder_search.js), requests to peers (requests.js),
-// serving peers (uploads.js), who may link to us (link_admission.js), what we remember of
-// peers (reputation_store.js) and the worker bridge (worker_bridge.js) each live in their
-// own file. Every peer is a stranger: a frame it sends can close its link and ban it, never
+// The page side of p2pcdn: its start and its peer links' lifetimes; the links' frames
+// (link_frames.js), what it holds (held_copies.js), signaling (signaling.js), finding holders
+// (holder_search.js), requests to peers (requests.js), serving peers (uploads.js), who may
+// link to us (link_admission.js), what we remember of peers (reputation_store.js) and the
+// worker bridge (worker_bridge.js) each live in their own file. Every peer is a stranger: a frame it sends can close its link and ban it, never
 // reach another peer's transfer, and never earn a reply per bad frame.
-// The worker's one cache of copies, each tagged with its file's content hash (sw/copies.js).
 const P2PCDN_DEFAULTS = {
   signalUrl: null,          // default: ws(s)://<this origin>/signal
   manifestUrl: null,        // default: <script folder>/manifest.json

@@ -10,6 +10,12 @@ function parseRange(header, size) {
   return {first, last};
 }
 
+// A 206's `Content-Range: bytes first-last/size` (size null for `*`), or null when malformed.
+function parseContentRange(header) {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((header || '').trim());
+  return m ? {first: Number(m[1]), last: Number(m[2]), size: m[3] === '*' ? null : Number(m[3])} : null;
+}
+
 function unsatisfiable(headers, size) {
   headers.set('content-range', `bytes */${size}`);
   return new Response(null, {status: 416, headers});

@@ -45,8 +45,8 @@ async function resumeFromOrigin(url, file, cacheMode) {
   if (!start || start.byteLength >= file.size) return null;
   const from = start.byteLength;
   const res = await fetch(new Request(url, {credentials: 'same-origin', cache: cacheMode, headers: {range: `bytes=${from}-`}}));
-  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') || '');
-  if (res.status !== 206 || !cacheable(res) || !range || Number(range[1]) !== from || Number(range[3]) !== file.size) {
+  const range = parseContentRange(res.headers.get('content-range'));
+  if (res.status !== 206 || !cacheable(res) || !range || range.first !== from || range.size !== file.size) {
     if (res.body) res.body.cancel().catch(() => {});
     return null;
   }

@@ -81,12 +81,11 @@ class OriginRuns {
   _bodySkip(res, at) {
     if (res.status === 200) return at;
     if (res.status !== 206) throw new Error(`origin answered ${res.status}`);
-    const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((res.headers.get('content-range') || '').trim());
-    const from = range ? Number(range[1]) : NaN;
-    if (!range || from > at || Number(range[2]) < at || (range[3] !== '*' && Number(range[3]) !== this.source.file.size)) {
+    const range = parseContentRange(res.headers.get('content-range'));
+    if (!range || range.first > at || range.last < at || (range.size !== null && range.size !== this.source.file.size)) {
       if (res.body) res.body.cancel().catch(() => {});
       throw new Error(`origin answered the range ${res.headers.get('content-range') || '(none)'} for bytes from ${at}`);
     }
-    return at - from;
+    return at - range.first;
   }
 }

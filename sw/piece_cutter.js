@@ -35,7 +35,10 @@ class PieceCutter {
           skip -= dropped;
           chunk = chunk.subarray(dropped);
         }
-        while (chunk.length && this.index <= last) chunk = await this._fill(chunk, last, onPiece, onFill);
+        while (chunk.length && this.index <= last) {
+          chunk = this._fill(chunk, onFill);
+          if (this.filled === this.piece.length) await this._completed(last, onPiece);
+        }
         rest = chunk.length;
       }
       // A Range answer of exactly these bytes ends with the next read: seen, the request is
@@ -47,17 +50,19 @@ class PieceCutter {
   }
 
   // Puts what fits of `chunk` into the piece being filled; returns the rest.
-  async _fill(chunk, last, onPiece, onFill) {
+  _fill(chunk, onFill) {
     const n = Math.min(chunk.length, this.piece.length - this.filled);
     this.piece.set(chunk.subarray(0, n), this.filled);
     this.filled += n;
     if (onFill) onFill(this.index, this.piece, this.filled);
-    if (this.filled === this.piece.length) {
-      await onPiece(this.index, this.piece);
-      this.index++;
-      this.filled = 0;
-      if (this.index <= last) this.piece = new Uint8Array(this.source.range(this.index).length);
-    }
     return chunk.subarray(n);
+  }
+
+  // The piece being filled is whole: handed on, and the next one begun.
+  async _completed(last, onPiece) {
+    await onPiece(this.index, this.piece);
+    this.index++;
+    this.filled = 0;
+    if (this.index <= last) this.piece = new Uint8Array(this.source.range(this.index).length);
   }
 }

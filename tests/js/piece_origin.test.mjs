@@ -46,7 +46,7 @@ function origin(bytes, {cap = Infinity, drop = Infinity, shift = 0, ranges = tru
 function sourceOver(bytes, pieceSize, server) {
   const scope = vm.createContext({console, performance, setTimeout, clearTimeout, atob, Uint8Array, Response, ReadableStream,
                                   self: {location: {origin: 'https://site.test'}}});
-  for (const file of ['sw/config.js', 'sw/piece_cutter.js', 'sw/origin_runs.js', 'sw/piece_source.js']) vm.runInContext(readFileSync(new URL(file, root), 'utf8'), scope, {filename: file});
+  for (const file of ['sw/config.js', 'sw/byte_range.js', 'sw/piece_cutter.js', 'sw/origin_runs.js', 'sw/piece_source.js']) vm.runInContext(readFileSync(new URL(file, root), 'utf8'), scope, {filename: file});
   Object.assign(scope, {fetch: server.fetch, cacheable: () => true, noteOrigin: () => {}, pickPage: async () => null, notify: () => {}});
   const count = Math.ceil(bytes.length / pieceSize);
   const file = {size: bytes.length, integrity: 'x', pieces: {size: pieceSize, hashes: Buffer.alloc(32 * count).toString('base64')}};
