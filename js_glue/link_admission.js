@@ -94,17 +94,43 @@ class LinkAdmission {
     return busy || (link.delivered && performance.now() - link.lastUsed < 30000);
   }
 
-  // Closes the idlest link that is not working to make room; false if there is none. An
-  // incoming offer may evict only links that never carried a transfer.
+  // Closes a link to make room; false if there is none to close. First a dial of ours that
+  // went unanswered past answerTimeoutMs (a holder that never answers: a fake one, or gone),
+  // then the idlest link that is not working. A dial of ours still coming up (answered, or
+  // young) is never closed: evicting it for the next dial let a crowd of fake holders churn
+  // every place while an honest holder was still connecting. An incoming offer may evict only
+  // links that never carried a transfer.
   evictIdle({inbound}) {
-    let idlest = null;
-    for (const l of this.page.links.values()) {
-      if (this.working(l) || (inbound && (l.delivered || l.served))) continue;
-      if (!idlest || l.lastUsed < idlest.lastUsed) idlest = l;
-    }
+    const idlest = this._unanswered() || this._idlest(inbound);
     if (!idlest) return false;
     idlest.close('making room');
     return true;
+  }
+
+  unanswered(link) {
+    return link.initiator && !link.opened && !link.answered &&
+           performance.now() - link.createdAt > this.page.config.answerTimeoutMs;
+  }
+
+  _comingUp(link) {
+    return link.initiator && !link.opened && !this.unanswered(link);
+  }
+
+  _unanswered() {
+    let oldest = null;
+    for (const l of this.page.links.values()) {
+      if (this.unanswered(l) && (!oldest || l.createdAt < oldest.createdAt)) oldest = l;
+    }
+    return oldest;
+  }
+
+  _idlest(inbound) {
+    let idlest = null;
+    for (const l of this.page.links.values()) {
+      if (this.working(l) || this._comingUp(l) || (inbound && (l.delivered || l.served))) continue;
+      if (!idlest || l.lastUsed < idlest.lastUsed) idlest = l;
+    }
+    return idlest;
   }
 
   // Called on every tick: an incoming link that never asked for anything is a place wasted.

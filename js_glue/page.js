@@ -61,6 +61,13 @@ const P2PCDN_DEFAULTS = {
   test: null,
 };
 
+// A link's session: 64 random bits, so a peer cannot guess another link's (only its own
+// links' messages reach a page anyway: the server stamps the sender).
+function p2pcdnLinkSession() {
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return [...words].map((w) => w.toString(16).padStart(8, '0')).join('');
+}
+
 const P2PCDN_OFF_REASON = 'turned off for this visitor (p2pcdn.enable() turns it on)';
 // A first visit's start waits at most this long for its page to be done starting.
 const P2PCDN_SETTLE_MAX_MS = 3000;
@@ -361,10 +368,11 @@ class P2pcdnPage extends EventTarget {
     return this._newLink(peerId, true);
   }
 
-  _newLink(peerId, initiator) {
+  // `session`: the link's id in every relayed message (docs/protocol.md); a dial makes a new one.
+  _newLink(peerId, initiator, session = p2pcdnLinkSession()) {
     const link = new PeerLink({
-      peerId, initiator, handle: ++this.nextHandle, iceServers: this.config.iceServers,
-      signal: (kind, payload) => this.signaling.send({type: 'relay', peer: peerId, kind, payload}),
+      peerId, initiator, session, handle: ++this.nextHandle, iceServers: this.config.iceServers,
+      signal: (kind, payload) => this.signaling.send({type: 'relay', peer: peerId, kind, payload: `${session}:${payload}`}),
       onOpen: (l) => this._onLinkOpen(l),
       onMessage: (l, data) => this.frames.onMessage(l, data),
       onClose: (l, reason) => this._onLinkClose(l, reason),
@@ -374,22 +382,34 @@ class P2pcdnPage extends EventTarget {
     return link;
   }
 
-  onRelay(peerId, kind, payload) {
+  // A relayed message names the session of the link it belongs to: an answer or a candidate
+  // left over from an earlier link to the same peer (closed, and dialled again) is dropped
+  // instead of failing the new link, and an offer in a new session replaces the old link.
+  onRelay(peerId, kind, relayed) {
+    const session = /^[0-9a-f]{16}:/.test(relayed) ? relayed.slice(0, 16) : null;
+    if (!session) return;  // not from p2pcdn's page part: nothing to apply it to
+    const payload = relayed.slice(17);
     let link = this.links.get(peerId);
-    if (kind === 'offer' && link && link.initiator && !link.opened) {
-      // Both sides offered at once: the smaller peer id keeps its offer.
-      if (this.peerId < peerId) return;
-      link.onClose = () => {};
-      link.close('offer collision');
-      this.links.delete(peerId);
+    if (kind === 'offer' && link && link.session !== session) {
+      if (link.initiator && !link.opened) {
+        // Both sides offered at once: the smaller peer id keeps its offer.
+        if (this.peerId < peerId) return;
+        link.onClose = () => {};
+        link.close('offer collision');
+        this.links.delete(peerId);
+      } else {
+        link.close('peer dialled again');
+      }
       link = null;
     }
-    if (!link && kind === 'offer' && this.reputation && this.admission.admitOffer(peerId)) link = this._newLink(peerId, false);
+    if (link && link.session !== session) return;
+    if (!link && kind === 'offer' && this.reputation && this.admission.admitOffer(peerId)) link = this._newLink(peerId, false, session);
     if (link) link.onSignal(kind, payload);
   }
 
   _onLinkOpen(link) {
     performance.mark('p2pcdn:link-open');
+    link.lastUsed = performance.now();  // a link just up is about to be used, not the idlest
     this.frames.hello(link);
     this._linksChanged();
     this.stats.noPeerReason = '';
@@ -413,10 +433,11 @@ class P2pcdnPage extends EventTarget {
     link.closedByPeer = /^(channel closed|connection |peer said bye|send failed)/.test(reason || '');
     if (this.requests) this.requests.failLink(link, 'closed');
     // A holder we dialled that never came up: remembered, so it is not dialled again. One
-    // still connecting when the page leaves counts only if it never answered our offer.
-    const unanswered = !link.answered && performance.now() - link.createdAt > this.config.answerTimeoutMs;
+    // still connecting when the page leaves, or closed to make room, counts only if it never
+    // answered our offer (else a fake holder evicted by the next dial was dialled again).
+    const unanswered = this.admission.unanswered(link);
     const leaving = /collision|page left|making room/.test(reason || '');
-    if (link.initiator && !link.opened && this.reputation && (!leaving || (reason === 'page left' && unanswered))) {
+    if (link.initiator && !link.opened && this.reputation && (!leaving || (reason !== 'offer collision' && unanswered))) {
       this.reputation.offense(link.peerId, 'connect-failed', reason);
     }
     // The worker has heard of the link's requests (failLink) and the peer sees the channel

@@ -7,8 +7,9 @@ const P2PCDN_BUFFER_HIGH = 4 << 20;
 const P2PCDN_BUFFER_LOW = 1 << 20;
 
 class PeerLink {
-  constructor({peerId, handle, initiator, iceServers, signal, onOpen, onMessage, onClose}) {
+  constructor({peerId, handle, initiator, session, iceServers, signal, onOpen, onMessage, onClose}) {
     this.peerId = peerId;
+    this.session = session;
     this.handle = handle;
     this.initiator = initiator;
     this.signal = signal;
@@ -71,11 +72,15 @@ class PeerLink {
     if (this.closed) return;
     try {
       if (kind === 'offer') {
+        // One offer per link, the dialler's: no renegotiation.
+        if (this.initiator || this.pc.remoteDescription) return;
         await this.pc.setRemoteDescription({type: 'offer', sdp: payload});
         await this._flushCandidates();
         await this.pc.setLocalDescription(await this.pc.createAnswer());
         this.signal('answer', this.pc.localDescription.sdp);
       } else if (kind === 'answer') {
+        // Only the answer to our offer, once (a repeated one is not a reason to fail the link).
+        if (!this.initiator || this.pc.signalingState !== 'have-local-offer') return;
         await this.pc.setRemoteDescription({type: 'answer', sdp: payload});
         this.answered = true;
         await this._flushCandidates();

@@ -8,6 +8,7 @@
 // attacker, tests/e2e/p2p.test.mjs); the attacker is named in stats with what it did and
 // what was done; memory stays bounded.
 import assert from 'node:assert/strict';
+import {randomBytes} from 'node:crypto';
 import path from 'node:path';
 import {test} from 'node:test';
 
@@ -250,7 +251,8 @@ test('an offer flood on a seeder never evicts its working links', () => withSwar
   try {
     const flood = (async () => {
       for (let round = 0; round < 4; round++) {
-        for (const f of flooders) f.send({type: 'relay', peer: aId, kind: 'offer', payload: sdp});
+        // Each identity's offer in a link session of its own, as p2pcdn's page part sends one.
+        for (const f of flooders) f.send({type: 'relay', peer: aId, kind: 'offer', payload: `${randomBytes(8).toString('hex')}:${sdp}`});
         await sleep(500);
       }
     })();
