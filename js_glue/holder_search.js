@@ -131,6 +131,11 @@ class HolderSearch {
     const width = () => Math.min(page.config.maxPeers, page.config.lookupPeers + connecting.filter((l) => !live(l)).length);
     const topUp = () => {
       while (queue.length && connecting.filter(live).length < width()) {
+        // Judged since the lookup (a fake holder another search's dial found out): skipped.
+        if (!page.reputation.usable(queue[0])) {
+          queue.shift();
+          continue;
+        }
         const link = page.links.get(queue[0]) || page.dial(queue[0]);
         if (!link) break;  // every place taken by links coming up: this holder waits its turn
         queue.shift();

@@ -68,6 +68,16 @@ test('an honest swarm is dialled three at a time', async () => {
   assert.deepEqual(dialled.map((d) => d.peerId), ['h1', 'h2', 'h3']);
 });
 
+test('a holder judged since the lookup (another search found it fake) is not dialled', async () => {
+  const peers = ['fake0', 'fake1', 'honest'];
+  const {page, search, dialled, run} = harness(peers, ['honest']);
+  page.reputation.usable = (id) => id !== 'fake1';
+  const found = search.find({resourceId: 'file', size: 1000}, new Set(), false);
+  await run(1000);
+  assert.equal((await found).peerId, 'honest');
+  assert.deepEqual(dialled.map((d) => d.peerId), ['fake0', 'honest']);
+});
+
 test('eleven fake holders before the honest one: all dialled within two answer times', async () => {
   const peers = [...Array.from({length: 11}, (_, i) => `fake${i}`), 'honest'];
   const {search, dialled, run} = harness(peers, ['honest']);
