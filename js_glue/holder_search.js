@@ -114,7 +114,7 @@ class HolderSearch {
     // never fetches does: the crowd wait, charged to the budget).
     const answerMs = patient || crowd ? deadline - started : page.config.answerTimeoutMs;
     const found = lookup.peers;
-    // Best first; a holder that fails to come up is replaced by the next two, so fake holders
+    // Best first; a holder that fails to come up is replaced by the next, so fake holders
     // cannot fill every place (and each costs one failed connect for the whole visit).
     const queue = page.reputation.rank(found.filter((p) => !tried.has(p) && p !== page.peerId));
     const first = this._testFirst(queue);
@@ -125,12 +125,8 @@ class HolderSearch {
     const live = (l) => !l.closed && (l.opened || l.answered || !l.initiator || performance.now() - l.createdAt < answerMs);
     // Up and saying what it has; in a crowd, a peer still fetching it is waited for too.
     const settled = (l) => l.haveSeen && !(crowd && !this.usable(entry.resourceId, tried).includes(l));
-    // Each dial gone unanswered widens the search by one more at once (up to maxPeers): a
-    // crowd of fake holders is gone through in a few answer times, not one at a time, while
-    // an honest swarm, which answers in tens of ms, is dialled lookupPeers at a time.
-    const width = () => Math.min(page.config.maxPeers, page.config.lookupPeers + connecting.filter((l) => !live(l)).length);
     const topUp = () => {
-      while (queue.length && connecting.filter(live).length < width()) {
+      while (queue.length && connecting.filter(live).length < page.config.lookupPeers) {
         // Judged since the lookup (a fake holder another search's dial found out): skipped.
         if (!page.reputation.usable(queue[0])) {
           queue.shift();

@@ -1,8 +1,7 @@
-// How a page dials the holders a lookup named (js_glue/holder_search.js): three at a time in
-// an honest swarm; each dial left unanswered past answerTimeoutMs widens the search by one
-// more at once (up to maxPeers), so a dozen fake holders that never answer are gone through
-// within two answer times and an honest one late in the list is still reached in the hold
-// window.
+// How a page dials the holders a lookup named (js_glue/holder_search.js): three at a time,
+// each dial left unanswered past answerTimeoutMs replaced by the next holder, and a holder
+// found fake since the lookup (by another search's dial) skipped. (A search that widened as
+// dials went unanswered was tried and not kept: bench/README, seventeenth session.)
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
@@ -76,17 +75,4 @@ test('a holder judged since the lookup (another search found it fake) is not dia
   await run(1000);
   assert.equal((await found).peerId, 'honest');
   assert.deepEqual(dialled.map((d) => d.peerId), ['fake0', 'honest']);
-});
-
-test('eleven fake holders before the honest one: all dialled within two answer times', async () => {
-  const peers = [...Array.from({length: 11}, (_, i) => `fake${i}`), 'honest'];
-  const {search, dialled, run} = harness(peers, ['honest']);
-  const found = search.find({resourceId: 'file', size: 1000}, new Set(), false);
-  await run(1600);
-  const link = await found;
-  assert.ok(link && link.peerId === 'honest', `the honest holder was found: ${JSON.stringify(dialled)}`);
-  const honestAt = dialled.find((d) => d.peerId === 'honest').at;
-  assert.ok(honestAt <= 1000, `dialled at ${honestAt} ms`);
-  const at500 = dialled.filter((d) => d.at <= 500).length;
-  assert.ok(at500 >= 6, `${at500} dialled by 500 ms`);
 });
