@@ -2,8 +2,9 @@
 // (link_frames.js), what it holds (held_copies.js), signaling (signaling.js), finding holders
 // (holder_search.js), requests to peers (requests.js), serving peers (uploads.js), who may
 // link to us (link_admission.js), what we remember of peers (reputation_store.js) and the
-// worker bridge (worker_bridge.js) each live in their own file. Every peer is a stranger: a frame it sends can close its link and ban it, never
-// reach another peer's transfer, and never earn a reply per bad frame.
+// worker bridge (worker_bridge.js) each live in their own file. Every peer is a stranger: a
+// frame it sends can close its link and ban it, never reach another peer's transfer, and
+// never earn a reply per bad frame.
 const P2PCDN_DEFAULTS = {
   signalUrl: null,          // default: ws(s)://<this origin>/signal
   manifestUrl: null,        // default: <script folder>/manifest.json
@@ -435,9 +436,9 @@ class P2pcdnPage extends EventTarget {
     // A holder we dialled that never came up: remembered, so it is not dialled again. One
     // still connecting when the page leaves, or closed to make room, counts only if it never
     // answered our offer (else a fake holder evicted by the next dial was dialled again).
-    const unanswered = this.admission.unanswered(link);
-    const leaving = /collision|page left|making room/.test(reason || '');
-    if (link.initiator && !link.opened && this.reputation && (!leaving || (reason !== 'offer collision' && unanswered))) {
+    // (An offer collision's close never comes here: that link's onClose is taken off first.)
+    const leaving = /page left|making room/.test(reason || '');
+    if (link.initiator && !link.opened && this.reputation && (!leaving || this.admission.unanswered(link))) {
       this.reputation.offense(link.peerId, 'connect-failed', reason);
     }
     // The worker has heard of the link's requests (failLink) and the peer sees the channel
