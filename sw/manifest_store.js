@@ -12,18 +12,25 @@ function loadManifest() {
   return state.manifest;
 }
 
-async function fetchManifest() {
+async function fetchManifest(held) {
   state.manifestCheckedAt = Date.now();
   const res = await fetch(state.config.manifestUrl, {cache: 'no-cache'});
   if (!res.ok) throw new Error(`manifest ${res.status}`);
-  const raw = await res.json();
+  const text = await res.text();
+  // The same deploy as the one in hand (nearly every check): nothing to sweep or index again,
+  // so the new page's requests wait for the round trip only, not for Cache Storage reads.
+  if (held && held.text === text) {
+    state.manifestNow = held;
+    return held;
+  }
+  const raw = JSON.parse(text);
   const files = new Map();
   for (const [path, file] of Object.entries(raw.files || {})) files.set(new URL(path, self.location.origin).href, file);
   // Before any copy is read or announced under this manifest: only current bytes remain.
   const swept = await sweepCopies(String(raw.contentHash), files);
   await state.storage.load(files, swept);
   state.pieceSources.clear();
-  state.manifestNow = {raw, files};  // for the fetch event's synchronous choice (leftToBrowser)
+  state.manifestNow = {raw, files, text};  // for the fetch event's synchronous choice (leftToBrowser)
   return state.manifestNow;
 }
 
@@ -36,7 +43,7 @@ function checkManifest() {
   const previous = state.manifest;
   const previousNow = state.manifestNow;
   state.manifestNow = null;  // nothing is left to the browser meanwhile
-  state.manifest = fetchManifest().catch(() => {
+  state.manifest = fetchManifest(previousNow).catch(() => {
     state.manifestNow = previousNow;  // unreachable for now: keep the one we have
     return previous;
   });
