@@ -72,8 +72,8 @@ function p2pcdnLinkSession() {
 const P2PCDN_OFF_REASON = 'turned off for this visitor (p2pcdn.enable() turns it on)';
 // A first visit's start waits at most this long for its page to be done starting.
 const P2PCDN_SETTLE_MAX_MS = 3000;
-// A later page's start waits at most this long for its first contentful paint.
-const P2PCDN_PAINT_WAIT_MS = 1500;
+// A later page's start waits at most this long for its first contentful paint and load.
+const P2PCDN_LATER_START_MAX_MS = 3000;
 
 class P2pcdnPage extends EventTarget {
   constructor(config) {
@@ -149,13 +149,13 @@ class P2pcdnPage extends EventTarget {
   }
 
   // Whether the visitor turned p2pcdn off (p2pcdn.disable() on an earlier page), read once and
-  // told to the worker. When off: nothing more is done on this page (`ready` rejects).
+  // told to the worker (on: by the attach, worker_bridge.js, one message fewer as each page
+  // loads). When off: nothing more is done on this page (`ready` rejects).
   switchedOff() {
     if (this._switchRead) return this.off === true;
     this._switchRead = true;
-    const off = P2pcdnVisitorSwitch.isOff();
-    P2pcdnVisitorSwitch.state(off);
-    if (!off) return false;
+    if (!P2pcdnVisitorSwitch.isOff()) return false;
+    P2pcdnVisitorSwitch.state(true);
     this.off = true;
     this.stats.noPeerReason = P2PCDN_OFF_REASON;
     this.stats.changed();
@@ -216,7 +216,7 @@ class P2pcdnPage extends EventTarget {
       // Where the worker said so at attach, it was told 'if-claimed' and asks this page as
       // any started one; the paint is waited for all the same.
       if (this.bridge.navigated !== true) this.startDeferred = false;
-      return p2pcdnFirstPaint(P2PCDN_PAINT_WAIT_MS);
+      return p2pcdnLoadedAndPainted(P2PCDN_LATER_START_MAX_MS);
     });
     return Promise.race([asked, putOff]);
   }
@@ -267,7 +267,7 @@ class P2pcdnPage extends EventTarget {
       // back/forward cache) does only what its worker and peers need (see _onLinkClose).
       this.unloading = !event.persisted;
       for (const link of [...this.links.values()]) link.close('page left');
-      this.reputation.save();  // after the links: what their closing taught is kept too
+      this.reputation.flush();  // after the links: what their closing taught is kept too
       if (event.persisted) this.signaling.suspend();  // into the back/forward cache
     });
     addEventListener('pageshow', (event) => {

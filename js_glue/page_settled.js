@@ -69,6 +69,19 @@ function p2pcdnFirstPaint(maxMs) {
   });
 }
 
+// A controlled page's load event (after its first paint), then a task, at most maxMs: the
+// start's work (the core, signaling, the scan of held copies) between the first paint and
+// load took the main thread and the worker from the page's remaining images (served by the
+// worker from Cache Storage), and so delayed its load event.
+function p2pcdnLoadedAndPainted(maxMs) {
+  const loaded = new Promise((resolve) => {
+    if (document.readyState === 'complete') resolve();
+    else addEventListener('load', resolve, {once: true});
+  });
+  const both = Promise.all([p2pcdnFirstPaint(maxMs), loaded]).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
+  return Promise.race([both, new Promise((resolve) => setTimeout(resolve, maxMs))]);
+}
+
 // Once a first visit's page has painted its largest element, so that installing a worker then
 // (fetching its scripts, and Chromium compiling them whole for its code cache) does not compete
 // with that paint: measured, p2pcdn's worker installed during the company site's first page

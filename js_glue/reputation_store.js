@@ -57,6 +57,12 @@ class PeerReputationStore {
     this._saveTimer = setTimeout(() => this.save(), 500);
   }
 
+  // What changed since the last save, now (a page leaving). Nothing changed: nothing written
+  // (the pagehide of a page going runs inside the next page's commit).
+  flush() {
+    if (this._saveTimer) this.save();
+  }
+
   save() {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;

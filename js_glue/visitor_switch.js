@@ -34,7 +34,8 @@ const P2pcdnVisitorSwitch = {
 
   // Said by every page as it loads, and to a worker that takes control later: off when the
   // visitor turned p2pcdn off or this browser cannot be a peer, so the worker answers such a
-  // visitor's requests not at all (as without p2pcdn), and on again when that changes.
+  // visitor's requests not at all (as without p2pcdn). On is said by the page's attach
+  // (worker_bridge.js): a page attaches only while the switch is on.
   state(off) {
     this.tellWorker(off);
     if (navigator.serviceWorker) navigator.serviceWorker.addEventListener('controllerchange', () => this.tellWorker(off), {once: true});

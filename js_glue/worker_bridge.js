@@ -126,7 +126,8 @@ class WorkerBridge {
       // 'if-claimed': whether this is a first visit is the worker's to say.
       const deferring = !!this.page.startDeferred && !this.page.core && !this.page.config.preferPeers;
       const starting = deferring && this.navigated === null ? 'if-claimed' : deferring;
-      worker.postMessage({type: 'p2pcdn:page', starting}, [channel.port2]);
+      // `off: false`: the visitor's switch, as every page says it (visitor_switch.js).
+      worker.postMessage({type: 'p2pcdn:page', starting, off: false}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
       this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
       this.attachedAt = since;

@@ -212,6 +212,8 @@ function attachPage(event) {
   const id = event.source.id;
   const url = event.source.url;
   const starting = event.data.starting;
+  // A page attaches only while the visitor's switch is on: that is said here, not apart.
+  if (event.data.off === false) event.waitUntil(state.visitorSwitch.set(false).catch(() => {}));
   // Whether the page is a first visit (claimed at activation, its navigation under no worker)
   // is known once the claimed pages are read back; the port's messages queue until then.
   event.waitUntil(state.claimedPages.loaded.then(() => {

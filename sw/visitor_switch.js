@@ -17,7 +17,11 @@ class VisitorSwitch {
     }
   }
 
+  // Every page says it as it attaches: storage is written only when it changes (a Cache
+  // Storage write on the worker's thread as each page loads delayed that page's images).
   async set(off) {
+    await this.loaded;
+    if (this.off === off) return;
     this.off = off;
     const cache = await caches.open(P2PCDN_STATE);
     if (off) await cache.put(P2PCDN_OFF_STATE_KEY, new Response('off'));
