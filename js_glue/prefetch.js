@@ -144,6 +144,7 @@ class NextPagePrefetch {
           this.missed.clear();
           continue;
         }
+        this.page.closeLinksDone();
         if (await this._pointedAtNew(covered)) continue;
         return;
       }

@@ -267,6 +267,8 @@ test('a page prefetches from peers what its linked pages need; they then load fr
   assert.deepEqual(await lacking(b, expected), [], 'not prefetched');
   const first = await stats(b);
   assert.ok(first.prefetch.bytes > 0 && first.prefetch.count === expected.length, JSON.stringify(first.prefetch));
+  // Nothing left to prefetch: the links it dialled close now, not inside the next page's commit.
+  assert.ok(await waitFor(async () => (await stats(b)).peersConnected === 0, 5000), `links still open after the prefetch: ${(await stats(b)).peersConnected}`);
   for (const p of ['/products.html', '/about.html']) {
     const r = await visit(server, b, p);
     assert.equal(r.origin, 0, `${p}: ${r.origin} asset bytes from the origin`);
