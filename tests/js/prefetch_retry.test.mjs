@@ -31,6 +31,7 @@ async function prefetchTries(fetchFromPeers) {
     entries,
     piecedFetches: new Map(),
     stats: {prefetched() {}, prefetchedFromOrigin() {}},
+    closeLinksDone() {},  // nothing left to fetch: the page closes the links it dialled
     bridge: {
       whenAttached: async () => true,
       whenIdle: async () => {},
