@@ -214,7 +214,7 @@ class P2pcdnPage extends EventTarget {
     const putOff = this.bridge.firstVisit.then((first) => {
       if (first) return P2pcdnPage._whenPageStarted(this.config.firstVisitStartMs);
       // Where the worker said so at attach, it was told 'if-claimed' and asks this page as
-      // any started one; the paint is waited for all the same.
+      // any started one; the paint and load are waited for all the same.
       if (this.bridge.navigated !== true) this.startDeferred = false;
       return p2pcdnLoadedAndPainted(P2PCDN_LATER_START_MAX_MS);
     });
