@@ -6,11 +6,16 @@
 // video's source and its request (bench/README.md, "Video start"). Bounded by maxMs.
 const P2PCDN_SETTLE_REGISTER_MS = 1000;
 
+// The page's load event (at once if it has come).
+function p2pcdnLoaded() {
+  if (document.readyState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => addEventListener('load', resolve, {once: true}));
+}
+
 function p2pcdnPageSettled(maxMs) {
   const deadline = performance.now() + maxMs;
   const left = () => Math.max(0, deadline - performance.now());
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const loaded = () => (document.readyState === 'complete' ? null : new Promise((resolve) => addEventListener('load', resolve, {once: true})));
 
   async function controlIfInstalling() {
     const sw = navigator.serviceWorker;
@@ -38,7 +43,7 @@ function p2pcdnPageSettled(maxMs) {
   }
 
   return Promise.race([pause(maxMs), (async () => {
-    await loaded();
+    await p2pcdnLoaded();
     await controlIfInstalling();
     await mediaStarted();
   })().catch(() => {})]);
@@ -74,12 +79,8 @@ function p2pcdnFirstPaint(maxMs) {
 // load took the main thread and the worker from the page's remaining images (served by the
 // worker from Cache Storage), and so delayed its load event.
 function p2pcdnLoadedAndPainted(maxMs) {
-  const loaded = new Promise((resolve) => {
-    if (document.readyState === 'complete') resolve();
-    else addEventListener('load', resolve, {once: true});
-  });
-  const both = Promise.all([p2pcdnFirstPaint(maxMs), loaded]).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
-  return Promise.race([both, new Promise((resolve) => setTimeout(resolve, maxMs))]);
+  const task = () => new Promise((resolve) => setTimeout(resolve, 0));
+  return Promise.race([Promise.all([p2pcdnFirstPaint(maxMs), p2pcdnLoaded()]).then(task), new Promise((resolve) => setTimeout(resolve, maxMs))]);
 }
 
 // Once a first visit's page has painted its largest element, so that installing a worker then

@@ -182,7 +182,7 @@ class WorkerBridge {
   async _warm(since) {
     // Every file of the first page loaded and listed for adoption (the observer's last
     // entries come a task after load): the worker answers once it has kept them.
-    if (document.readyState !== 'complete') await new Promise((resolve) => addEventListener('load', resolve, {once: true}));
+    await p2pcdnLoaded();
     await new Promise((resolve) => setTimeout(resolve, 0));
     const candidates = p2pcdnWarmCandidates(this.page.entries, since);
     const answer = candidates.length ? await this.ask({type: 'wanted', urls: candidates.map((c) => c.url)}) : null;
