@@ -264,14 +264,16 @@ async function visit(run, rec, index, afterLoad) {
     // answered it (none: the browser's memory cache did), bytes over the network.
     const resources = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/assets/'))
       .map((e) => ({path: new URL(e.name).pathname, start: Math.round(e.startTime), end: Math.round(e.responseEnd),
-                    worker: e.workerStart > 0, transfer: e.transferSize, delivery: e.deliveryType || ''}));
+                    worker: e.workerStart > 0, transfer: e.transferSize, delivery: e.deliveryType || '',
+                    freshConnection: e.connectEnd > e.connectStart}));
     // Where a page's first milliseconds go: the navigation's phases, first paint, p2pcdn's own files.
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
     const phases = Object.fromEntries(['workerStart', 'fetchStart', 'requestStart', 'responseStart', 'responseEnd', 'domInteractive',
                                        'domContentLoadedEventStart', 'loadEventStart'].map((k) => [k, Math.round(nav[k])]));
     phases.fcp = fcp ? Math.round(fcp.startTime) : null;
     const own = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/p2pcdn/'))
-      .map((e) => ({path: new URL(e.name).pathname, start: Math.round(e.startTime), end: Math.round(e.responseEnd), worker: e.workerStart > 0}));
+      .map((e) => ({path: new URL(e.name).pathname, start: Math.round(e.startTime), end: Math.round(e.responseEnd), worker: e.workerStart > 0,
+             freshConnection: e.connectEnd > e.connectStart}));
     return {completeMs: nav.loadEventEnd - nav.startTime, responseEndMs: nav.responseEnd - nav.startTime, phases, own,
             controlled: nav.workerStart > 0, lcp: window.__swarmLcp, resources,
             stats: window.p2pcdn ? window.p2pcdn.stats.snapshot() : null, marks};
