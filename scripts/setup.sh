@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libssl-dev libhiredis-dev redis-server
   googletest libgtest-dev libbenchmark-dev
   emscripten
-  iproute2 util-linux ffmpeg brotli
+  iproute2 util-linux ffmpeg brotli openssl
   chromium firefox-esr fonts-dejavu-core
   wpewebkit-driver libwpewebkit-1.1-0 libwpebackend-fdo-1.0-1
 )
