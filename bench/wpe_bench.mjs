@@ -16,7 +16,8 @@
 // go with the session); the server's byte count per first visit and the page's worker state
 // at its first load check that nothing carries over.
 //
-// ROUNDS (default 7). Run inside tests/e2e/netns.sh (bench/wpe_bench.sh does). Writes
+// ROUNDS (default 7), LOADER (1: p2pcdn's copy with the inline loader). Run inside
+// tests/e2e/netns.sh (bench/wpe_bench.sh does). Writes
 // bench/results/wpe_bench.json, prints the tables; exits 1 if a round errored (a page
 // failed to load, missing images, a console error, a page not under the worker where it
 // should be, p2pcdn's core or signaling loaded), never because the target is missed.
@@ -26,13 +27,15 @@ import path from 'node:path';
 
 import {launchWpe} from '../tests/browser/wpe.mjs';
 import {ROOT, sleep, startServer} from '../tests/e2e/harness.mjs';
+import {useLoader} from '../tests/e2e/site_with_loader.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS || 7);
 const SETTLE_MS = Number(process.env.SETTLE_MS || 1000);  // after a first visit, before later pages
 const TARGET = 1.1;
 const PAGES = ['/', '/products.html', '/about.html'];
 const KINDS = ['p2pcdn', 'plain'];
-const TAG = /\s*<script (?:async|defer) src="\/p2pcdn\/p2pcdn.js"><\/script>/;
+// p2pcdn's tag, or its inline loader (js_glue/loader.js) as the company site has it.
+const TAG = /\s*<script (?:(?:async|defer) src="\/p2pcdn\/p2pcdn.js">|data-p2pcdn="[^"]*"[^>]*>[^<]*)<\/script>/;
 // As in tests/e2e/wpe.test.mjs: first in <head> of both copies, keeps what the console shows;
 // here it also notes whether a worker controlled the page from its start.
 const ERRORS = '<script>window.controlledAtStart=!!(navigator.serviceWorker&&navigator.serviceWorker.controller);' +
@@ -46,6 +49,9 @@ const median = (xs) => {
 function copySite(plain) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), plain ? 'p2pcdn-wpe-bench-plain-' : 'p2pcdn-wpe-bench-'));
   fs.cpSync(path.join(ROOT, 'build/site/site'), root, {recursive: true});
+  // LOADER=1: p2pcdn's copy with the inline loader in place of the tag (README, "An HTTP/1.1
+  // origin: the inline loader"): in WPE it adds p2pcdn.js only after load.
+  if (!plain && process.env.LOADER) useLoader(root);
   for (const page of ['index.html', 'products.html', 'about.html']) {
     let html = fs.readFileSync(path.join(root, page), 'utf8').replace('<head>', `<head>\n  ${ERRORS}`);
     if (plain) {

@@ -47,7 +47,7 @@ e2e_tests() { scripts/build-site.sh demo && scripts/build-site.sh site && tests/
 # instrument (CDP) is skipped there by name. Not firefox (mixed pairs, run above), package
 # (npm bundling), wpe (its own browser), first_visit_media (Chromium's media pipeline under
 # CDP throttling), scale_out (not tried in Firefox).
-E2E_FIREFOX_FILES=(p2p pieces site video hostile visitor setup_check adoption back_forward)
+E2E_FIREFOX_FILES=(p2p pieces site video hostile visitor setup_check adoption back_forward loader)
 e2e_firefox() {
   local files=("${E2E_FIREFOX_FILES[@]/#/tests/e2e/}")
   scripts/build-site.sh demo && scripts/build-site.sh site &&

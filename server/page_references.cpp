@@ -60,7 +60,9 @@ void srcset_candidates(size_t at, std::string_view value, Found& out) {
   }
 }
 
-// src="..", href="..", poster="..", srcset="..": attribute values that name a fetched file.
+// src="..", href="..", poster="..", srcset="..": attribute values that name a fetched file;
+// and data-p2pcdn="..", the script p2pcdn's inline loader adds (js_glue/loader.js), so that a
+// page with the loader is known to run p2pcdn as one with its tag is.
 // href also names links to other pages; the caller keeps what is a resource.
 void attribute_values(std::string_view t, Found& out) {
   for (size_t eq = t.find('='); eq != std::string_view::npos; eq = t.find('=', eq + 1)) {
@@ -74,7 +76,7 @@ void attribute_values(std::string_view t, Found& out) {
     const std::string_view name = t.substr(name_start, name_end - name_start);
     const bool srcset = equals_icase(name, "srcset");
     if (!srcset && !equals_icase(name, "src") && !equals_icase(name, "href") &&
-        !equals_icase(name, "poster")) {
+        !equals_icase(name, "poster") && !equals_icase(name, "data-p2pcdn")) {
       continue;
     }
     size_t at = skip_space(t, eq + 1);

@@ -82,7 +82,7 @@ test('the tarball holds only what a site needs', () => {
   const installed = path.join(project, 'node_modules/p2pcdn');
   const files = execFileSync('find', ['.', '-type', 'f'], {cwd: installed, encoding: 'utf8'}).trim().split('\n').map((f) => f.slice(2)).sort();
   assert.deepEqual(files.filter((f) => !/^(README\.md|LICENSE|package\.json)$/.test(f)),
-                   ['dist/p2pcdn-core.wasm', 'dist/p2pcdn-sw.js', 'dist/p2pcdn.js', 'dist/p2pcdn.mjs', 'types/p2pcdn.d.ts', 'types/sw.d.ts']);
+                   ['dist/p2pcdn-core.wasm', 'dist/p2pcdn-loader.js', 'dist/p2pcdn-sw.js', 'dist/p2pcdn.js', 'dist/p2pcdn.mjs', 'types/p2pcdn.d.ts', 'types/sw.d.ts']);
 });
 
 test('its types check against a consumer page and worker (tsc --noEmit)', () => {

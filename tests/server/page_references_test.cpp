@@ -33,6 +33,14 @@ TEST(PageReferences, HtmlAttributes) {
                    "/sub/s-2x.jpg", "/sub/other.html"}));
 }
 
+// p2pcdn's inline loader names the script it adds in data-p2pcdn; other data- attributes (a
+// lazy loader's data-src) are not what the page asks for as it loads.
+TEST(PageReferences, TheInlineLoadersScript) {
+  const std::string html = R"(<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">(0)</script>
+    <img data-src="lazy.jpg" src="a.jpg">)";
+  EXPECT_EQ(page_references(html, "/index.html"), (Paths{"/p2pcdn/p2pcdn.js", "/a.jpg"}));
+}
+
 TEST(PageReferences, CssUrlsAndImports) {
   const std::string css = R"(@import "base.css"; @import 'print.css';
     .hero { background: url(../img/hero.jpg) } .b { background-image: url( "b.png" ) }

@@ -1,0 +1,17 @@
+// p2pcdn's loader: instead of the tag, for a site whose first page must not spend a request on
+// p2pcdn before it has loaded. Over HTTP/1.1 a browser opens six connections per host, and any
+// script in the <head> takes one from the page's own files: at 20 Mbit/s the company site's
+// largest paint came 1.1-1.2x later with the tag, whatever the script held (bench/README.md,
+// "a first visit's LCP at 20 Mbit/s is one request in the head"). Inlined in each page's
+// <head>, with the tag's data- attributes and the script's URL in data-p2pcdn:
+//   <script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">…the line below…</script>
+// It adds p2pcdn.js, with the same data- attributes:
+// - on a page a worker controls, in a browser that can be a peer: fetched at once (a preload:
+//   it comes from the worker, not over the origin's connections) and run once the document is
+//   parsed, as the tag's defer would (run as soon as it came, it ran inside the parse: on the
+//   company site at full speed its later pages' LCP was 1.2x against 1.0-1.1x);
+// - otherwise once the page has loaded (a first visit; a browser without WebRTC, which then
+//   parses none of p2pcdn before its load event), or as soon as a worker takes control of a
+//   page still loading (the worker may hold that page's requests for p2pcdn's part).
+// window.p2pcdn exists from then on. p2pcdn-manifest reads data-p2pcdn as it reads src.
+(function(t,d,w){var n=navigator.serviceWorker,o;function a(){if(o)return;o=1;var s=d.createElement('script'),k;for(k in t.dataset)s.dataset[k]=t.dataset[k];s.src=t.dataset.p2pcdn;d.head.appendChild(s)}if(n&&n.controller&&w.RTCPeerConnection){var l=d.createElement('link');l.rel='preload';l.as='script';l.href=t.dataset.p2pcdn;d.head.appendChild(l);d.readyState=='loading'?d.addEventListener('DOMContentLoaded',a):a()}else if(d.readyState=='complete')a();else{w.addEventListener('load',a);n&&w.RTCPeerConnection&&n.addEventListener('controllerchange',a)}})(document.currentScript,document,window)

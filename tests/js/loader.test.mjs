@@ -1,0 +1,85 @@
+// p2pcdn's inline loader (js_glue/loader.js): when it adds p2pcdn.js, with which attributes,
+// and that the README gives it as it is.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import vm from 'node:vm';
+
+const root = new URL('../../', import.meta.url);
+const LOADER = readFileSync(new URL('js_glue/loader.js', root), 'utf8').trim().split('\n').pop();
+
+// Runs the loader in a page: `controlled` (a worker controls it), `webrtc` (RTCPeerConnection
+// exists), `readyState`. Returns what it added to <head> and a way to fire window/worker events.
+function page({controlled = false, webrtc = true, readyState = 'loading', worker = true} = {}) {
+  const added = [];
+  const listeners = {window: {}, worker: {}, document: {}};
+  const on = (where) => (type, fn) => { (listeners[where][type] ||= []).push(fn); };
+  const fire = (where, type) => { for (const fn of listeners[where][type] || []) fn(); };
+  const tag = {dataset: {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'}};
+  const document = {
+    currentScript: tag, readyState,
+    createElement: (name) => ({name, dataset: {}}),
+    head: {appendChild: (el) => added.push(el)},
+    addEventListener: on('document'),
+  };
+  const navigator = worker ? {serviceWorker: {controller: controlled ? {} : null, addEventListener: on('worker')}} : {};
+  const window = {addEventListener: on('window')};
+  if (webrtc) window.RTCPeerConnection = function RTCPeerConnection() {};
+  vm.runInContext(LOADER, vm.createContext({document, navigator, window}));
+  const scripts = () => added.filter((el) => el.name === 'script');
+  return {added, scripts, load: () => fire('window', 'load'), parsed: () => fire('document', 'DOMContentLoaded'),
+          takeControl: () => fire('worker', 'controllerchange')};
+}
+
+test('a page a worker controls preloads p2pcdn.js at once and runs it once parsed, with the tag\'s data- attributes', () => {
+  const {added, scripts, parsed, load} = page({controlled: true});
+  assert.equal(added.length, 1);
+  assert.deepEqual({name: added[0].name, rel: added[0].rel, as: added[0].as, href: added[0].href},
+                   {name: 'link', rel: 'preload', as: 'script', href: '/p2pcdn/p2pcdn.js'});
+  assert.equal(scripts().length, 0, 'not before the document is parsed');
+  parsed();
+  assert.equal(scripts().length, 1);
+  assert.equal(scripts()[0].src, '/p2pcdn/p2pcdn.js');
+  assert.deepEqual({...scripts()[0].dataset}, {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'});
+  load();
+  assert.equal(scripts().length, 1, 'added once');
+});
+
+test('a page a worker controls, run after its parse, gets p2pcdn.js at once', () => {
+  assert.equal(page({controlled: true, readyState: 'interactive'}).scripts().length, 1);
+});
+
+test('a first visit gets p2pcdn.js once loaded, not before', () => {
+  const {added, load} = page();
+  assert.equal(added.length, 0);
+  load();
+  assert.equal(added.length, 1);
+});
+
+test('a first page a worker takes control of while it loads gets p2pcdn.js then, once', () => {
+  const {added, load, takeControl} = page();
+  takeControl();
+  assert.equal(added.length, 1);
+  load();
+  assert.equal(added.length, 1);
+});
+
+test('a browser without WebRTC gets p2pcdn.js only after load, even under a worker', () => {
+  const under = page({controlled: true, webrtc: false});
+  under.takeControl();
+  assert.equal(under.added.length, 0);
+  under.load();
+  assert.equal(under.added.length, 1);
+  const none = page({worker: false, webrtc: false});
+  none.load();
+  assert.equal(none.added.length, 1, 'p2pcdn.js then says why it cannot be a peer (stats.noPeerReason)');
+});
+
+test('a page run after its load (the loader added late) gets p2pcdn.js at once', () => {
+  assert.equal(page({readyState: 'complete'}).added.length, 1);
+});
+
+test('the README gives the loader as it is', () => {
+  const readme = readFileSync(new URL('README.md', root), 'utf8');
+  assert.ok(readme.includes(`<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER}</script>`));
+});
