@@ -15,7 +15,7 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
   const listeners = {window: {}, worker: {}, document: {}};
   const on = (where) => (type, fn) => { (listeners[where][type] ||= []).push(fn); };
   const fire = (where, type) => { for (const fn of listeners[where][type] || []) fn(); };
-  const tag = {dataset: {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'}};
+  const tag = {nonce: 'n0nce', dataset: {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'}};
   const document = {
     currentScript: tag, readyState,
     createElement: (name) => ({name, dataset: {}}),
@@ -34,12 +34,13 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
 test('a page a worker controls preloads p2pcdn.js at once and runs it once parsed, with the tag\'s data- attributes', () => {
   const {added, scripts, parsed, load} = page({controlled: true});
   assert.equal(added.length, 1);
-  assert.deepEqual({name: added[0].name, rel: added[0].rel, as: added[0].as, href: added[0].href},
-                   {name: 'link', rel: 'preload', as: 'script', href: '/p2pcdn/p2pcdn.js'});
+  assert.deepEqual({name: added[0].name, rel: added[0].rel, as: added[0].as, href: added[0].href, nonce: added[0].nonce},
+                   {name: 'link', rel: 'preload', as: 'script', href: '/p2pcdn/p2pcdn.js', nonce: 'n0nce'});
   assert.equal(scripts().length, 0, 'not before the document is parsed');
   parsed();
   assert.equal(scripts().length, 1);
   assert.equal(scripts()[0].src, '/p2pcdn/p2pcdn.js');
+  assert.equal(scripts()[0].nonce, 'n0nce', 'the loader\'s nonce, for a Content Security Policy');
   assert.deepEqual({...scripts()[0].dataset}, {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'});
   load();
   assert.equal(scripts().length, 1, 'added once');
