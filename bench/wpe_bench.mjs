@@ -27,15 +27,13 @@ import path from 'node:path';
 
 import {launchWpe} from '../tests/browser/wpe.mjs';
 import {ROOT, sleep, startServer} from '../tests/e2e/harness.mjs';
-import {useLoader} from '../tests/e2e/site_with_loader.mjs';
+import {TAG_OR_LOADER as TAG, useLoader} from '../tests/e2e/site_with_loader.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS || 7);
 const SETTLE_MS = Number(process.env.SETTLE_MS || 1000);  // after a first visit, before later pages
 const TARGET = 1.1;
 const PAGES = ['/', '/products.html', '/about.html'];
 const KINDS = ['p2pcdn', 'plain'];
-// p2pcdn's tag, or its inline loader (js_glue/loader.js) as the company site has it.
-const TAG = /\s*<script (?:(?:async|defer) src="\/p2pcdn\/p2pcdn.js">|data-p2pcdn="[^"]*"[^>]*>[^<]*)<\/script>/;
 // As in tests/e2e/wpe.test.mjs: first in <head> of both copies, keeps what the console shows;
 // here it also notes whether a worker controlled the page from its start.
 const ERRORS = '<script>window.controlledAtStart=!!(navigator.serviceWorker&&navigator.serviceWorker.controller);' +

@@ -8,9 +8,22 @@ import path from 'node:path';
 
 import {ROOT} from './harness.mjs';
 
-export const LOADER_LINE = fs.readFileSync(path.join(ROOT, 'js_glue/loader.js'), 'utf8').trim().split('\n').pop();
-export const LOADER_TAG = `<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER_LINE}</script>`;
+const LOADER_LINE = fs.readFileSync(path.join(ROOT, 'js_glue/loader.js'), 'utf8').trim().split('\n').pop();
+const LOADER_TAG = `<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER_LINE}</script>`;
 const TAG = /<script (?:async|defer) src="\/p2pcdn\/p2pcdn.js"><\/script>/;
+// p2pcdn's tag or its loader, with the white space before it: what a copy of the site
+// "without p2pcdn" drops (tests/e2e/wpe.test.mjs, bench/wpe_bench.mjs).
+export const TAG_OR_LOADER = /\s*<script (?:(?:async|defer) src="\/p2pcdn\/p2pcdn.js">|data-p2pcdn="[^"]*"[^>]*>[^<]*)<\/script>/;
+
+// A file changed in place: its precompressed siblings are stale.
+function dropCompressed(file) {
+  for (const ext of ['.gz', '.br']) fs.rmSync(file + ext, {force: true});
+}
+
+function changed(file, text) {
+  fs.writeFileSync(file, text);
+  dropCompressed(file);
+}
 
 // Rewrites the assembled site at `root` (a copy of build/site/site) in place.
 export function useLoader(root) {
@@ -18,11 +31,10 @@ export function useLoader(root) {
     const file = path.join(root, page);
     const html = fs.readFileSync(file, 'utf8');
     if (!TAG.test(html)) throw new Error(`${file}: p2pcdn's tag not found`);
-    fs.writeFileSync(file, html.replace(TAG, LOADER_TAG));
-    for (const ext of ['.gz', '.br']) fs.rmSync(file + ext, {force: true});
+    changed(file, html.replace(TAG, LOADER_TAG));
   }
-  fs.writeFileSync(path.join(root, 'assets/site.js'), '// the site\'s own script: p2pcdn\'s loader registers its worker (data-sw)\n');
-  for (const ext of ['.gz', '.br']) fs.rmSync(path.join(root, 'assets/site.js') + ext, {force: true});
-  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', path.join(root, 'p2pcdn/manifest.json')], {stdio: 'ignore'});
-  for (const ext of ['.gz', '.br']) fs.rmSync(path.join(root, 'p2pcdn/manifest.json') + ext, {force: true});
+  changed(path.join(root, 'assets/site.js'), '// the site\'s own script: p2pcdn\'s loader registers its worker (data-sw)\n');
+  const manifest = path.join(root, 'p2pcdn/manifest.json');
+  execFileSync(path.join(ROOT, 'build/native/server/p2pcdn-manifest'), [root, '--out', manifest], {stdio: 'ignore'});
+  dropCompressed(manifest);
 }

@@ -11,10 +11,9 @@ import {after, before, test} from 'node:test';
 
 import {launchWpe} from '../browser/wpe.mjs';
 import {ROOT, startServer} from './harness.mjs';
+import {TAG_OR_LOADER as TAG} from './site_with_loader.mjs';
 
 const PAGES = ['/', '/products.html', '/about.html'];
-// p2pcdn's tag, or its inline loader (js_glue/loader.js) as the company site has it.
-const TAG = /\s*<script (?:(?:async|defer) src="\/p2pcdn\/p2pcdn.js">|data-p2pcdn="[^"]*"[^>]*>[^<]*)<\/script>/;
 // First in <head> of both copies (so they render alike): keeps what the console would show.
 const ERRORS = '<script>window.testErrors=[];addEventListener("error",(e)=>testErrors.push(String(e.message)));' +
                'const ce=console.error;console.error=(...a)=>{testErrors.push(a.join(" "));ce.apply(console,a)};</script>';
