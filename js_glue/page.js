@@ -103,7 +103,9 @@ class P2pcdnPage extends EventTarget {
     this.setupCheck = new P2pcdnSetupCheck(this);
     const lacks = P2pcdnSetupCheck.browserLacks();
     if (lacks) {
-      P2pcdnVisitorSwitch.state(true);
+      // Told once loaded: in WebKit the first read of navigator.serviceWorker costs a page
+      // 1-2 ms (WPE, bench/README.md), and a page no worker controls has nobody to tell yet.
+      p2pcdnAfterLoad().then(() => P2pcdnVisitorSwitch.state(true));
       this.setupCheck.say('browser', lacks);
       this.ready = Promise.reject(Object.assign(new Error(lacks), {said: true}));
       return;

@@ -90,7 +90,7 @@ class WorkerBridge {
   // only the worker can say: a controller now, and no worker time (Firefox reports a
   // workerStart of 0 for every navigation; a page claimed before this script ran has 0 too).
   static navigationControlled() {
-    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return false;
+    if (P2pcdnSetupCheck.browserLacks() || !navigator.serviceWorker.controller) return false;  // not read where it cannot be a peer
     const navigation = performance.getEntriesByType('navigation')[0];
     return navigation && navigation.workerStart > 0 ? true : null;
   }

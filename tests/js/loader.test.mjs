@@ -9,7 +9,9 @@ const root = new URL('../../', import.meta.url);
 const LOADER = readFileSync(new URL('js_glue/loader.js', root), 'utf8').trim().split('\n').pop();
 
 // Runs the loader in a page: `controlled` (a worker controls it), `webrtc` (RTCPeerConnection
-// exists), `readyState`. Returns what it added to <head> and a way to fire window/worker events.
+// exists), `readyState`. Returns what it added to <head>, a way to fire window/worker events,
+// and how often navigator.serviceWorker was read. load() fires the load event, then runs the
+// tasks queued by then (setTimeout): `inLoad` is what was added inside the event itself.
 function page({controlled = false, webrtc = true, readyState = 'loading', worker = true} = {}) {
   const added = [];
   const listeners = {window: {}, worker: {}, document: {}};
@@ -22,13 +24,24 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
     head: {appendChild: (el) => added.push(el)},
     addEventListener: on('document'),
   };
-  const navigator = worker ? {serviceWorker: {controller: controlled ? {} : null, addEventListener: on('worker')}} : {};
+  const container = {controller: controlled ? {} : null, addEventListener: on('worker')};
+  const reads = {serviceWorker: 0};
+  const navigator = {};
+  if (worker) Object.defineProperty(navigator, 'serviceWorker', {get: () => (reads.serviceWorker++, container)});
   const window = {addEventListener: on('window')};
   if (webrtc) window.RTCPeerConnection = function RTCPeerConnection() {};
-  vm.runInContext(LOADER, vm.createContext({document, navigator, window}));
+  const tasks = [];
+  const setTimeout = (fn) => tasks.push(fn);
+  vm.runInContext(LOADER, vm.createContext({document, navigator, window, setTimeout}));
   const scripts = () => added.filter((el) => el.name === 'script');
-  return {added, scripts, load: () => fire('window', 'load'), parsed: () => fire('document', 'DOMContentLoaded'),
-          takeControl: () => fire('worker', 'controllerchange')};
+  const result = {added, scripts, reads, inLoad: null, parsed: () => fire('document', 'DOMContentLoaded'),
+                  takeControl: () => fire('worker', 'controllerchange')};
+  result.load = () => {
+    fire('window', 'load');
+    result.inLoad = added.length;
+    while (tasks.length) tasks.shift()();
+  };
+  return result;
 }
 
 test('a page a worker controls preloads p2pcdn.js at once and runs it once parsed, with the tag\'s data- attributes', () => {
@@ -50,11 +63,12 @@ test('a page a worker controls, run after its parse, gets p2pcdn.js at once', ()
   assert.equal(page({controlled: true, readyState: 'interactive'}).scripts().length, 1);
 });
 
-test('a first visit gets p2pcdn.js once loaded, not before', () => {
-  const {added, load} = page();
-  assert.equal(added.length, 0);
-  load();
-  assert.equal(added.length, 1);
+test('a first visit gets p2pcdn.js once loaded, not before, and not inside the load event', () => {
+  const first = page();
+  assert.equal(first.added.length, 0);
+  first.load();
+  assert.equal(first.inLoad, 0, 'the page\'s load event does not wait for it');
+  assert.equal(first.added.length, 1);
 });
 
 test('a first page a worker takes control of while it loads gets p2pcdn.js then, once', () => {
@@ -74,6 +88,13 @@ test('a browser without WebRTC gets p2pcdn.js only after load, even under a work
   const none = page({worker: false, webrtc: false});
   none.load();
   assert.equal(none.added.length, 1, 'p2pcdn.js then says why it cannot be a peer (stats.noPeerReason)');
+});
+
+test('a browser without WebRTC never reads navigator.serviceWorker (WebKit sets it up on a first read)', () => {
+  const p = page({controlled: true, webrtc: false});
+  p.load();
+  assert.equal(p.reads.serviceWorker, 0);
+  assert.ok(page({webrtc: true}).reads.serviceWorker > 0, 'a browser that can be a peer does');
 });
 
 test('a page run after its load (the loader added late) gets p2pcdn.js at once', () => {
