@@ -127,7 +127,8 @@ class WorkerBridge {
       const deferring = !!this.page.startDeferred && !this.page.core && !this.page.config.preferPeers;
       const starting = deferring && this.navigated === null ? 'if-claimed' : deferring;
       // `off: false`: the visitor's switch, as every page says it (visitor_switch.js).
-      worker.postMessage({type: 'p2pcdn:page', starting, off: false}, [channel.port2]);
+      // `preferPeers`: whether the site's pages wait for peers (the worker's next pages too).
+      worker.postMessage({type: 'p2pcdn:page', starting, off: false, preferPeers: !!this.page.config.preferPeers}, [channel.port2]);
       performance.mark('p2pcdn:worker-attached');
       this.attachWaiters.splice(0).forEach((resolve) => resolve(true));
       this.attachedAt = since;

@@ -45,6 +45,23 @@ async function pickPage(clientId, mayWait = true) {
   return any.length ? any[any.length - 1] : null;
 }
 
+// Whether the page `clientId`, not attached yet, will put its start off once it does: the
+// site's pages do (TaggedPages.putStartOff), and until a page has started the worker sends
+// what it lacks to the origin (fetch_handler.js). Its first requests then go there at once:
+// waiting for its attach only made them later (all at once on two cores, a later page's
+// photos came 0.4-2.2 s late, as late as its p2pcdn.js ran; bench/README.md).
+async function startsLater(clientId) {
+  if (!clientId || state.pages.has(clientId) || !state.taggedPages.putStartOff) return false;
+  const client = await self.clients.get(clientId);
+  return !!client && !state.pages.has(clientId);
+}
+
+// A file the origin failed, asked of the page `clientId` once it has attached (bounded).
+async function askOnAttach(clientId, url, file) {
+  const port = await pickPage(clientId);
+  return port ? askPage(port, url, file, true) : {reason: 'noPeers'};
+}
+
 // Asks a page to fetch a whole file from peers. Resolves {body, headers}, or {reason} when
 // the page did not deliver; never rejects. `originFailed`: the origin failed it, so the page
 // looks for peers whatever the origin's speed.
@@ -221,7 +238,7 @@ function attachPage(event) {
     port.onmessage = (e) => onPageMessage(e.data || {}, port, id);
     port.postMessage({type: 'attached', claimed});
     state.pages.set(id, port);
-    if (url) state.taggedPages.onAttach(url);
+    if (url) state.taggedPages.onAttach(url, event.data.preferPeers);
     if (starting === true || (starting === 'if-claimed' && claimed)) state.startingPages.add(port);
     for (const message of state.unsent.get(id) || []) port.postMessage(message);
     state.unsent.delete(id);

@@ -9,6 +9,9 @@ class TaggedPages {
   constructor() {
     this.attached = new Set();  // paths
     this.silent = new Set();    // paths where a page did not attach in time
+    // Whether the site's pages put their start off (they do unless told to prefer peers): as
+    // the last page to attach said; unknown (false) until one has.
+    this.putStartOff = false;
   }
 
   static pathOf(url) {
@@ -16,7 +19,8 @@ class TaggedPages {
     return path.endsWith('/') ? `${path}index.html` : path;
   }
 
-  onAttach(url) {
+  onAttach(url, preferPeers) {
+    this.putStartOff = preferPeers === false;
     const path = TaggedPages.pathOf(url);
     this.silent.delete(path);
     if (this.attached.size < 1000) this.attached.add(path);

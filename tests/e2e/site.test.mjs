@@ -511,6 +511,45 @@ test('on a fast origin a request no open link can serve goes to the origin at on
   }
 });
 
+// As shipped (preferPeers off), a later page puts its start off until its first paint: the
+// worker sends what it lacks to the origin. Here that page's p2pcdn.js runs 1.5 s late (a
+// long script at the end of its body, as on a busy machine), within the 5 s this worker would
+// hold a page's requests for its attach: its photos must not wait for it.
+test("a later page's requests are not held for its p2pcdn.js when its start is put off", async () => {
+  const root = siteEdited((r) => {
+    fs.writeFileSync(path.join(r, 'sw.js'), "importScripts('/p2pcdn/p2pcdn-sw.js');\np2pcdn.configure({shareable: ['/assets/'], pageAttachMs: 5000});\n");
+    const html = path.join(r, 'products.html');
+    const late = '<script>for (const t = performance.now(); performance.now() - t < 1500;);</script></body>';
+    fs.writeFileSync(html, fs.readFileSync(html, 'utf8').replace('</body>', late));
+  });
+  try {
+    await withSite(async (server, visitor) => {
+      const b = await visitor({config: {preferPeers: false, prefetchBytes: 0}});
+      await visit(server, b, '/');
+      await b.page.reload({waitUntil: 'load'});  // a page attached: the worker knows the site's pages put their start off
+      await waitFor(() => b.page.evaluate(() => performance.getEntriesByName('p2pcdn:worker-attached').length > 0), 5000);
+      await b.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
+      const seen = await b.page.evaluate(() => ({
+        attached: (performance.getEntriesByName('p2pcdn:worker-attached')[0] || {}).startTime,
+        photos: performance.getEntriesByType('resource').filter((e) => /photo-[456]\.jpg$/.test(e.name))
+                    .map((e) => ({name: e.name.split('/').pop(), worker: e.workerStart > 0, end: Math.round(e.responseEnd)})),
+      }));
+      assert.ok(seen.attached > 1500, `p2pcdn.js ran after the long script: ${seen.attached}`);
+      assert.equal(seen.photos.length, 3, JSON.stringify(seen));
+      for (const photo of seen.photos) {
+        // Firefox gives every request a workerStart of 0: there the worker's counts say it (below).
+        if (!IN_FIREFOX) assert.ok(photo.worker, `${photo.name} went through the worker`);
+        assert.ok(photo.end < seen.attached, `${photo.name} in at ${photo.end} ms, not held until the attach at ${Math.round(seen.attached)} ms`);
+      }
+      const s = await settled(b, (x) => x.requestsFromOrigin >= 3, 5000);
+      assert.equal(s.held.count, 0, 'no request waited for a new link');
+      assert.deepEqual(b.errors, []);
+    }, root);
+  } finally {
+    fs.rmSync(root, {recursive: true, force: true});
+  }
+});
+
 const LRU_FIREFOX = IN_FIREFOX &&
   'product bug in Firefox: the last page\'s /assets/site.css and /assets/img/hero.jpg are evicted as least recently used: Firefox serves them ' +
   'to that page from its in-memory style sheet and image caches, without a fetch event, so the worker never sees them used';
