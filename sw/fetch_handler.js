@@ -54,7 +54,7 @@ async function handle(event) {
     state.storage.used(url);
     return withRange(request, typedFor(cached, file, request.destination));
   }
-  if (await startsLater(clientId)) return fromOrigin(event, request, url, file, cache, clientId, () => askOnAttach(clientId, url, file));
+  if (startsLater(clientId)) return fromOrigin(event, request, url, file, cache, clientId, () => askOnAttach(clientId, url, file));
   const port = await pickPage(clientId, !HOLDS_BACK_THE_TAG.has(request.destination));
   if (port && port === state.pages.get(clientId) && state.startingPages.has(port)) {
     // A first visit still loading: its p2pcdn starts once the page has loaded, and no link
