@@ -2,17 +2,22 @@
 // blocked, over HTTP/2 and over HTTP/1.1 from the same TLS server (bench/static_tls_server.mjs),
 // the origin in its own namespace shaped by bench/h2_first_visit.sh. Each visit is a fresh
 // browser context (its own connections and caches); the two variants alternate in order.
-// Writes bench/results/h2_first_visit.json and prints a table. Env: SITE (build/site/site),
-// ROUNDS (8), PAGE (/).
+// The site is served from a copy whose pages carry the tag in place of the company site's
+// inline loader (tests/e2e/site_with_tag.mjs). Writes bench/results/h2_first_visit.json and
+// prints a table. Env: SITE (build/site/site), ROUNDS (8), PAGE (/).
 import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import {launchChromium} from '../tests/browser/chromium.mjs';
+import {useTag} from '../tests/e2e/site_with_tag.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const SITE = path.resolve(process.env.SITE || path.join(ROOT, 'build/site/site'));
+const SITE = fs.mkdtempSync(path.join(os.tmpdir(), 'h2fv-site-'));
+process.on('exit', () => fs.rmSync(SITE, {recursive: true, force: true}));
+fs.cpSync(path.resolve(process.env.SITE || path.join(ROOT, 'build/site/site')), SITE, {recursive: true});
+useTag(SITE);
 const ROUNDS = Number(process.env.ROUNDS || 8);
 const PAGE = process.env.PAGE || '/';
 const HOST = '10.99.0.2';

@@ -31,7 +31,7 @@
 // ORIGIN_RATE (the label; netns.sh applies it), SITE (the assembled site to copy:
 // build/site/site), OUT, VARIANTS (p2pcdn,without; may add bare-worker, see below),
 // PAGE_CONFIG (JSON merged into the p2pcdn variant's page config: to measure what one
-// setting costs, e.g. '{"upload":false}'), LOADER (1: the inline loader in place of the tag).
+// setting costs, e.g. '{"upload":false}'), TAG (1: p2pcdn's script tag in place of the site's inline loader).
 // TRACE=dir: a Chromium trace of one visitor (TRACE_VISITOR, 1 = the second) over its whole
 // walk in the first round, per scenario and variant (<scenario>-<variant>.json, for
 // bench/trace_threads.mjs); tracing slows that visitor, so its figures are not comparable.
@@ -45,7 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {cachedPaths, newVisitor, ROOT, sleep, startServer} from '../tests/e2e/harness.mjs';
-import {useLoader} from '../tests/e2e/site_with_loader.mjs';
+import {useTag} from '../tests/e2e/site_with_tag.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS || 3);
 const DWELL_MS = Number(process.env.DWELL_MS || 2000);
@@ -70,9 +70,9 @@ const SITE_SOURCE = path.resolve(process.env.SITE || path.join(ROOT, 'build/site
 const SITE = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-site-'));
 process.on('exit', () => fs.rmSync(SITE, {recursive: true, force: true}));
 fs.cpSync(SITE_SOURCE, SITE, {recursive: true, preserveTimestamps: true});  // the server ignores a .br/.gz older than its file
-// LOADER=1: the site with p2pcdn's inline loader in place of its tag (README, "An HTTP/1.1
-// origin: the inline loader"; tests/e2e/site_with_loader.mjs).
-if (process.env.LOADER) useLoader(SITE);
+// TAG=1: the site with p2pcdn's script tag in place of its inline loader (README, "The
+// script tag instead of the loader"; tests/e2e/site_with_tag.mjs).
+if (process.env.TAG) useTag(SITE);
 if (TRACE_DIR && process.env.TRACE_JS) {
   for (const name of ['p2pcdn.js', 'p2pcdn-sw.js']) {
     fs.copyFileSync(path.join(ROOT, 'build/wasm/js_glue/readable', name), path.join(SITE, 'p2pcdn', name));

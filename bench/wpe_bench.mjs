@@ -16,7 +16,7 @@
 // go with the session); the server's byte count per first visit and the page's worker state
 // at its first load check that nothing carries over.
 //
-// ROUNDS (default 7), LOADER (1: p2pcdn's copy with the inline loader). Run inside
+// ROUNDS (default 7), TAG (1: p2pcdn's copy with the script tag in place of the inline loader). Run inside
 // tests/e2e/netns.sh (bench/wpe_bench.sh does). Writes
 // bench/results/wpe_bench.json, prints the tables; exits 1 if a round errored (a page
 // failed to load, missing images, a console error, a page not under the worker where it
@@ -27,7 +27,7 @@ import path from 'node:path';
 
 import {launchWpe} from '../tests/browser/wpe.mjs';
 import {ROOT, sleep, startServer} from '../tests/e2e/harness.mjs';
-import {TAG_OR_LOADER as TAG, useLoader} from '../tests/e2e/site_with_loader.mjs';
+import {TAG_OR_LOADER as TAG, useTag} from '../tests/e2e/site_with_tag.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS || 7);
 const SETTLE_MS = Number(process.env.SETTLE_MS || 1000);  // after a first visit, before later pages
@@ -47,9 +47,9 @@ const median = (xs) => {
 function copySite(plain) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), plain ? 'p2pcdn-wpe-bench-plain-' : 'p2pcdn-wpe-bench-'));
   fs.cpSync(path.join(ROOT, 'build/site/site'), root, {recursive: true});
-  // LOADER=1: p2pcdn's copy with the inline loader in place of the tag (README, "An HTTP/1.1
-  // origin: the inline loader"): in WPE it adds p2pcdn.js only after load.
-  if (!plain && process.env.LOADER) useLoader(root);
+  // TAG=1: p2pcdn's copy with the script tag in place of the inline loader (README, "The
+  // script tag instead of the loader"): WPE parses p2pcdn.js before load.
+  if (!plain && process.env.TAG) useTag(root);
   for (const page of ['index.html', 'products.html', 'about.html']) {
     let html = fs.readFileSync(path.join(root, page), 'utf8').replace('<head>', `<head>\n  ${ERRORS}`);
     if (plain) {

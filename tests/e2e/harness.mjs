@@ -121,8 +121,14 @@ export async function newFirefoxVisitor(origin, {config: given, contextOptions} 
   };
 }
 
+// p2pcdn's page part, once p2pcdn.js has run: the company site's loader adds it only after a
+// first visit's load event (in a task after it), so a test reading it right after load waits
+// up to 5 s for it.
 export function stats(visitor) {
-  return visitor.page.evaluate(() => window.p2pcdn.stats.snapshot());
+  return visitor.page.evaluate(async () => {
+    for (let i = 0; !window.p2pcdn && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+    return window.p2pcdn.stats.snapshot();
+  });
 }
 
 // Loads the demo and waits until every media element has loaded.
@@ -151,6 +157,7 @@ export function pageHashes(visitor, paths) {
 // page never holds the body). range: a Range header value.
 export function fetchHashed(v, p, range) {
   return v.page.evaluate(async ({p, range}) => {
+    for (let i = 0; !window.p2pcdn && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
     await window.p2pcdn.ready;
     const res = await fetch(p, range ? {headers: {range}} : {});
     const hash = new window.p2pcdn.core.Sha256Stream();

@@ -1,26 +1,17 @@
-// p2pcdn's inline loader (js_glue/loader.js) on the company site in place of its tag: a first
-// visit asks for nothing of p2pcdn before its load event, the loader's data-sw registers the
-// worker, a page the worker controls gets p2pcdn.js as it starts, and later pages come from
-// peers as with the tag. No console error, no failed request.
+// p2pcdn's inline loader (js_glue/loader.js), as the company site carries it in each page's
+// <head>: a first visit asks for nothing of p2pcdn before its load event, the loader's data-sw
+// registers the worker, a page the worker controls gets p2pcdn.js as it starts, and later pages
+// come from peers. No console error, no failed request.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {after, before, test} from 'node:test';
+import {test} from 'node:test';
 
 import {holdsWhole, ROOT, stats, swarmRunner, waitFor} from './harness.mjs';
-import {useLoader} from './site_with_loader.mjs';
 
 const PAGES = ['/', '/products.html', '/about.html'];
-let site;
+const site = path.join(ROOT, 'build/site/site');
 const withSwarm = swarmRunner(8621);
-
-before(() => {
-  site = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-loader-site-'));
-  fs.cpSync(path.join(ROOT, 'build/site/site'), site, {recursive: true});
-  useLoader(site);
-});
-after(() => fs.rmSync(site, {recursive: true, force: true}));
 
 const assetOriginBytes = (m) =>
   Object.entries(m).filter(([k]) => k.startsWith('p2pcdn_static_bytes_total{path="/assets/')).reduce((n, [, v]) => n + v, 0);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import {after, test} from 'node:test';
 
 import {HOST, IN_FIREFOX, newVisitor, ROOT, sleep, startServer, stats, waitFor} from './harness.mjs';
+import {changed, PAGES} from './site_with_tag.mjs';
 
 const made = [];
 let nextPort = 8701;
@@ -68,7 +69,11 @@ function expectSaid(got, reason, browserSays = null) {
 }
 
 test('no worker controls the page', async () => {
-  const root = siteWith((r) => fs.writeFileSync(path.join(r, 'assets/site.js'), '// registers no worker\n'));
+  // The loader without data-sw: nothing registers the worker.
+  const root = siteWith((r) => PAGES.forEach((page) => {
+    const file = path.join(r, page);
+    changed(file, fs.readFileSync(file, 'utf8').replace(' data-sw="/sw.js"', ''));
+  }));
   expectSaid(await visitAndSay(root, /no service worker controls this page/), /no service worker controls this page/);
 });
 

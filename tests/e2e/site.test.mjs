@@ -746,8 +746,17 @@ test('a first page still loading when the worker takes control is shared whole',
   }
 });
 
-test('a first page the worker claimed before p2pcdn.js arrived is shared too', () => withSite(async (server, visitor) => {
-  // p2pcdn.js held back 2 s (the HTTP cache stays on, unlike with Playwright's routing).
+test('a first page the worker claimed before p2pcdn.js arrived is shared too', async () => {
+  const root = siteRegisteringAtOnce();
+  try {
+    await withSite((server, visitor) => claimedBeforeScript(server, visitor), root);
+  } finally {
+    fs.rmSync(root, {recursive: true, force: true});
+  }
+});
+
+// p2pcdn.js held back 2 s (the HTTP cache stays on, unlike with Playwright's routing).
+async function claimedBeforeScript(server, visitor) {
   await firstPageShared(server, visitor, async (v) => {
     if (v.firefox) {
       // puppeteer's BiDi request interception (network.addIntercept): every request of the
@@ -766,4 +775,4 @@ test('a first page the worker claimed before p2pcdn.js arrived is shared too', (
     });
     await cdp.send('Fetch.enable', {patterns: [{urlPattern: '*/p2pcdn/p2pcdn.js*'}]});
   });
-}));
+}

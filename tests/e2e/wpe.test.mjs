@@ -11,7 +11,7 @@ import {after, before, test} from 'node:test';
 
 import {launchWpe} from '../browser/wpe.mjs';
 import {ROOT, startServer} from './harness.mjs';
-import {TAG_OR_LOADER as TAG} from './site_with_loader.mjs';
+import {TAG_OR_LOADER as TAG} from './site_with_tag.mjs';
 
 const PAGES = ['/', '/products.html', '/about.html'];
 // First in <head> of both copies (so they render alike): keeps what the console would show.

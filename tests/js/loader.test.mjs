@@ -101,7 +101,10 @@ test('a page run after its load (the loader added late) gets p2pcdn.js at once',
   assert.equal(page({readyState: 'complete'}).added.length, 1);
 });
 
-test('the README gives the loader as it is', () => {
-  const readme = readFileSync(new URL('README.md', root), 'utf8');
-  assert.ok(readme.includes(`<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER}</script>`));
+test('the README and the company site give the loader as it is', () => {
+  const line = `<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER}</script>`;
+  assert.ok(readFileSync(new URL('README.md', root), 'utf8').includes(line), 'README.md');
+  for (const page of ['index.html', 'products.html', 'about.html']) {
+    assert.ok(readFileSync(new URL(`web_app/site/${page}`, root), 'utf8').includes(line), page);
+  }
 });

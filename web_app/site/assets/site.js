@@ -1,5 +1,5 @@
-// The site's own script: registers the service worker (which includes p2pcdn's part) through
-// p2pcdn, as p2pcdn's README advises a site that registers its own: on a first visit after
-// the page's largest paint, and only where the browser can be a peer.
-if (window.p2pcdn && window.p2pcdn.registerWorker) window.p2pcdn.registerWorker('/sw.js');
-else if ('RTCPeerConnection' in window && navigator.serviceWorker) navigator.serviceWorker.register('/sw.js');
+// The site's own script. p2pcdn's loader in each page's <head> registers the service worker
+// (data-sw), so nothing here knows about p2pcdn: the nav link of the page shown is marked.
+for (const a of document.querySelectorAll('nav a')) {
+  if (a.pathname === location.pathname) a.setAttribute('aria-current', 'page');
+}
