@@ -460,8 +460,12 @@ test('a misspelt config key is named once on the console', () => withSite(async 
   v.page.on('console', (m) => {
     if (m.type() === 'warning' && m.text().startsWith('p2pcdn:')) warnings.push(m.text());
   });
+  // p2pcdn's loader adds p2pcdn.js after a first visit's load event.
   await v.page.goto(`${server.url}/`, {waitUntil: 'load'});
+  await waitFor(() => warnings.length >= 1, 5000);
   await v.page.reload({waitUntil: 'load'});
+  await waitFor(() => warnings.length >= 2, 5000);
+  await sleep(300);
   assert.deepEqual(warnings, ['p2pcdn: unknown config keys ignored: prefetchbytes', 'p2pcdn: unknown config keys ignored: prefetchbytes']);
 }));
 
@@ -529,6 +533,8 @@ test("a later page's requests are not held for its p2pcdn.js when its start is p
       await b.page.reload({waitUntil: 'load'});  // a page attached: the worker knows the site's pages put their start off
       await waitFor(() => b.page.evaluate(() => performance.getEntriesByName('p2pcdn:worker-attached').length > 0), 5000);
       await b.page.goto(`${server.url}/products.html`, {waitUntil: 'load'});
+      // p2pcdn's loader runs such a page's p2pcdn.js after its load event.
+      await waitFor(() => b.page.evaluate(() => performance.getEntriesByName('p2pcdn:worker-attached').length > 0), 5000);
       const seen = await b.page.evaluate(() => ({
         attached: (performance.getEntriesByName('p2pcdn:worker-attached')[0] || {}).startTime,
         photos: performance.getEntriesByType('resource').filter((e) => /photo-[456]\.jpg$/.test(e.name))
