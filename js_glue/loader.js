@@ -6,15 +6,22 @@
 // <head>, with the tag's data- attributes and the script's URL in data-p2pcdn:
 //   <script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">…the line below…</script>
 // It adds p2pcdn.js, with the same data- attributes:
-// - on a page a worker controls, in a browser that can be a peer: fetched at once (a preload:
-//   it comes from the worker, not over the origin's connections) and run once the document is
-//   parsed, as the tag's defer would (run as soon as it came, it ran inside the parse: in one
-//   run on the company site at full speed its later pages' LCP was 1.2x, 1.0-1.1x with the tag);
-// - otherwise in a task after the page's load event (a first visit; a browser without WebRTC,
-//   which then parses none of p2pcdn before its load event), or as soon as a worker takes
-//   control of a page still loading (the worker may hold that page's requests for p2pcdn's
-//   part). A browser without WebRTC never reads navigator.serviceWorker here: WebKit sets a
-//   page's container up on its first read, 1-2 ms of a revisited page of 10 ms in WPE.
+// - on a page a worker controls, in a browser that can be a peer, on a site whose pages wait
+//   for peers (window.p2pcdnConfig.preferPeers): fetched at once (a preload: it comes from
+//   the worker, not over the origin's connections) and run once the document is parsed, as
+//   the tag's defer would, so the page can ask peers for what the worker lacks (run as soon
+//   as it came, it ran inside the parse: in one run on the company site at full speed its
+//   later pages' LCP was 1.2x, 1.0-1.1x with the tag);
+// - otherwise in a task after the page's load event: a first visit; a later page of a site
+//   that puts its start off anyway (the default: p2pcdn starts after load, the worker sends
+//   what it lacks to the origin until then, sw/page_ports.js startsLater), where running it
+//   before load added ~7 ms to the load event; a browser without WebRTC, which then parses
+//   none of p2pcdn before its load event. Or as soon as a worker takes control of a page
+//   still loading (the worker may hold that page's requests for p2pcdn's part), or asks for
+//   the page's part (`p2pcdn:attach`: the origin failed a file the page waits for, which
+//   only peers can now give; the message comes once the document is parsed). A browser
+//   without WebRTC never reads navigator.serviceWorker here: WebKit sets a page's container
+//   up on its first read, 1-2 ms of a revisited page of 10 ms in WPE.
 // Both carry the loader's nonce, for a site whose Content Security Policy allows scripts by
 // nonce. window.p2pcdn exists from then on. p2pcdn-manifest reads data-p2pcdn as it reads src.
-(function(t,d,w){var n=w.RTCPeerConnection&&navigator.serviceWorker,o;function a(){if(o)return;o=1;var s=d.createElement('script'),k;s.nonce=t.nonce;for(k in t.dataset)s.dataset[k]=t.dataset[k];s.src=t.dataset.p2pcdn;d.head.appendChild(s)}if(n&&n.controller){var l=d.createElement('link');l.nonce=t.nonce;l.rel='preload';l.as='script';l.href=t.dataset.p2pcdn;d.head.appendChild(l);d.readyState=='loading'?d.addEventListener('DOMContentLoaded',a):a()}else if(d.readyState=='complete')a();else{w.addEventListener('load',function(){setTimeout(a)});n&&n.addEventListener('controllerchange',a)}})(document.currentScript,document,window)
+(function(t,d,w){var n=w.RTCPeerConnection&&navigator.serviceWorker,c=w.p2pcdnConfig,o;function a(){if(o)return;o=1;var s=d.createElement('script'),k;s.nonce=t.nonce;for(k in t.dataset)s.dataset[k]=t.dataset[k];s.src=t.dataset.p2pcdn;d.head.appendChild(s)}if(n&&n.controller&&c&&c.preferPeers){var l=d.createElement('link');l.nonce=t.nonce;l.rel='preload';l.as='script';l.href=t.dataset.p2pcdn;d.head.appendChild(l);d.readyState=='loading'?d.addEventListener('DOMContentLoaded',a):a()}else if(d.readyState=='complete')a();else{w.addEventListener('load',function(){setTimeout(a)});n&&(n.addEventListener('controllerchange',a),n.addEventListener('message',function(e){e.data&&e.data.type=='p2pcdn:attach'&&a()}))}})(document.currentScript,document,window)

@@ -22,7 +22,8 @@ const HOLDS_BACK_THE_TAG = new Set(['style', 'script']);
 // p2pcdn). Large files stream as pieces (pieced_response.js).
 async function handle(event) {
   const request = event.request;
-  await state.visitorSwitch.loaded;  // a worker just started: the switch is read before the first answer
+  // A worker just started: the switch and the site's preference are read before the first answer.
+  await Promise.all([state.visitorSwitch.loaded, state.taggedPages.loaded]);
   if (state.visitorSwitch.off) return fetch(request);
   let manifest;
   try {

@@ -55,7 +55,12 @@ function startsLater(clientId) {
 }
 
 // A file the origin failed, asked of the page `clientId` once it has attached (bounded).
+// p2pcdn's loader runs a later page's p2pcdn.js only after load, which waits for this very
+// file: the page is told to run it now (`p2pcdn:attach`, js_glue/loader.js).
 async function askOnAttach(clientId, url, file) {
+  if (!state.pages.has(clientId)) {
+    self.clients.get(clientId).then((client) => client && client.postMessage({type: 'p2pcdn:attach'})).catch(() => {});
+  }
   const port = await pickPage(clientId);
   return port ? askPage(port, url, file, true) : {reason: 'noPeers'};
 }

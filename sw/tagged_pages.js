@@ -5,13 +5,35 @@
 // asks for; listed without it: no) and from what pages did here (a path where a page
 // attached: yes, whatever the manifest says, e.g. p2pcdn in a bundle; where one did not
 // attach in time: no). A page the manifest does not list gets the benefit of the doubt once.
+const P2PCDN_PREFER_PEERS_STATE_KEY = '/p2pcdn-pages-prefer-peers';
+
 class TaggedPages {
   constructor() {
     this.attached = new Set();  // paths
     this.silent = new Set();    // paths where a page did not attach in time
-    // Whether the site's pages put their start off (they do unless told to prefer peers): as
-    // the last page to attach said; unknown (false) until one has.
-    this.putStartOff = false;
+    // Whether the site's pages put their start off: as the last page to attach said, kept in
+    // the state cache (a worker restarts after ~30 s idle); until any page has said, they
+    // do, as by default. p2pcdn's loader runs a later page's p2pcdn.js only after load on
+    // such a site: its requests must not wait for it.
+    this.putStartOff = true;
+    this.loaded = this._load();
+  }
+
+  async _load() {
+    try {
+      if (await (await caches.open(P2PCDN_STATE)).match(P2PCDN_PREFER_PEERS_STATE_KEY)) this.putStartOff = false;
+    } catch (_) {
+      // no Cache Storage: the default
+    }
+  }
+
+  // Written only when it changes: once per site configuration, not on each page.
+  _setPutStartOff(off) {
+    if (this.putStartOff === off) return;
+    this.putStartOff = off;
+    caches.open(P2PCDN_STATE).then((cache) => (off ? cache.delete(P2PCDN_PREFER_PEERS_STATE_KEY)
+                                                   : cache.put(P2PCDN_PREFER_PEERS_STATE_KEY, new Response('1'))))
+        .catch(() => {});
   }
 
   static pathOf(url) {
@@ -20,7 +42,7 @@ class TaggedPages {
   }
 
   onAttach(url, preferPeers) {
-    this.putStartOff = preferPeers === false;
+    this._setPutStartOff(preferPeers === false);
     const path = TaggedPages.pathOf(url);
     this.silent.delete(path);
     if (this.attached.size < 1000) this.attached.add(path);

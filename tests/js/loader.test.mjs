@@ -9,14 +9,14 @@ const root = new URL('../../', import.meta.url);
 const LOADER = readFileSync(new URL('js_glue/loader.js', root), 'utf8').trim().split('\n').pop();
 
 // Runs the loader in a page: `controlled` (a worker controls it), `webrtc` (RTCPeerConnection
-// exists), `readyState`. Returns what it added to <head>, a way to fire window/worker events,
+// exists), `readyState`, `config` (window.p2pcdnConfig). Returns what it added to <head>, a way to fire window/worker events,
 // and how often navigator.serviceWorker was read. load() fires the load event, then runs the
 // tasks queued by then (setTimeout): `inLoad` is what was added inside the event itself.
-function page({controlled = false, webrtc = true, readyState = 'loading', worker = true} = {}) {
+function page({controlled = false, webrtc = true, readyState = 'loading', worker = true, config} = {}) {
   const added = [];
   const listeners = {window: {}, worker: {}, document: {}};
   const on = (where) => (type, fn) => { (listeners[where][type] ||= []).push(fn); };
-  const fire = (where, type) => { for (const fn of listeners[where][type] || []) fn(); };
+  const fire = (where, type, event) => { for (const fn of listeners[where][type] || []) fn(event); };
   const tag = {nonce: 'n0nce', dataset: {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'}};
   const document = {
     currentScript: tag, readyState,
@@ -29,13 +29,15 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
   const navigator = {};
   if (worker) Object.defineProperty(navigator, 'serviceWorker', {get: () => (reads.serviceWorker++, container)});
   const window = {addEventListener: on('window')};
+  if (config) window.p2pcdnConfig = config;
   if (webrtc) window.RTCPeerConnection = function RTCPeerConnection() {};
   const tasks = [];
   const setTimeout = (fn) => tasks.push(fn);
   vm.runInContext(LOADER, vm.createContext({document, navigator, window, setTimeout}));
   const scripts = () => added.filter((el) => el.name === 'script');
   const result = {added, scripts, reads, inLoad: null, parsed: () => fire('document', 'DOMContentLoaded'),
-                  takeControl: () => fire('worker', 'controllerchange')};
+                  takeControl: () => fire('worker', 'controllerchange'),
+                  message: (data) => fire('worker', 'message', {data})};
   result.load = () => {
     fire('window', 'load');
     result.inLoad = added.length;
@@ -44,8 +46,8 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
   return result;
 }
 
-test('a page a worker controls preloads p2pcdn.js at once and runs it once parsed, with the tag\'s data- attributes', () => {
-  const {added, scripts, parsed, load} = page({controlled: true});
+test('a page a worker controls on a site that prefers peers preloads p2pcdn.js at once and runs it once parsed, with the tag\'s data- attributes', () => {
+  const {added, scripts, parsed, load} = page({controlled: true, config: {preferPeers: true}});
   assert.equal(added.length, 1);
   assert.deepEqual({name: added[0].name, rel: added[0].rel, as: added[0].as, href: added[0].href, nonce: added[0].nonce},
                    {name: 'link', rel: 'preload', as: 'script', href: '/p2pcdn/p2pcdn.js', nonce: 'n0nce'});
@@ -59,8 +61,21 @@ test('a page a worker controls preloads p2pcdn.js at once and runs it once parse
   assert.equal(scripts().length, 1, 'added once');
 });
 
-test('a page a worker controls, run after its parse, gets p2pcdn.js at once', () => {
-  assert.equal(page({controlled: true, readyState: 'interactive'}).scripts().length, 1);
+test('a page a worker controls on a site that prefers peers, run after its parse, gets p2pcdn.js at once', () => {
+  assert.equal(page({controlled: true, readyState: 'interactive', config: {preferPeers: true}}).scripts().length, 1);
+});
+
+test('a later page of a site that puts its start off (the default) gets p2pcdn.js after load only, with no preload', () => {
+  for (const config of [undefined, {}, {preferPeers: false}]) {
+    const later = page({controlled: true, config});
+    later.parsed();
+    assert.equal(later.added.length, 0, `nothing before load: ${JSON.stringify(config)}`);
+    later.load();
+    assert.equal(later.inLoad, 0, 'not inside the load event');
+    assert.equal(later.scripts().length, 1);
+    assert.equal(later.added.length, 1, 'no preload');
+    assert.deepEqual({...later.scripts()[0].dataset}, {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'});
+  }
 });
 
 test('a first visit gets p2pcdn.js once loaded, not before, and not inside the load event', () => {
@@ -69,6 +84,17 @@ test('a first visit gets p2pcdn.js once loaded, not before, and not inside the l
   first.load();
   assert.equal(first.inLoad, 0, 'the page\'s load event does not wait for it');
   assert.equal(first.added.length, 1);
+});
+
+test('a later page whose worker asks for its part (the origin failed a file) gets p2pcdn.js then, once', () => {
+  const later = page({controlled: true});
+  later.message({type: 'something of the site\'s own'});
+  later.message(null);
+  assert.equal(later.added.length, 0, 'not for other messages');
+  later.message({type: 'p2pcdn:attach'});
+  assert.equal(later.scripts().length, 1);
+  later.load();
+  assert.equal(later.added.length, 1, 'added once');
 });
 
 test('a first page a worker takes control of while it loads gets p2pcdn.js then, once', () => {
