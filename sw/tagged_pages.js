@@ -27,13 +27,16 @@ class TaggedPages {
     }
   }
 
-  // Written only when it changes: once per site configuration, not on each page.
+  // Written only when it changes: once per site configuration, not on each page. After the
+  // record is read: a page attaching first must not be undone by an older word read late.
   _setPutStartOff(off) {
-    if (this.putStartOff === off) return;
-    this.putStartOff = off;
-    caches.open(P2PCDN_STATE).then((cache) => (off ? cache.delete(P2PCDN_PREFER_PEERS_STATE_KEY)
-                                                   : cache.put(P2PCDN_PREFER_PEERS_STATE_KEY, new Response('1'))))
-        .catch(() => {});
+    this.loaded.then(() => {
+      if (this.putStartOff === off) return;
+      this.putStartOff = off;
+      caches.open(P2PCDN_STATE).then((cache) => (off ? cache.delete(P2PCDN_PREFER_PEERS_STATE_KEY)
+                                                     : cache.put(P2PCDN_PREFER_PEERS_STATE_KEY, new Response('1'))))
+          .catch(() => {});
+    });
   }
 
   static pathOf(url) {

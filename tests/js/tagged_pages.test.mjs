@@ -9,10 +9,11 @@ import vm from 'node:vm';
 const root = new URL('../../', import.meta.url);
 const KEY = '/p2pcdn-pages-prefer-peers';
 
-function taggedPages(store = new Map()) {
+// `reading`: a promise the state cache's first read waits for (a slow Cache Storage).
+function taggedPages(store = new Map(), reading = Promise.resolve()) {
   const writes = [];
   const cache = {
-    match: async (key) => store.get(key),
+    match: async (key) => (await reading, store.get(key)),
     put: async (key, value) => { writes.push(['put', key]); store.set(key, value); },
     delete: async (key) => { writes.push(['delete', key]); return store.delete(key); },
   };
@@ -47,4 +48,17 @@ test('pages that prefer peers are remembered once, by a restarted worker too, un
   await settle();
   assert.equal(restarted.pages.putStartOff, true);
   assert.deepEqual(restarted.writes, [['delete', KEY]]);
+});
+
+test('a page that attaches before the record is read is not undone by it', async () => {
+  let release;
+  const store = new Map([[KEY, '1']]);
+  const slow = new Promise((r) => { release = r; });
+  const {pages, writes} = taggedPages(store, slow);
+  pages.onAttach('https://site.example/a.html', false);  // the site no longer prefers peers
+  release();
+  await pages.loaded;
+  await settle();
+  assert.equal(pages.putStartOff, true);
+  assert.deepEqual(writes, [['delete', KEY]]);
 });
