@@ -3,11 +3,14 @@
 // registers the worker, a page the worker controls gets p2pcdn.js as it starts, and later pages
 // come from peers. No console error, no failed request.
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {test} from 'node:test';
 
-import {holdsWhole, ROOT, stats, swarmRunner, waitFor} from './harness.mjs';
+import {holdsWhole, ROOT, sleep, stats, swarmRunner, waitFor} from './harness.mjs';
+import {remakeManifest} from './site_with_tag.mjs';
 
 const PAGES = ['/', '/products.html', '/about.html'];
 const site = path.join(ROOT, 'build/site/site');
@@ -59,3 +62,49 @@ test('with the inline loader a first visit asks for p2pcdn.js only after load, a
   assert.deepEqual(a.errors, [], 'A console');
   assert.deepEqual(b.errors, [], 'B console');
 }));
+
+// A site whose Content Security Policy allows scripts by hash: the loader's hash (as README
+// gives it) and 'wasm-unsafe-eval' (the core is WebAssembly) let p2pcdn start on a first visit
+// and on a later page; without the hash the loader is blocked and the page loads as without.
+const LOADER_LINE = fs.readFileSync(path.join(ROOT, 'js_glue/loader.js'), 'utf8').trim().split('\n').pop();
+const LOADER_HASH = `'sha256-${createHash('sha256').update(LOADER_LINE).digest('base64')}'`;
+
+function siteWithPolicy(policy) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'p2pcdn-csp-'));
+  fs.cpSync(site, root, {recursive: true});
+  for (const page of ['index.html', 'products.html', 'about.html']) {
+    const file = path.join(root, page);
+    const html = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, html.replace('<head>', `<head>\n  <meta http-equiv="Content-Security-Policy" content="${policy}">`));
+    for (const ext of ['.gz', '.br']) fs.rmSync(file + ext, {force: true});
+  }
+  remakeManifest(root);
+  return root;
+}
+
+test('under a Content Security Policy that allows the loader by its hash, p2pcdn starts; without it the page loads as without', async () => {
+  assert.ok(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').includes(LOADER_HASH), `README gives the loader's hash ${LOADER_HASH}`);
+  const allowed = siteWithPolicy(`script-src 'self' ${LOADER_HASH} 'wasm-unsafe-eval'`);
+  const blocked = siteWithPolicy("script-src 'self' 'wasm-unsafe-eval'");
+  try {
+    await withSwarm({root: allowed}, async (ctx) => {
+      const v = await ctx.visitor();
+      await visit(v, `${ctx.server.url}/`);
+      assert.ok(await waitFor(() => v.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'data-sw registered the worker');
+      await visit(v, `${ctx.server.url}/products.html`);
+      const started = await v.page.evaluate(() => window.p2pcdn.ready.then(() => !!window.p2pcdn.core, (e) => `failed: ${e.message}`));
+      assert.equal(started, true, 'the core loaded');
+      assert.deepEqual(v.errors, [], 'no policy violation');
+    });
+    await withSwarm({root: blocked}, async (ctx) => {
+      const v = await ctx.visitor();
+      await v.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+      await sleep(1000);
+      assert.equal(await v.page.evaluate(() => typeof window.p2pcdn), 'undefined', 'the loader did not run');
+      assert.equal(await v.page.evaluate(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0)), true, 'the page loaded');
+      assert.ok(v.errors.length > 0, 'the browser said the inline script was refused');
+    });
+  } finally {
+    for (const root of [allowed, blocked]) fs.rmSync(root, {recursive: true, force: true});
+  }
+});

@@ -2,6 +2,7 @@
 // and that the README gives it as it is.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import vm from 'node:vm';
 
@@ -129,7 +130,10 @@ test('a page run after its load (the loader added late) gets p2pcdn.js at once',
 
 test('the README and the company site give the loader as it is', () => {
   const line = `<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER}</script>`;
-  assert.ok(readFileSync(new URL('README.md', root), 'utf8').includes(line), 'README.md');
+  const readme = readFileSync(new URL('README.md', root), 'utf8');
+  assert.ok(readme.includes(line), 'README.md');
+  // Its hash, for a Content Security Policy that allows scripts by hash.
+  assert.ok(readme.includes(`'sha256-${createHash('sha256').update(LOADER).digest('base64')}'`), 'README.md gives its hash');
   for (const page of ['index.html', 'products.html', 'about.html']) {
     assert.ok(readFileSync(new URL(`web_app/site/${page}`, root), 'utf8').includes(line), page);
   }
