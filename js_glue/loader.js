@@ -18,8 +18,9 @@
 //   before load added ~7 ms to the load event; a browser without WebRTC, which then parses
 //   none of p2pcdn before its load event. Or as soon as a worker takes control of a page
 //   still loading (the worker may hold that page's requests for p2pcdn's part), or asks for
-//   the page's part (`p2pcdn:attach`: the origin failed a file the page waits for, which
-//   only peers can now give; the message comes once the document is parsed). A browser
+//   the page's part (`p2pcdn:attach`: it holds one of the page's requests for its attach,
+//   e.g. the origin failed a file only peers can now give; the message comes once the
+//   document is parsed). A browser
 //   without WebRTC never reads navigator.serviceWorker here: WebKit sets a page's container
 //   up on its first read, 1-2 ms of a revisited page of 10 ms in WPE.
 // Both carry the loader's nonce, for a site whose Content Security Policy allows scripts by

@@ -31,6 +31,9 @@ async function pickPage(clientId, mayWait = true) {
     if (client && !state.pages.has(clientId)) {
       const manifest = await loadManifest().catch(() => null);
       if (!state.taggedPages.expects(client.url, manifest)) return null;
+      // p2pcdn's loader runs a later page's p2pcdn.js after load, which may wait for this very
+      // request: the page is told to run it now (js_glue/loader.js), once.
+      if (!state.attachWaiters.has(clientId)) client.postMessage({type: 'p2pcdn:attach'});
       await new Promise((resolve) => {
         const waiters = state.attachWaiters.get(clientId) || [];
         waiters.push(resolve);
@@ -55,12 +58,7 @@ function startsLater(clientId) {
 }
 
 // A file the origin failed, asked of the page `clientId` once it has attached (bounded).
-// p2pcdn's loader runs a later page's p2pcdn.js only after load, which waits for this very
-// file: the page is told to run it now (`p2pcdn:attach`, js_glue/loader.js).
 async function askOnAttach(clientId, url, file) {
-  if (!state.pages.has(clientId)) {
-    self.clients.get(clientId).then((client) => client && client.postMessage({type: 'p2pcdn:attach'})).catch(() => {});
-  }
   const port = await pickPage(clientId);
   return port ? askPage(port, url, file, true) : {reason: 'noPeers'};
 }

@@ -5,36 +5,42 @@
 // asks for; listed without it: no) and from what pages did here (a path where a page
 // attached: yes, whatever the manifest says, e.g. p2pcdn in a bundle; where one did not
 // attach in time: no). A page the manifest does not list gets the benefit of the doubt once.
-const P2PCDN_PREFER_PEERS_STATE_KEY = '/p2pcdn-pages-prefer-peers';
+const P2PCDN_PAGES_START_STATE_KEY = '/p2pcdn-pages-start';
 
 class TaggedPages {
   constructor() {
     this.attached = new Set();  // paths
     this.silent = new Set();    // paths where a page did not attach in time
-    // Whether the site's pages put their start off: as the last page to attach said, kept in
-    // the state cache (a worker restarts after ~30 s idle); until any page has said, they
-    // do, as by default. p2pcdn's loader runs a later page's p2pcdn.js only after load on
-    // such a site: its requests must not wait for it.
-    this.putStartOff = true;
+    // Whether the site's pages put their start off (true), prefer peers (false), or null
+    // until a page has said: as the last page to attach said, kept in the state cache (a
+    // worker restarts after ~30 s idle). Unknown, a page's first requests wait for its
+    // attach, as for a site whose pages prefer peers (and the worker asks the page to attach
+    // at once, page_ports.js); known to be put off, they go to the origin at once: p2pcdn's
+    // loader runs such a later page's p2pcdn.js only after load.
+    this.startsOff = null;
     this.loaded = this._load();
+  }
+
+  get putStartOff() {
+    return this.startsOff === true;
   }
 
   async _load() {
     try {
-      if (await (await caches.open(P2PCDN_STATE)).match(P2PCDN_PREFER_PEERS_STATE_KEY)) this.putStartOff = false;
+      const saved = await (await caches.open(P2PCDN_STATE)).match(P2PCDN_PAGES_START_STATE_KEY);
+      if (saved && this.startsOff === null) this.startsOff = (await saved.text()) === 'off';
     } catch (_) {
-      // no Cache Storage: the default
+      // no Cache Storage: unknown until a page says
     }
   }
 
   // Written only when it changes: once per site configuration, not on each page. After the
   // record is read: a page attaching first must not be undone by an older word read late.
-  _setPutStartOff(off) {
+  _setStartsOff(off) {
     this.loaded.then(() => {
-      if (this.putStartOff === off) return;
-      this.putStartOff = off;
-      caches.open(P2PCDN_STATE).then((cache) => (off ? cache.delete(P2PCDN_PREFER_PEERS_STATE_KEY)
-                                                     : cache.put(P2PCDN_PREFER_PEERS_STATE_KEY, new Response('1'))))
+      if (this.startsOff === off) return;
+      this.startsOff = off;
+      caches.open(P2PCDN_STATE).then((cache) => cache.put(P2PCDN_PAGES_START_STATE_KEY, new Response(off ? 'off' : 'prefer')))
           .catch(() => {});
     });
   }
@@ -45,7 +51,7 @@ class TaggedPages {
   }
 
   onAttach(url, preferPeers) {
-    this._setPutStartOff(preferPeers === false);
+    this._setStartsOff(preferPeers === false);
     const path = TaggedPages.pathOf(url);
     this.silent.delete(path);
     if (this.attached.size < 1000) this.attached.add(path);

@@ -138,14 +138,13 @@ test('later pages of a first visit, and every page of a returning visitor, come 
       // worker's back: the test of files left to the browser).
       await cdp.send('ServiceWorker.enable');
       await cdp.send('ServiceWorker.stopAllWorkers');
-      // Its first page is a first page again: the worker, its state gone too, no longer knows
-      // that this site's pages prefer peers (the default is that they put their start off), so
-      // what that page asks before its p2pcdn.js has run goes to the origin, as without
-      // p2pcdn; the page then says it prefers peers. Every page after it, nearly all from peers.
+      // Its first page is a first page again: no link is open as it starts, and on this fast
+      // origin what is asked before one is goes to the origin (by design: never slower than
+      // without). Most of it still comes from peers; every page after it, nearly all.
       for (const [i, p] of PAGES.entries()) {
         const r = await visit(server, v, p);
         report.push({visitor: 'B returning, caches cleared', page: p, peers: r.peers, origin: r.origin});
-        if (i) assert.ok(share(r) >= 0.9, `returning ${p}: ${r.peers} B from peers, ${r.origin} B from origin`);
+        assert.ok(share(r) >= (i ? 0.9 : 0.5), `returning ${p}: ${r.peers} B from peers, ${r.origin} B from origin`);
       }
     }
   }

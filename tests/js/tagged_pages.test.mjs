@@ -1,20 +1,20 @@
-// The worker's idea of whether the site's pages put their start off (sw/tagged_pages.js): the
-// default until a page says otherwise, written to the state cache only when it changes, read
-// back by a restarted worker (a site whose pages prefer peers keeps being waited for).
+// The worker's idea of whether the site's pages put their start off (sw/tagged_pages.js):
+// unknown until a page says (its first requests then wait for its attach), written to the
+// state cache only when it changes, read back by a restarted worker.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import vm from 'node:vm';
 
 const root = new URL('../../', import.meta.url);
-const KEY = '/p2pcdn-pages-prefer-peers';
+const KEY = '/p2pcdn-pages-start';
 
 // `reading`: a promise the state cache's first read waits for (a slow Cache Storage).
 function taggedPages(store = new Map(), reading = Promise.resolve()) {
   const writes = [];
   const cache = {
-    match: async (key) => (await reading, store.get(key)),
-    put: async (key, value) => { writes.push(['put', key]); store.set(key, value); },
+    match: async (key) => (await reading, store.has(key) ? {text: async () => store.get(key)} : undefined),
+    put: async (key, value) => { writes.push(['put', key, value.b]); store.set(key, value.b); },
     delete: async (key) => { writes.push(['delete', key]); return store.delete(key); },
   };
   const context = vm.createContext({caches: {open: async () => cache}, Response: class { constructor(b) { this.b = b; } }, P2PCDN_STATE: 'p2pcdn-state', URL});
@@ -24,35 +24,36 @@ function taggedPages(store = new Map(), reading = Promise.resolve()) {
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-test('until a page has said, the site\'s pages put their start off (the default), and nothing is written', async () => {
+test('until a page has said, a page\'s start is not taken as put off (its requests wait for it), and nothing is written', async () => {
   const {pages, writes} = taggedPages();
   await pages.loaded;
-  assert.equal(pages.putStartOff, true);
-  for (let i = 0; i < 3; i++) pages.onAttach('https://site.example/a.html', false);
-  await settle();
-  assert.equal(pages.putStartOff, true);
+  assert.equal(pages.putStartOff, false);
+  assert.equal(pages.startsOff, null);
   assert.deepEqual(writes, []);
 });
 
-test('pages that prefer peers are remembered once, by a restarted worker too, until a page says otherwise', async () => {
+test('what pages say is written once, read back by a restarted worker, and written again when it changes', async () => {
   const {pages, writes, store} = taggedPages();
   await pages.loaded;
-  for (let i = 0; i < 3; i++) pages.onAttach('https://site.example/a.html', true);
+  for (let i = 0; i < 3; i++) pages.onAttach('https://site.example/a.html', false);
   await settle();
-  assert.equal(pages.putStartOff, false);
-  assert.deepEqual(writes, [['put', KEY]]);
+  assert.equal(pages.putStartOff, true);
+  assert.deepEqual(writes, [['put', KEY, 'off']]);
   const restarted = taggedPages(store);
   await restarted.pages.loaded;
-  assert.equal(restarted.pages.putStartOff, false, 'read back');
-  restarted.pages.onAttach('https://site.example/a.html', false);
+  assert.equal(restarted.pages.putStartOff, true, 'read back');
+  for (let i = 0; i < 3; i++) restarted.pages.onAttach('https://site.example/a.html', true);
   await settle();
-  assert.equal(restarted.pages.putStartOff, true);
-  assert.deepEqual(restarted.writes, [['delete', KEY]]);
+  assert.equal(restarted.pages.putStartOff, false);
+  assert.deepEqual(restarted.writes, [['put', KEY, 'prefer']]);
+  const again = taggedPages(store);
+  await again.pages.loaded;
+  assert.equal(again.pages.startsOff, false, 'a site whose pages prefer peers: still waited for');
 });
 
 test('a page that attaches before the record is read is not undone by it', async () => {
   let release;
-  const store = new Map([[KEY, '1']]);
+  const store = new Map([[KEY, 'prefer']]);
   const slow = new Promise((r) => { release = r; });
   const {pages, writes} = taggedPages(store, slow);
   pages.onAttach('https://site.example/a.html', false);  // the site no longer prefers peers
@@ -60,5 +61,5 @@ test('a page that attaches before the record is read is not undone by it', async
   await pages.loaded;
   await settle();
   assert.equal(pages.putStartOff, true);
-  assert.deepEqual(writes, [['delete', KEY]]);
+  assert.deepEqual(writes, [['put', KEY, 'off']]);
 });
