@@ -123,12 +123,15 @@ export async function newFirefoxVisitor(origin, {config: given, contextOptions} 
 
 // p2pcdn's page part, once p2pcdn.js has run: the company site's loader adds it only after a
 // first visit's load event (in a task after it), so a test reading it right after load waits
-// up to 5 s for it.
-export function stats(visitor) {
-  return visitor.page.evaluate(async () => {
-    for (let i = 0; !window.p2pcdn && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
-    return window.p2pcdn.stats.snapshot();
-  });
+// up to 5 s for it. Polled from here, each look returning at once: an evaluate left waiting
+// in a page that navigates meanwhile can hang in Firefox.
+export async function stats(visitor) {
+  for (let i = 0; i < 50; i++) {
+    const s = await visitor.page.evaluate(() => (window.p2pcdn ? window.p2pcdn.stats.snapshot() : null));
+    if (s) return s;
+    await sleep(100);
+  }
+  return visitor.page.evaluate(() => window.p2pcdn.stats.snapshot());
 }
 
 // Loads the demo and waits until every media element has loaded.
