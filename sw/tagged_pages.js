@@ -28,7 +28,7 @@ class TaggedPages {
   async _load() {
     try {
       const saved = await (await caches.open(P2PCDN_STATE)).match(P2PCDN_PAGES_START_STATE_KEY);
-      if (saved && this.startsOff === null) this.startsOff = (await saved.text()) === 'off';
+      if (saved) this.startsOff = (await saved.text()) === 'off';  // pages' words wait for this (_setStartsOff)
     } catch (_) {
       // no Cache Storage: unknown until a page says
     }
