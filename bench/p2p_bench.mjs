@@ -182,12 +182,25 @@ function browserProcesses() {
       const kind = /firefox/.test(name) ? (cmd.includes('-isForBrowser') ? 'content' : cmd.includes('-contentproc') ? 'child' : 'browser')
                                         : sub ? sub.split('=')[1].split('.').pop() : type;
       procs.set(Number(pid), {ppid: Number(fields[1]), kind, main: kind === 'browser' && /^(chromium|chrome|firefox(-esr)?)$/.test(name),
-                              ms: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7])});
+                              ms: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7]), threads: threadCpu(pid)});
     } catch (_) {
       // gone meanwhile
     }
   }
   return procs;
+}
+
+// CPU time (ms) used so far by each thread of a process, by thread name (a trace's durations
+// are wall time, which on two oversubscribed cores includes the time a thread waited to run).
+function threadCpu(pid) {
+  const out = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[name] = (out[name] || 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return out;
 }
 
 // CPU time (ms) used so far by each browser of `roots` ({name: pid of its main process}), by
@@ -204,6 +217,7 @@ function browserCpu(roots) {
     const key = `${names.get(at)} ${p.kind}`;
     out[key] = (out[key] || 0) + p.ms;
     out[`${key} faults`] = (out[`${key} faults`] || 0) + p.faults;
+    for (const [thread, ms] of Object.entries(p.threads)) out[`${key} thread ${thread}`] = (out[`${key} thread ${thread}`] || 0) + ms;
   }
   return out;
 }
@@ -222,7 +236,7 @@ async function cpuOf(roots, work, into) {
   const after = browserCpu(roots);
   const used = {};
   for (const k of Object.keys(after)) used[k] = after[k] - (before[k] || 0);
-  used.total = Object.entries(used).filter(([k]) => !k.endsWith(' faults')).reduce((a, [, ms]) => a + ms, 0);
+  used.total = Object.entries(used).filter(([k]) => !k.endsWith(' faults') && !k.includes(' thread ')).reduce((a, [, ms]) => a + ms, 0);
   used['total faults'] = Object.entries(used).filter(([k]) => k.endsWith(' faults')).reduce((a, [, n]) => a + n, 0);
   into.push(used);
   return result;
