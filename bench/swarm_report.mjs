@@ -15,7 +15,9 @@
 //   ceiling     the share of those bytes the swarm held when the page was opened (what any
 //               visitor still there had loaded, or kept in Cache Storage); "against the
 //               ceiling" = offload bytes / ceiling bytes (target >= 0.95);
-//   upload      bytes all visitors sent to peers (stats.bytesToPeers) over the verified bytes
+//   upload      bytes all visitors sent to peers (stats.bytesToPeers: since the twenty-third
+//               session without bytes queued on a link that closed before they went out,
+//               stats.bytesToPeersUnsent, kept as `unsent`) over the verified bytes
 //               they received from peers (stats.bytesFromPeers + stats.prefetch.bytes), which
 //               is what they needed (target <= 1.1x);
 //   origin fetches per file: the origin's bytes of each asset (/metrics) / its size, max and
@@ -83,6 +85,7 @@ function runFigures(run, sizes, firstPage) {
   }
   const stats = run.visitors.flatMap(pageStats);
   const upload = sum(stats.map((s) => s.bytesToPeers));
+  const unsent = sum(stats.map((s) => s.bytesToPeersUnsent || 0));
   const needed = sum(stats.map((s) => (s.bytesFromPeers || 0) + ((s.prefetch && s.prefetch.bytes) || 0)));
   const received = sum(stats.map((s) => s.peerBytesReceived));
   const perFile = Object.entries(sizes).filter(([, size]) => size > 0).map(([p, size]) => (run.originBytes[p] || 0) / size);
@@ -93,7 +96,7 @@ function runFigures(run, sizes, firstPage) {
   return {
     offload: den ? num / den : null, ceiling: den ? ceil / den : null, againstCeiling: ceil ? num / ceil : null,
     offloadBytes: num, assetBytesLater: den, ceilingBytes: ceil, perVisitor,
-    upload, needed, received, uploadRatio: needed ? upload / needed : null,
+    upload, unsent, needed, received, uploadRatio: needed ? upload / needed : null,
     fetchesMax: perFile.length ? Math.max(...perFile) : null, fetchesMean: perFile.length ? sum(perFile) / perFile.length : null,
     laterMax: later.length ? Math.max(...later) : null, laterMean: later.length ? sum(later) / later.length : null,
     originAssets: originBy(/^\/assets\//), originP2pcdn: originBy(/^\/p2pcdn\//), originAll: originBy(/./),
@@ -159,7 +162,7 @@ function scenarioFigures(d, scenario) {
     scenario, limit, rounds: withP.length,
     offload: med(fp, 'offload'), ceiling: med(fp, 'ceiling'), againstCeiling: offloadMet,
     offloadMet: offloadMet === null ? null : offloadMet >= 0.95,
-    upload: med(fp, 'upload'), needed: med(fp, 'needed'), received: med(fp, 'received'), uploadRatio,
+    upload: med(fp, 'upload'), unsent: med(fp, 'unsent'), needed: med(fp, 'needed'), received: med(fp, 'received'), uploadRatio,
     uploadMet: uploadRatio === null ? null : uploadRatio <= 1.1,
     fetchesMax: med(fp, 'fetchesMax'), fetchesMean: med(fp, 'fetchesMean'),
     fetchesMaxWithout: med(fw, 'fetchesMax'), fetchesMeanWithout: med(fw, 'fetchesMean'),

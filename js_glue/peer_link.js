@@ -133,6 +133,8 @@ class PeerLink {
   close(reason) {
     if (this.closed) return;
     this.closed = true;
+    // What was queued and never went out (a channel keeps its count once closed).
+    this.unsentBytes = this.channel.bufferedAmount || 0;
     this._drained();
     try {
       // The connection's close ends its channel too, and the peer's channel fires close

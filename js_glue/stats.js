@@ -6,7 +6,11 @@ class P2pcdnStats extends EventTarget {
     this.bytesFromPeers = 0;
     this.bytesFromOrigin = 0;
     this.bytesFromCache = 0;
+    // DATA bytes this page sent to peers. Bytes still in a link's send buffer when it closed
+    // (the asker navigated or left) never went out: they are taken off again and counted in
+    // bytesToPeersUnsent (a seeder keeps up to 4 MiB queued per link).
     this.bytesToPeers = 0;
+    this.bytesToPeersUnsent = 0;
     this.peerBytesReceived = 0;  // DATA bytes accepted, finished transfers or not
     this.lastPeerTransfer = null;  // {bytes, ms}: REQUEST sent to body verified
     this.firstPeerByteMs = null;   // ms after page start (performance.now) of the first DATA byte
@@ -93,6 +97,7 @@ class P2pcdnStats extends EventTarget {
     return {
       bytesFromPeers: this.bytesFromPeers, bytesFromOrigin: this.bytesFromOrigin,
       bytesFromCache: this.bytesFromCache, bytesToPeers: this.bytesToPeers,
+      bytesToPeersUnsent: this.bytesToPeersUnsent,
       peerBytesReceived: this.peerBytesReceived, lastPeerTransfer: this.lastPeerTransfer,
       firstPeerByteMs: this.firstPeerByteMs, held: {...this.held}, prefetch: {...this.prefetch},
       requestsFromPeers: this.requestsFromPeers, requestsFromOrigin: this.requestsFromOrigin,

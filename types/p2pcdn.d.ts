@@ -88,7 +88,10 @@ export interface P2pcdnStatsSnapshot {
   bytesFromPeers: number;
   bytesFromOrigin: number;
   bytesFromCache: number;
+  /** DATA bytes sent to peers; bytes still queued on a link when it closed are not counted. */
   bytesToPeers: number;
+  /** Bytes queued for a peer and dropped unsent when the link closed (the asker left). */
+  bytesToPeersUnsent: number;
   peerBytesReceived: number;
   lastPeerTransfer: {bytes: number; ms: number} | null;
   firstPeerByteMs: number | null;

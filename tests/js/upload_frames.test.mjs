@@ -64,3 +64,19 @@ test('a link that takes ~1 GiB messages (two Firefoxes) still gets frames of 256
   assert.equal(frames.length, 64);
   assert.ok(frames.every((n) => n === 256 * KiB), `frames of ${[...new Set(frames)]}`);
 });
+
+// Bytes still in the channel's buffer when a link closes never went out: taken off what the
+// page says it sent (at most what it sent on that link), and counted as unsent.
+test('bytes queued on a link that closes are not counted as sent', async () => {
+  const {uploads, WholeBody, page} = uploadsWith({});
+  page.stats.bytesToPeersUnsent = 0;
+  const link = {maxMessageSize: 256 * KiB, closed: false, uploads: [], canSend: () => true, send: () => true};
+  link.uploads.push({requestId: 1, url: 'https://site.test/wide.jpg', body: new WholeBody(new ArrayBuffer(600000), 0), next: 0, end: 600000});
+  await uploads._pump(link);
+  const other = {uploads: [], bytesSent: 1000, unsentBytes: 5000};  // a link that sent less than its buffer says
+  link.unsentBytes = 200000;
+  uploads.closeLink(link);
+  uploads.closeLink(other);
+  assert.equal(page.stats.bytesToPeers, 600000 - 200000 - 1000);
+  assert.equal(page.stats.bytesToPeersUnsent, 201000);
+});
