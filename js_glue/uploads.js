@@ -158,9 +158,11 @@ class PeerUploads {
     if (link.reading) link.reading.body.close();
     link.uploads = [];
     const unsent = Math.min(link.unsentBytes || 0, link.bytesSent || 0);
+    if (!unsent) return;
     const {stats} = this.page;
     stats.bytesToPeers -= unsent;
     stats.bytesToPeersUnsent += unsent;
+    stats.changed();
   }
 
   // Takes out the upload with the fewest bytes left; the queue keeps arrival order for ties.
