@@ -1,9 +1,11 @@
-// What each step of a peer transfer costs in CPU, alone, in one Chromium on loopback: the
+// What each step of a peer transfer costs in CPU, alone, in one browser on loopback (Chromium,
+// or Firefox ESR with BROWSER=firefox): the
 // floor under p2p_bench's 20 MiB figure. On a machine whose data channels are CPU-bound
 // (two cores shared by two browsers), each millisecond of CPU a path adds is a millisecond
 // the transfer waits, so these say how close to a bare channel any service-worker design
 // can come. Per 20 MiB (80 pieces of 256 KiB), medians of RUNS (default 5) of the CPU time
-// of all the browser's processes (Linux /proc, 10 ms ticks) and the wall time:
+// of all the browser's processes (Linux /proc, 10 ms ticks; `page_ms`: the processes pages run
+// in, Chromium's renderers or Firefox's content processes) and the wall time:
 //  - the page reads a fetch of 20 MiB from the origin (no worker): the baseline;
 //  - the same 20 MiB from a worker's stream (as p2pcdn answers a large file), read whole or
 //    chunk by chunk;
@@ -16,9 +18,11 @@ import http from 'node:http';
 import path from 'node:path';
 
 import {launchChromium} from '../tests/browser/chromium.mjs';
+import {launchFirefox} from '../tests/browser/firefox.mjs';
 import {ROOT} from '../tests/e2e/harness.mjs';
 
 const RUNS = Number(process.env.RUNS || 5);
+const BROWSER = process.env.BROWSER || 'chromium';
 const MiB = 1 << 20;
 const PIECE = 256 << 10;
 const PIECES = 80;
@@ -59,17 +63,19 @@ function serve() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-// CPU time (ms) used so far by every Chromium process, by kind.
+// CPU time (ms) used so far by every process of the browser, by kind ('page': where pages run).
 function cpu() {
   const out = {total: 0};
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       // A zygote's child sets its title: its arguments joined by spaces, not NULs.
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
-      if (!/chrom/.test(path.basename(cmd[0]))) continue;
+      const name = path.basename(cmd[0]);
+      if (!/chrom|firefox/.test(name)) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const kind = (cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7);
+      const kind = /firefox/.test(name) ? (cmd.includes('-isForBrowser') ? 'page' : cmd.includes('-contentproc') ? 'child' : 'browser')
+                                        : (cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7).replace('renderer', 'page');
       const ms = (Number(f[11]) + Number(f[12])) * 10;
       out[kind] = (out[kind] || 0) + ms;
       out.total += ms;
@@ -174,7 +180,8 @@ async function rig(page) {
 
 const server = await serve();
 const origin = `http://127.0.0.1:${server.address().port}`;
-const browser = await launchChromium({origin});
+const browser = BROWSER === 'firefox' ? await launchFirefox({host: '127.0.0.1'}) : await launchChromium({origin});
+const version = await browser.version();
 const figures = {};
 try {
   const page = await browser.newPage();
@@ -189,17 +196,17 @@ try {
       const wallMs = performance.now() - started;
       const after = cpu();
       if (bytes !== 20 * MiB) throw new Error(`${name}: ${bytes} bytes`);
-      if (run >= 0) samples[name].push({wallMs, cpuMs: after.total - before.total, rendererMs: (after.renderer || 0) - (before.renderer || 0)});
+      if (run >= 0) samples[name].push({wallMs, cpuMs: after.total - before.total, pageMs: (after.page || 0) - (before.page || 0)});
     }
   }
   const base = median(samples[Object.keys(CASES)[0]].map((s) => s.cpuMs));
   for (const [name, list] of Object.entries(samples)) {
     const cpuMs = median(list.map((s) => s.cpuMs));
-    figures[name] = {cpu_ms: cpuMs, renderer_ms: median(list.map((s) => s.rendererMs)), wall_ms: Math.round(median(list.map((s) => s.wallMs))),
+    figures[name] = {cpu_ms: cpuMs, page_ms: median(list.map((s) => s.pageMs)), wall_ms: Math.round(median(list.map((s) => s.wallMs))),
                      cpu_vs_origin: Math.round((cpuMs / base) * 100) / 100};
   }
 } finally {
   await browser.close();
   server.close();
 }
-console.log(JSON.stringify({date: new Date().toISOString(), chromium: browser.version(), runs: RUNS, bytes: 20 * MiB, figures}, null, 2));
+console.log(JSON.stringify({date: new Date().toISOString(), browser: version, runs: RUNS, bytes: 20 * MiB, figures}, null, 2));
