@@ -12,7 +12,8 @@
 //  - the seeder's side: 80 pieces read from Cache Storage (as uploads.js does);
 //  - the page's receive path: the core's ChunkAssembler over the frames of 80 pieces (copy
 //    in, SHA-256), each body copied out and transferred over a MessagePort.
-// Prints one JSON object; bench/README.md has the table.
+// Every Chromium or Firefox process on the machine is counted: run it with no other browser
+// running. Prints one JSON object; bench/README.md has the table.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
