@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
+import {browserProcesses} from './browser_processes.mjs';
 import {launchChromium} from '../tests/browser/chromium.mjs';
 import {launchFirefox} from '../tests/browser/firefox.mjs';
 import {ROOT} from '../tests/e2e/harness.mjs';
@@ -64,25 +65,13 @@ function serve() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-// CPU time (ms) used so far by every process of the browser, by kind ('page': where pages run).
+// CPU time (ms) used so far by every browser process, in all and in the processes pages run in
+// (Chromium's renderers, Firefox's content processes).
 function cpu() {
-  const out = {total: 0};
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      // A zygote's child sets its title: its arguments joined by spaces, not NULs.
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
-      const name = path.basename(cmd[0]);
-      if (!/chrom|firefox/.test(name)) continue;
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const kind = /firefox/.test(name) ? (cmd.includes('-isForBrowser') ? 'page' : cmd.includes('-contentproc') ? 'child' : 'browser')
-                                        : (cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7).replace('renderer', 'page');
-      const ms = (Number(f[11]) + Number(f[12])) * 10;
-      out[kind] = (out[kind] || 0) + ms;
-      out.total += ms;
-    } catch (_) {
-      // gone meanwhile
-    }
+  const out = {total: 0, page: 0};
+  for (const p of browserProcesses().values()) {
+    out.total += p.ms;
+    if (p.kind === 'renderer' || p.kind === 'content') out.page += p.ms;
   }
   return out;
 }
@@ -197,7 +186,7 @@ try {
       const wallMs = performance.now() - started;
       const after = cpu();
       if (bytes !== 20 * MiB) throw new Error(`${name}: ${bytes} bytes`);
-      if (run >= 0) samples[name].push({wallMs, cpuMs: after.total - before.total, pageMs: (after.page || 0) - (before.page || 0)});
+      if (run >= 0) samples[name].push({wallMs, cpuMs: after.total - before.total, pageMs: after.page - before.page});
     }
   }
   const base = median(samples[Object.keys(CASES)[0]].map((s) => s.cpuMs));
