@@ -18,8 +18,10 @@
 //   upload      bytes all visitors sent to peers (stats.bytesToPeers: since the twenty-third
 //               session without bytes queued on a link that closed before they went out,
 //               stats.bytesToPeersUnsent, kept as `unsent`) over the verified bytes
-//               they received from peers (stats.bytesFromPeers + stats.prefetch.bytes), which
-//               is what they needed (target <= 1.1x);
+//               they received from peers (stats.bytesFromPeers + stats.prefetch.bytes, and
+//               since the twenty-fourth session the starts of transfers a navigation cut off
+//               that the next page completed from the origin, stats.resumedOnOriginFrom),
+//               which is what they needed (target <= 1.1x);
 //   origin fetches per file: the origin's bytes of each asset (/metrics) / its size, max and
 //               mean over the site's assets, and over those no first page uses (a first page
 //               loads before the worker controls it: from the origin, for every visitor);
@@ -86,7 +88,8 @@ function runFigures(run, sizes, firstPage) {
   const stats = run.visitors.flatMap(pageStats);
   const upload = sum(stats.map((s) => s.bytesToPeers));
   const unsent = sum(stats.map((s) => s.bytesToPeersUnsent || 0));
-  const needed = sum(stats.map((s) => (s.bytesFromPeers || 0) + ((s.prefetch && s.prefetch.bytes) || 0)));
+  const needed = sum(stats.map((s) => (s.bytesFromPeers || 0) + ((s.prefetch && s.prefetch.bytes) || 0) +
+                                      ((s.resumedOnOriginFrom && s.resumedOnOriginFrom.bytes) || 0)));
   const received = sum(stats.map((s) => s.peerBytesReceived));
   const perFile = Object.entries(sizes).filter(([, size]) => size > 0).map(([p, size]) => (run.originBytes[p] || 0) / size);
   // Files no visitor's first page uses: p2pcdn can spare the origin every fetch but one.

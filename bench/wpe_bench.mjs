@@ -11,7 +11,8 @@
 //    takes control), then /, /products.html and /about.html, each measured;
 //  - first visit: a fresh WPE session loads the page as its very first.
 // Page-complete is the navigation's loadEventEnd - startTime; FCP ('paint') and LCP are
-// recorded where WPE exposes them. A fresh session per visitor: MiniBrowser runs with
+// recorded where WPE exposes them. The table gives medians and, for page-complete, the ratio
+// of the means with a 95 % interval from the paired rounds (`meanRatio`). A fresh session per visitor: MiniBrowser runs with
 // --automation, whose website data is ephemeral (HTTP cache, service workers, Cache Storage
 // go with the session); the server's byte count per first visit and the page's worker state
 // at its first load check that nothing carries over.
@@ -44,6 +45,30 @@ const KINDS = ['p2pcdn', 'plain'];
 const ERRORS = '<script>window.controlledAtStart=!!(navigator.serviceWorker&&navigator.serviceWorker.controller);' +
                'window.testErrors=[];addEventListener("error",(e)=>testErrors.push(String(e.message)));' +
                'const ce=console.error;console.error=(...a)=>{testErrors.push(a.join(" "));ce.apply(console,a)};</script>';
+// The ratio of means with a 95 % interval from resampling the paired rounds (2000 draws, a
+// fixed seed): WebKit's clock has 1 ms steps, so on an 8 ms page a median moves in steps of
+// 12 %, and the spread between rounds of one page (tens of ms on a first visit) is larger than
+// the 1.1x target; the interval says whether a ratio differs from 1.0 more than that spread.
+function meanRatio(a, b) {
+  const mean = (xs) => xs.reduce((u, v) => u + v, 0) / xs.length;
+  const n = Math.min(a.length, b.length);
+  if (!n || !mean(b.slice(0, n))) return null;
+  let seed = 0x2545f491;
+  const draw = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const ratios = [];
+  for (let k = 0; k < 2000; k++) {
+    let sa = 0, sb = 0;
+    for (let j = 0; j < n; j++) {
+      const i = draw();
+      sa += a[i];
+      sb += b[i];
+    }
+    if (sb) ratios.push(sa / sb);
+  }
+  ratios.sort((x, y) => x - y);
+  return {ratio: mean(a.slice(0, n)) / mean(b.slice(0, n)), low: ratios[Math.floor(ratios.length * 0.025)],
+          high: ratios[Math.ceil(ratios.length * 0.975) - 1]};
+}
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
@@ -231,6 +256,9 @@ for (const scenario of Object.keys(samples)) {
       const a = median(pick('p2pcdn', key)), b = median(pick('plain', key));
       row[key] = {p2pcdn: a, plain: b, ratio: a !== null && b ? a / b : null};
     }
+    // Rounds where both copies have a figure, kept paired.
+    const paired = s.p2pcdn.map((x, i) => [x.completeMs, s.plain[i] && s.plain[i].completeMs]).filter(([x, y]) => x != null && y != null);
+    row.completeMean = meanRatio(paired.map(([x]) => x), paired.map(([, y]) => y));
     row.p2pcdnFaster = s.p2pcdn.filter((x, i) => x.completeMs < s.plain[i].completeMs).length;
     row.servedBytes = {p2pcdn: median(pick('p2pcdn', 'servedBytes')), plain: median(pick('plain', 'servedBytes'))};
     row.met = row.completeMs.ratio !== null && row.completeMs.ratio <= TARGET;
@@ -247,12 +275,13 @@ const ratio = (x) => (x === null ? '–' : `${x.toFixed(2)}x`);
 const lcp = supported && supported.includes('largest-contentful-paint');
 console.log(`WPE page-complete (loadEventEnd), medians of ${ROUNDS} paired rounds; FCP ${supported && supported.includes('paint') ? 'from paint timing' : 'not exposed'}, LCP ${lcp ? 'exposed' : 'not exposed'} (PerformanceObserver.supportedEntryTypes: ${JSON.stringify(supported)})`);
 console.log('');
-console.log('| visit | page | complete, p2pcdn | without p2pcdn | ratio | target ≤ 1.1x | rounds p2pcdn faster | FCP, p2pcdn / without | bytes from the server, p2pcdn / without |' + (lcp ? ' LCP, p2pcdn / without |' : ''));
-console.log('|---|---|---|---|---|---|---|---|---|' + (lcp ? '---|' : ''));
+console.log('| visit | page | complete, p2pcdn | without p2pcdn | ratio | target ≤ 1.1x | mean ratio [95 % interval] | rounds p2pcdn faster | FCP, p2pcdn / without | bytes from the server, p2pcdn / without |' + (lcp ? ' LCP, p2pcdn / without |' : ''));
+console.log('|---|---|---|---|---|---|---|---|---|---|' + (lcp ? '---|' : ''));
+const interval = (m) => (m ? `${m.ratio.toFixed(2)}x [${m.low.toFixed(2)}, ${m.high.toFixed(2)}]` : '–');
 const kb = (x) => (x === null ? '–' : `${(x / 1000).toFixed(1)} KB`);
 for (const r of summary) {
   const c = r.completeMs;
-  console.log(`| ${r.scenario === 'later' ? 'later page' : 'first visit'} | ${r.page} | ${ms(c.p2pcdn)} | ${ms(c.plain)} | ${ratio(c.ratio)} | ${r.met ? 'met' : '**not met**'} | ${r.p2pcdnFaster} of ${r.rounds} | ${ms(r.fcpMs.p2pcdn)} / ${ms(r.fcpMs.plain)} | ${kb(r.servedBytes.p2pcdn)} / ${kb(r.servedBytes.plain)} |` +
+  console.log(`| ${r.scenario === 'later' ? 'later page' : 'first visit'} | ${r.page} | ${ms(c.p2pcdn)} | ${ms(c.plain)} | ${ratio(c.ratio)} | ${r.met ? 'met' : '**not met**'} | ${interval(r.completeMean)} | ${r.p2pcdnFaster} of ${r.rounds} | ${ms(r.fcpMs.p2pcdn)} / ${ms(r.fcpMs.plain)} | ${kb(r.servedBytes.p2pcdn)} / ${kb(r.servedBytes.plain)} |` +
               (lcp ? ` ${ms(r.lcpMs.p2pcdn)} / ${ms(r.lcpMs.plain)} |` : ''));
 }
 for (const e of errors) console.log(`error: round ${e.round + 1}, ${e.scenario}${e.page ? ` ${e.page}` : ''}: ${e.error}`);

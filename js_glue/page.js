@@ -214,7 +214,7 @@ class P2pcdnPage extends EventTarget {
       };
     });
     const putOff = this.bridge.firstVisit.then((first) => {
-      if (first) return P2pcdnPage._whenPageStarted(this.config.firstVisitStartMs);
+      if (first) return P2pcdnPage._whenPageStarted(this.config.firstVisitStartMs, () => p2pcdnLoadCore(this.config).catch(() => {}));
       // Where the worker said so at attach, it was told 'if-claimed' and asks this page as
       // any started one; the paint and load are waited for all the same.
       if (this.bridge.navigated !== true) this.startDeferred = false;
@@ -224,15 +224,29 @@ class P2pcdnPage extends EventTarget {
   }
 
   // Loaded and stayed `stayMs`, done starting (page_settled.js), and the main thread idle.
-  static _whenPageStarted(stayMs) {
+  // `early` (the core's load) runs before that on a page with no media, once it has loaded
+  // and stayed, its largest paint is done (its worker's registration made) and the main
+  // thread is idle: the core needs no worker, and the worker's install took 0.7-2.4 s after
+  // load with five browsers on two cores, the core another 0.1-0.4 s after it, of the few
+  // seconds a first page's prefetch has before the visitor's next page (bench/README.md,
+  // "twenty-fourth session"). A page with media waits: a player may set its source only once
+  // the worker controls the page, and a core compiled then put long tasks before a video's
+  // first request.
+  static _whenPageStarted(stayMs, early) {
+    const idle = (then) => (self.requestIdleCallback ? requestIdleCallback(then, {timeout: 1000}) : setTimeout(then, 0));
+    const stayed = new Promise((loaded) => {
+      const wait = () => setTimeout(loaded, stayMs);
+      if (document.readyState === 'complete') wait();
+      else addEventListener('load', wait, {once: true});
+    });
+    if (early) {
+      const painted = p2pcdnPendingRegistration || p2pcdnAfterLargestPaint(P2PCDN_REGISTER_AFTER_LOAD_MAX_MS);
+      Promise.all([stayed, painted]).then(() => idle(() => {
+        if (!document.querySelector('video, audio')) early();
+      }));
+    }
     return new Promise((resolve) => {
-      const idle = () => (self.requestIdleCallback ? requestIdleCallback(resolve, {timeout: 1000}) : setTimeout(resolve, 0));
-      const stayed = new Promise((loaded) => {
-        const wait = () => setTimeout(loaded, stayMs);
-        if (document.readyState === 'complete') wait();
-        else addEventListener('load', wait, {once: true});
-      });
-      Promise.all([stayed, p2pcdnPageSettled(P2PCDN_SETTLE_MAX_MS)]).then(idle);
+      Promise.all([stayed, p2pcdnPageSettled(P2PCDN_SETTLE_MAX_MS)]).then(() => idle(resolve));
     });
   }
 
@@ -312,6 +326,7 @@ class P2pcdnPage extends EventTarget {
     if (this.bridge.tookWarmNote(m.url)) return;
     if (m.browser === true) this.browserCheck.left(m.url, m.bytes);
     else if (m.source !== 'peer' || m.piece) this.stats.count(m.source, m.bytes, !!m.piece);
+    if (m.source === 'origin' && Number.isSafeInteger(m.resumedStart) && m.resumedStart > 0) this.stats.resumedOnOrigin(m.resumedStart);
     const entry = this.entries.get(m.url);
     // What we claimed (a crowd waits for our copy) and did not keep: no longer coming.
     if (entry && !m.piece && this.claimed.delete(entry.resourceId) && !m.cached) this.signaling.withdraw([entry.resourceId]);

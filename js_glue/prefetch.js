@@ -36,7 +36,13 @@ class NextPagePrefetch {
       return;
     }
     this._watchVisible();
-    const later = () => setTimeout(() => this._run(budget).catch(() => {}), this.page.config.prefetchAfterMs);
+    // prefetchAfterMs after the load event, not after this start: a first visit starts 1-3 s
+    // after load (its worker installs first), and a visitor reads a page for only a few.
+    const later = () => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const since = nav && nav.loadEventEnd > 0 ? performance.now() - nav.loadEventEnd : 0;
+      setTimeout(() => this._run(budget).catch(() => {}), Math.max(0, this.page.config.prefetchAfterMs - since));
+    };
     if (document.readyState === 'complete') later();
     else addEventListener('load', later, {once: true});
   }

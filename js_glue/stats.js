@@ -45,6 +45,9 @@ class P2pcdnStats extends EventTarget {
     this.refusedOffers = [];  // {peer, count, why} of the last 32 peers refused
     // Transfers resumed from the start a navigation cut off: how many, and the bytes not asked again.
     this.resumedFrom = {count: 0, bytes: 0};
+    // Starts of peer transfers a navigation cut off, completed from the origin (a Range request
+    // for the rest): a peer's bytes used, not sent in vain.
+    this.resumedOnOriginFrom = {count: 0, bytes: 0};
     this.hedged = 0;  // requests that asked a second peer because the first went quiet
     this.originFaster = 0;  // requests sent to the origin because new links would be slower
     this.bytesByPeer = {};  // peer id -> verified bytes of large files' pieces it delivered
@@ -84,6 +87,12 @@ class P2pcdnStats extends EventTarget {
     this.changed();
   }
 
+  resumedOnOrigin(bytes) {
+    this.resumedOnOriginFrom.count++;
+    this.resumedOnOriginFrom.bytes += bytes;
+    this.changed();
+  }
+
   fromPeer(peerId, bytes) {
     this.bytesByPeer[peerId] = (this.bytesByPeer[peerId] || 0) + bytes;
   }
@@ -104,6 +113,7 @@ class P2pcdnStats extends EventTarget {
       requestsFromCache: this.requestsFromCache, requestsFromBrowserCache: this.requestsFromBrowserCache, pieces: {...this.pieces}, peersConnected: this.peersConnected,
       failures: {...this.failures}, noPeerReason: this.noPeerReason,
       hostile: this.hostile.map((h) => ({...h})), offersRefused: this.offersRefused, hedged: this.hedged, resumedFrom: {...this.resumedFrom},
+      resumedOnOriginFrom: {...this.resumedOnOriginFrom},
       originFaster: this.originFaster,
       refusedOffers: this.refusedOffers.map((r) => ({...r})), bytesByPeer: {...this.bytesByPeer},
     };

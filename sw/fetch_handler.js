@@ -132,7 +132,8 @@ async function fromOrigin(event, request, url, file, cache, clientId, retry) {
 // and answered as a whole-file response. Only the rest crossed the network.
 function fromOriginResumed(event, url, file, cache, clientId, resumed) {
   // Not through keep(): the browser's HTTP cache holds the rest at most, so it is not told fresh.
-  const note = (cached) => notify(clientId, {type: 'served', url, source: 'origin', bytes: resumed.rest, cached});
+  // `resumedStart`: a peer's bytes the origin was not asked for (the page counts them as used).
+  const note = (cached) => notify(clientId, {type: 'served', url, source: 'origin', bytes: resumed.rest, cached, resumedStart: file.size - resumed.rest});
   event.waitUntil(cache.put(url, asCopy(resumed.body, 200, resumed.headers, file)).then(() => {
     state.storage.stored(url, file.size);
     note(true);

@@ -113,6 +113,8 @@ export interface P2pcdnStatsSnapshot {
   hedged: number;
   /** Transfers resumed from the start a navigation cut off, and the bytes not asked again. */
   resumedFrom: {count: number; bytes: number};
+  /** Files whose start a navigation cut off completed from the origin (a Range request for the rest), and the start's bytes (a peer's, used). */
+  resumedOnOriginFrom: {count: number; bytes: number};
   originFaster: number;
   refusedOffers: {peer: string; count: number; why: string}[];
   bytesByPeer: Record<string, number>;

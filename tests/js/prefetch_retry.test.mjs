@@ -1,6 +1,7 @@
 // The next-page prefetch (js_glue/prefetch.js): a file whose holders did not come up in time
 // is tried once more after the others (in a crowd, holders busy loading their own pages
-// answer late, and their links open just after the first try gave up), and only once.
+// answer late, and their links open just after the first try gave up), and only once; and it
+// starts prefetchAfterMs after the page's load event, however late p2pcdn itself started.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
@@ -16,6 +17,7 @@ async function prefetchTries(fetchFromPeers) {
   const context = vm.createContext({
     URL, Map, Set, Promise, Error, ArrayBuffer, console, self: {}, navigator: {},
     setTimeout, clearTimeout, AbortController,
+    performance: {now: () => 0, getEntriesByType: () => []},
     addEventListener() {},
     location: {href: `${ORIGIN}/`, origin: ORIGIN},
     document: {readyState: 'complete', addEventListener() {}, querySelectorAll: () => [link]},
@@ -76,4 +78,28 @@ test('a file that fails again is not tried a third time', async () => {
 
 test('files that arrived are not asked for again', async () => {
   assert.deepEqual(await prefetchTries(() => body), ['a.jpg', 'b.jpg']);
+});
+
+// The delay NextPagePrefetch.start puts before its first run, with the page loaded
+// `loadEventEnd` ms after its start and p2pcdn started at `now`.
+function firstDelay(loadEventEnd, now, prefetchAfterMs = 300) {
+  const delays = [];
+  const context = vm.createContext({
+    URL, Map, Set, Promise, self: {}, navigator: {}, AbortController,
+    setTimeout: (fn, ms) => delays.push(ms), clearTimeout() {},
+    performance: {now: () => now, getEntriesByType: (type) => (type === 'navigation' ? [{loadEventEnd}] : [])},
+    addEventListener() {},
+    location: {href: `${ORIGIN}/`, origin: ORIGIN},
+    document: {readyState: 'complete', addEventListener() {}, querySelectorAll: () => []},
+  });
+  vm.runInContext(`${read('js_glue/prefetch.js')}\nthis.NextPagePrefetch = NextPagePrefetch;`, context);
+  const page = {config: {prefetchBytes: 4 << 20, prefetchAfterMs}, pages: new Map([['/next.html', []]])};
+  new context.NextPagePrefetch(page).start();
+  return delays[0];
+}
+
+test('the prefetch waits prefetchAfterMs from the load event, not from a late start', () => {
+  assert.equal(firstDelay(1000, 1100), 200);   // started 100 ms after load: 200 ms more
+  assert.equal(firstDelay(1000, 2500), 0);     // a first visit started 1.5 s after load: at once
+  assert.equal(firstDelay(0, 50), 300);        // still in the load event's handlers: all of it
 });
