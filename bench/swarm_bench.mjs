@@ -18,7 +18,7 @@
 // round. ROUNDS (3) rounds.
 // Per page and visitor it records: page-complete (navigation loadEventEnd - startTime),
 // Largest Contentful Paint (a buffered PerformanceObserver installed before the page's own
-// scripts, read at the end of the dwell), the page's p2pcdn stats at the end of its dwell,
+// scripts, read at the end of the dwell), the page's p2pcdn stats as the visitor leaves it,
 // the site's asset bytes the page uses (the manifest's `pages`), and, before each page after
 // the first, which assets the swarm held at that moment (for the offload ceiling: what every
 // visitor still in the swarm had loaded on a page, plus what its worker held in Cache Storage,
@@ -142,6 +142,29 @@ function lcpObserver() {
   }
 }
 
+// Installed before the page's own scripts: the page's p2pcdn figures as it goes, kept in the
+// tab's sessionStorage for the next page to hand over. A page serves and prefetches until its
+// pagehide, after its dwell has been read: read then, at most 30 s after load is waited for
+// p2pcdn's start (its own pagehide handler, which closes its links and takes back what they
+// never sent, is added by then and runs first).
+function statsAtLeaving() {
+  let tries = 0;
+  const hook = () => {
+    if (!window.p2pcdn || !window.p2pcdn.ready) {
+      if (++tries < 300) setTimeout(hook, 100);
+      return;
+    }
+    window.p2pcdn.ready.then(() => addEventListener('pagehide', () => {
+      try {
+        sessionStorage.setItem('swarm:left', JSON.stringify({path: location.pathname, at: Date.now(), stats: window.p2pcdn.stats.snapshot()}));
+      } catch (_) {
+        // storage full or off: the figures read after the dwell stand
+      }
+    }), () => {});
+  };
+  addEventListener('load', hook, {once: true});
+}
+
 // Console errors; without p2pcdn, less the one its blocked script causes.
 const consoleErrors = (rec) => rec.v.errors.filter((e) => rec.variant === 'p2pcdn' || !/ERR_BLOCKED_BY_CLIENT/.test(e));
 
@@ -201,6 +224,7 @@ async function launch(run, k) {
     await cdp.send('Network.setBlockedURLs', {urls: ['*/p2pcdn/p2pcdn.js']});
   }
   await v.page.addInitScript(lcpObserver);
+  if (!plain) await v.page.addInitScript(statsAtLeaving);
   if (TRACE_DIR && k === TRACE_VISITOR && run.round === 0) {
     fs.mkdirSync(TRACE_DIR, {recursive: true});
     await v.browser.startTracing(undefined, {path: path.join(TRACE_DIR, `${run.scenario}-${run.variant}.json`), categories: TRACE_CATEGORIES});
@@ -244,6 +268,15 @@ async function visit(run, rec, index, afterLoad) {
     return nav && nav.loadEventEnd > 0;
   }, null, {timeout: 10000, polling: 50});
   const loadedAt = Date.now() - run.t0;
+  // The previous page's figures as it went (statsAtLeaving), not as its dwell ended: all at
+  // once, its uploads after that read were counted by the pages that received them only
+  // (upload over needed came out at 0.72x in a round).
+  const left = index > 0 && run.variant === 'p2pcdn' &&
+               await within(5000, rec.v.page.evaluate(() => JSON.parse(sessionStorage.getItem('swarm:left') || 'null')), 'the stats of the page left');
+  if (left && left.stats && rec.pages[index - 1] && pageKey(left.path) === pageKey(rec.pages[index - 1].page)) {
+    rec.pages[index - 1].stats = left.stats;
+    rec.pages[index - 1].statsAtLeaving = true;
+  }
   const after = await within(5000, rec.v.page.evaluate(() => ({
     assets: [...new Set(performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/assets/')))],
     broken: [...document.images].filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => new URL(i.src).pathname),
