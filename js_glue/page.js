@@ -171,6 +171,7 @@ class P2pcdnPage extends EventTarget {
   disable() {
     P2pcdnVisitorSwitch.set(true);
     this.off = true;
+    if (this.prefetch) this.prefetch.stop.abort();  // nothing more fetched ahead for this visitor
     this.signaling.stop();
     for (const link of [...this.links.values()]) link.close('turned off by the visitor');
     this.stats.noPeerReason = P2PCDN_OFF_REASON;

@@ -15,6 +15,11 @@ const P2PCDN_UPLOAD = {
   // on ~1 GiB): the asker sees a message only once all of it is in, so a 16 MiB piece sent
   // as one frame is no first byte for seconds, and a stall by its deadlines.
   maxFrameBytes: 256 << 10,
+  // Of a file served whole (not in pieces: under 1 MiB), frames of at most this: an asker
+  // that navigates mid-transfer hands the start it has on to its next page, which asks only
+  // for the rest; a photo sent as one frame is whole or nothing, and all of it is lost when
+  // the visitor follows a link while it is on its way (bench/README.md, twenty-fourth session).
+  wholeFileFrameBytes: 64 << 10,
 };
 
 class PeerUploads {
@@ -38,7 +43,7 @@ class PeerUploads {
     const hot = entry && entry.hashHex === frame.contentHash && this.page.held.has(entry) && this.hot.get(entry);
     if (hot && offset < size && end <= size) {
       reply({type: 'response-head', requestId: frame.requestId, totalSize: size, headers: this._headers(hot.headers)});
-      return this._queue(link, {requestId: frame.requestId, url: entry.url, body: new WholeBody(hot.buffer, offset), next: offset, end});
+      return this._queue(link, {requestId: frame.requestId, url: entry.url, body: new WholeBody(hot.buffer, offset), next: offset, end, whole: !entry.pieces});
     }
     link.opening = (link.opening || 0) + 1;  // counted while Cache Storage answers
     let copy = null;
@@ -68,7 +73,7 @@ class PeerUploads {
     } else {
       body = new BodySlices(cached.body, start);
     }
-    this._queue(link, {requestId: frame.requestId, url: entry.url, body, next: offset, end});
+    this._queue(link, {requestId: frame.requestId, url: entry.url, body, next: offset, end, whole: !entry.pieces});
   }
 
   _queue(link, upload) {
@@ -189,7 +194,7 @@ class PeerUploads {
         }
         const upload = this._next(link);
         if (hostile.stall) continue;  // says RESPONSE_HEAD, then nothing
-        let n = Math.min(capacity, upload.end - upload.next);
+        let n = Math.min(upload.whole ? Math.min(capacity, P2PCDN_UPLOAD.wholeFileFrameBytes) : capacity, upload.end - upload.next);
         if (hostile.drip) n = Math.min(n, 16);
         if (hostile.truncate && upload.next + n >= upload.end) {
           if (hostile.truncate === 'close') link.close('test: truncating');

@@ -59,7 +59,9 @@ test('a page without the tag under the worker is never held: its requests go to 
 }));
 
 test('p2pcdn.disable() turns p2pcdn off for the visitor, on this page and later ones, until enable()', () => withSwarm({root: site}, async (ctx) => {
-  const v = await ctx.visitor();
+  // No prefetch: a lone visitor fetches the next page's photos ahead as soon as p2pcdn has
+  // started (into the browser's HTTP cache too), and the photos must be seen at the origin.
+  const v = await ctx.visitor({config: {prefetchBytes: 0}});
   await controlled(v, `${ctx.server.url}/`);
   await v.page.evaluate(() => window.p2pcdn.ready);
   await v.page.evaluate(() => window.p2pcdn.disable());

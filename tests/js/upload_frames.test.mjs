@@ -1,7 +1,8 @@
 // A seeder's upload pump (js_glue/uploads.js): a capped upload goes out in frames of 50 ms of
 // its tightest cap (16 KiB at least), so a visitor who leaves mid-transfer has read all but
 // the last few and hands that start on; an uncapped one in frames as large as the channel
-// takes, up to 256 KiB (a message is seen only once all of it is in).
+// takes, up to 256 KiB (a message is seen only once all of it is in); a file served whole (not
+// in pieces) in frames of 64 KiB at most, so that an asker who navigates keeps a start.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
@@ -29,11 +30,11 @@ function uploadsWith(config) {
 
 // Sends `size` bytes to one link whose channel takes `maxMessageSize`; resolves the payload
 // size of each frame sent.
-async function framesFor(config, size, maxMessageSize = 256 * KiB) {
+async function framesFor(config, size, maxMessageSize = 256 * KiB, whole = false) {
   const {uploads, WholeBody, page} = uploadsWith(config);
   const frames = [];
   const link = {maxMessageSize, closed: false, uploads: [], canSend: () => true, send: (f) => frames.push(f.length - HEADER)};
-  link.uploads.push({requestId: 1, url: 'https://site.test/wide.jpg', body: new WholeBody(new ArrayBuffer(size), 0), next: 0, end: size});
+  link.uploads.push({requestId: 1, url: 'https://site.test/wide.jpg', body: new WholeBody(new ArrayBuffer(size), 0), next: 0, end: size, whole});
   await uploads._pump(link);
   assert.equal(page.stats.bytesToPeers, size, 'every byte sent once');
   return frames;
@@ -42,6 +43,14 @@ async function framesFor(config, size, maxMessageSize = 256 * KiB) {
 test('an uncapped upload fills each message', async () => {
   const frames = await framesFor({}, 900000);
   assert.deepEqual(frames.slice(0, 3), [256 * KiB - HEADER, 256 * KiB - HEADER, 256 * KiB - HEADER]);
+});
+
+test('a file served whole goes out in frames of 64 KiB at most; a piece fills each message', async () => {
+  assert.deepEqual(await framesFor({}, 150000, 256 * KiB, true), [64 * KiB, 64 * KiB, 150000 - 128 * KiB]);
+  assert.deepEqual(await framesFor({}, 12000, 256 * KiB, true), [12000]);
+  assert.deepEqual(await framesFor({}, 256 * KiB, 256 * KiB, false), [256 * KiB - HEADER, HEADER]);
+  // A cap still makes frames smaller than that.
+  assert.equal((await framesFor({maxUploadBytesPerSecond: 400 * KiB}, 150000, 256 * KiB, true))[0], 20 * KiB);
 });
 
 test('a capped upload sends frames of 50 ms of its cap', async () => {
