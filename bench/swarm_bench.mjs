@@ -156,7 +156,7 @@ function statsAtLeaving() {
     }
     window.p2pcdn.ready.then(() => addEventListener('pagehide', () => {
       try {
-        sessionStorage.setItem('swarm:left', JSON.stringify({path: location.pathname, at: Date.now(), stats: window.p2pcdn.stats.snapshot()}));
+        sessionStorage.setItem('swarm:left', JSON.stringify({path: location.pathname, stats: window.p2pcdn.stats.snapshot()}));
       } catch (_) {
         // storage full or off: the figures read after the dwell stand
       }

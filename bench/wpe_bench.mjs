@@ -12,9 +12,9 @@
 //  - first visit: a fresh WPE session loads the page as its very first.
 // Page-complete is the navigation's loadEventEnd - startTime; FCP ('paint') and LCP are
 // recorded where WPE exposes them. The table gives medians and, for page-complete, the ratio
-// of the means with a 95 % interval from the paired rounds (`meanRatio`). A fresh session per visitor: MiniBrowser runs with
-// --automation, whose website data is ephemeral (HTTP cache, service workers, Cache Storage
-// go with the session); the server's byte count per first visit and the page's worker state
+// of the means with a 95 % interval from the paired rounds (`meanRatio`). A fresh session per
+// visitor: MiniBrowser runs with --automation, whose website data is ephemeral (HTTP cache,
+// service workers, Cache Storage go with the session); the server's byte count per first visit and the page's worker state
 // at its first load check that nothing carries over.
 //
 // ROUNDS (default 7), TAG (1: p2pcdn's copy with the script tag in place of the inline loader). Run inside
@@ -49,10 +49,11 @@ const ERRORS = '<script>window.controlledAtStart=!!(navigator.serviceWorker&&nav
 // fixed seed): WebKit's clock has 1 ms steps, so on an 8 ms page a median moves in steps of
 // 12 %, and the spread between rounds of one page (tens of ms on a first visit) is larger than
 // the 1.1x target; the interval says whether a ratio differs from 1.0 more than that spread.
+// `a` and `b`: the same rounds' figures, paired by index.
 function meanRatio(a, b) {
   const mean = (xs) => xs.reduce((u, v) => u + v, 0) / xs.length;
-  const n = Math.min(a.length, b.length);
-  if (!n || !mean(b.slice(0, n))) return null;
+  const n = a.length;
+  if (!n || !mean(b)) return null;
   let seed = 0x2545f491;
   const draw = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
   const ratios = [];
@@ -66,7 +67,7 @@ function meanRatio(a, b) {
     if (sb) ratios.push(sa / sb);
   }
   ratios.sort((x, y) => x - y);
-  return {ratio: mean(a.slice(0, n)) / mean(b.slice(0, n)), low: ratios[Math.floor(ratios.length * 0.025)],
+  return {ratio: mean(a) / mean(b), low: ratios[Math.floor(ratios.length * 0.025)],
           high: ratios[Math.ceil(ratios.length * 0.975) - 1]};
 }
 const median = (xs) => {

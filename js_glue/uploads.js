@@ -194,7 +194,8 @@ class PeerUploads {
         }
         const upload = this._next(link);
         if (hostile.stall) continue;  // says RESPONSE_HEAD, then nothing
-        let n = Math.min(upload.whole ? Math.min(capacity, P2PCDN_UPLOAD.wholeFileFrameBytes) : capacity, upload.end - upload.next);
+        const frameBytes = upload.whole ? Math.min(capacity, P2PCDN_UPLOAD.wholeFileFrameBytes) : capacity;
+        let n = Math.min(frameBytes, upload.end - upload.next);
         if (hostile.drip) n = Math.min(n, 16);
         if (hostile.truncate && upload.next + n >= upload.end) {
           if (hostile.truncate === 'close') link.close('test: truncating');
