@@ -38,7 +38,8 @@
 // TRACE_JS=1 adds JS samples, and serves p2pcdn's readable bundles (build/wasm) so that
 // they name functions (the manifest's hashes of those two files then no longer match).
 // Also per run, for finding where time goes: the CPU time the browsers' processes used,
-// per Chromium process type, in CPU_SAMPLE_MS (250) steps (this PID namespace's /proc).
+// per Chromium process type, in CPU_SAMPLE_MS (250) steps (this PID namespace's /proc);
+// CPU_BY_THREAD=1 splits it per thread name too ('renderer/CrRendererMain').
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -60,6 +61,7 @@ const NAV_TIMEOUT_MS = 60000;
 const ORIGIN_RATE = process.env.ORIGIN_RATE || 'full speed';
 const PAGE_CONFIG = JSON.parse(process.env.PAGE_CONFIG || '{}');
 const CPU_SAMPLE_MS = Number(process.env.CPU_SAMPLE_MS || 250);
+const CPU_BY_THREAD = Boolean(process.env.CPU_BY_THREAD);  // keys become '<type>/<thread name>'
 const TRACE_DIR = process.env.TRACE || null;
 const TRACE_VISITOR = Number(process.env.TRACE_VISITOR || 1);
 const TRACE_CATEGORIES = ['toplevel', 'v8', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
@@ -171,6 +173,10 @@ const consoleErrors = (rec) => rec.v.errors.filter((e) => rec.variant === 'p2pcd
 // CPU time (ms) used so far by this namespace's browser processes, per process type (the
 // browser process itself is 'browser'; a service worker runs in a renderer).
 const CLOCK_TICK_MS = 10;  // USER_HZ is 100 on Linux
+const ticksOf = (statFile) => {
+  const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;  // utime, stime
+};
 function cpuByType() {
   const out = {};
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
@@ -180,8 +186,18 @@ function cpuByType() {
       const type = (/--type=([a-z-]+)/.exec(cmd) || [null, 'browser'])[1];
       const util = (/--utility-sub-type=([\w.]+)/.exec(cmd) || [null, ''])[1];
       const key = type === 'utility' && util ? util.split('.').pop() : type;
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      out[key] = (out[key] || 0) + (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;  // utime, stime
+      if (!CPU_BY_THREAD) {
+        out[key] = (out[key] || 0) + ticksOf(`/proc/${pid}/stat`);
+        continue;
+      }
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        try {
+          const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+          out[`${key}/${name}`] = (out[`${key}/${name}`] || 0) + ticksOf(`/proc/${pid}/task/${tid}/stat`);
+        } catch (_) {
+          // this thread ended meanwhile
+        }
+      }
     } catch (_) {
       // gone meanwhile
     }
