@@ -13,7 +13,7 @@ const LOADER = readFileSync(new URL('js_glue/loader.js', root), 'utf8').trim().s
 // exists), `readyState`, `config` (window.p2pcdnConfig). Returns what it added to <head>, a way to fire window/worker events,
 // and how often navigator.serviceWorker was read. load() fires the load event, then runs the
 // tasks queued by then (setTimeout): `inLoad` is what was added inside the event itself.
-function page({controlled = false, webrtc = true, readyState = 'loading', worker = true, config} = {}) {
+function page({controlled = false, webrtc = true, readyState = 'loading', worker = true, config, paint} = {}) {
   const added = [];
   const listeners = {window: {}, worker: {}, document: {}};
   const on = (where) => (type, fn) => { (listeners[where][type] ||= []).push(fn); };
@@ -33,16 +33,43 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
   if (config) window.p2pcdnConfig = config;
   if (webrtc) window.RTCPeerConnection = function RTCPeerConnection() {};
   const tasks = [];
-  const setTimeout = (fn) => tasks.push(fn);
-  vm.runInContext(LOADER, vm.createContext({document, navigator, window, setTimeout}));
+  const timers = [];  // [fn, ms] with a delay: run by result.later()
+  const setTimeout = (fn, ms) => (ms ? timers.push(fn) : tasks.push(fn));
+  const globals = {document, navigator, window, setTimeout};
+  // `paint`: the browser's paint timing. 'painted': a first contentful paint before load;
+  // 'later': none yet (result.paints() brings it); 'unsupported': no 'paint' entries.
+  const observers = [];
+  let painted = paint === 'painted';
+  if (paint) {
+    const entries = (name) => (painted && name === 'first-contentful-paint' ? [{name}] : []);
+    globals.performance = {getEntriesByName: entries};
+    window.PerformanceObserver = class {
+      static supportedEntryTypes = paint === 'unsupported' ? ['resource'] : ['paint', 'resource'];
+      constructor(fn) { this.fn = fn; }
+      observe({type}) { assert.equal(type, 'paint'); observers.push(this); }
+    };
+  }
+  vm.runInContext(LOADER, vm.createContext(globals));
   const scripts = () => added.filter((el) => el.name === 'script');
   const result = {added, scripts, reads, inLoad: null, parsed: () => fire('document', 'DOMContentLoaded'),
                   takeControl: () => fire('worker', 'controllerchange'),
                   message: (data) => fire('worker', 'message', {data})};
+  const runTasks = () => {
+    while (tasks.length) tasks.shift()();
+  };
   result.load = () => {
     fire('window', 'load');
     result.inLoad = added.length;
-    while (tasks.length) tasks.shift()();
+    runTasks();
+  };
+  result.paints = () => {
+    painted = true;
+    for (const o of observers) o.fn({getEntriesByName: (name) => (name === 'first-contentful-paint' ? [{name}] : [])});
+    runTasks();
+  };
+  result.later = () => {
+    while (timers.length) timers.shift()();
+    runTasks();
   };
   return result;
 }
@@ -76,6 +103,32 @@ test('a later page of a site that puts its start off (the default) gets p2pcdn.j
     assert.equal(later.scripts().length, 1);
     assert.equal(later.added.length, 1, 'no preload');
     assert.deepEqual({...later.scripts()[0].dataset}, {p2pcdn: '/p2pcdn/p2pcdn.js', sw: '/sw.js', manifest: '/m.json'});
+  }
+});
+
+test('a page not painted by its load event gets p2pcdn.js after its first contentful paint, or 2 s after load', () => {
+  for (const controlled of [false, true]) {
+    const p = page({controlled, paint: 'later'});
+    p.load();
+    assert.equal(p.added.length, 0, 'its paint first: p2pcdn\'s parse and start do not compete with it');
+    p.paints();
+    assert.equal(p.scripts().length, 1);
+    p.later();
+    assert.equal(p.added.length, 1, 'added once');
+  }
+  const never = page({paint: 'later'});  // e.g. a tab in the background: no paint
+  never.load();
+  assert.equal(never.added.length, 0);
+  never.later();
+  assert.equal(never.scripts().length, 1, 'the 2 s bound');
+});
+
+test('a page painted before its load event, or a browser without paint timing, gets p2pcdn.js in a task after load', () => {
+  for (const paint of ['painted', 'unsupported', undefined]) {
+    const p = page({controlled: true, paint});
+    p.load();
+    assert.equal(p.inLoad, 0, `not inside the load event (${paint})`);
+    assert.equal(p.scripts().length, 1, String(paint));
   }
 });
 
