@@ -182,6 +182,9 @@ test('a page run after its load (the loader added late) gets p2pcdn.js at once',
 });
 
 test('the README and the company site give the loader as it is', () => {
+  // No '<' in it: inline in HTML, and found in a page by tools that read up to the next tag
+  // (tests/e2e/site_with_tag.mjs).
+  assert.ok(!LOADER.includes('<'), 'the loader has no <');
   const line = `<script data-p2pcdn="/p2pcdn/p2pcdn.js" data-sw="/sw.js">${LOADER}</script>`;
   const readme = readFileSync(new URL('README.md', root), 'utf8');
   assert.ok(readme.includes(line), 'README.md');
