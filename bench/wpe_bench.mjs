@@ -14,8 +14,8 @@
 // recorded where WPE exposes them. The table gives medians and, for page-complete, the ratio
 // of the means with a 95 % interval from the paired rounds (`meanRatio`). A fresh session per
 // visitor: MiniBrowser runs with --automation, whose website data is ephemeral (HTTP cache,
-// service workers, Cache Storage go with the session); the server's byte count per first visit and the page's worker state
-// at its first load check that nothing carries over.
+// service workers, Cache Storage go with the session); the server's byte count per first
+// visit and the page's worker state at its first load check that nothing carries over.
 //
 // ROUNDS (default 7), TAG (1: p2pcdn's copy with the script tag in place of the inline loader). Run inside
 // tests/e2e/netns.sh (bench/wpe_bench.sh does). Writes

@@ -33,15 +33,15 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
   if (config) window.p2pcdnConfig = config;
   if (webrtc) window.RTCPeerConnection = function RTCPeerConnection() {};
   const tasks = [];
-  const timers = [];  // [fn, ms] with a delay: run by result.later()
+  const timers = [];  // callbacks given a delay: run by result.later()
   const setTimeout = (fn, ms) => (ms ? timers.push(fn) : tasks.push(fn));
   const globals = {document, navigator, window, setTimeout};
   // `paint`: the browser's paint timing. 'painted': a first contentful paint before load;
   // 'later': none yet (result.paints() brings it); 'unsupported': no 'paint' entries.
   const observers = [];
   let painted = paint === 'painted';
+  const entries = (name) => (painted && name === 'first-contentful-paint' ? [{name}] : []);
   if (paint) {
-    const entries = (name) => (painted && name === 'first-contentful-paint' ? [{name}] : []);
     globals.performance = {getEntriesByName: entries};
     window.PerformanceObserver = class {
       static supportedEntryTypes = paint === 'unsupported' ? ['resource'] : ['paint', 'resource'];
@@ -64,7 +64,7 @@ function page({controlled = false, webrtc = true, readyState = 'loading', worker
   };
   result.paints = () => {
     painted = true;
-    for (const o of observers) o.fn({getEntriesByName: (name) => (name === 'first-contentful-paint' ? [{name}] : [])});
+    for (const o of observers) o.fn({getEntriesByName: entries});
     runTasks();
   };
   result.later = () => {
