@@ -10,16 +10,20 @@ passed=0
 failed=0
 failures=()
 
+# Each suite's wall time is printed after it: CI must finish well inside 90 minutes on two
+# cores, and these say where the time goes.
 suite() {
-  local name=$1
+  local name=$1 started=$SECONDS
   shift
   echo
   echo "=== $name"
   if "$@"; then
     passed=$((passed + 1))
+    echo "=== $name: passed in $((SECONDS - started)) s"
   else
     failed=$((failed + 1))
     failures+=("$name")
+    echo "=== $name: FAILED in $((SECONDS - started)) s"
   fi
 }
 
@@ -74,5 +78,5 @@ suite "fuzz piece scheduler ${FUZZ_SECONDS}s" fuzz_scheduler
 
 echo
 [ "$failed" -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"
-echo "suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed, $SECONDS s in all"
 [ "$failed" -eq 0 ]
