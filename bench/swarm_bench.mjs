@@ -30,6 +30,7 @@
 // (8720, then one port per run), RUN_TIMEOUT_S (300), DEADLINE_S (2400: no new run after it),
 // ORIGIN_RATE (the label; netns.sh applies it), SITE (the assembled site to copy:
 // build/site/site), OUT, VARIANTS (p2pcdn,without; may add bare-worker, see below),
+// NAV (goto: later pages opened as typed URLs; click: by clicking the page's link to them),
 // PAGE_CONFIG (JSON merged into the p2pcdn variant's page config: to measure what one
 // setting costs, e.g. '{"upload":false}'), TAG (1: p2pcdn's script tag in place of the site's inline loader).
 // TRACE=dir: a Chromium trace of one visitor (TRACE_VISITOR, 1 = the second) over its whole
@@ -58,6 +59,7 @@ const PORT = Number(process.env.PORT || 8720);
 const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_S || 300) * 1000;
 const DEADLINE_MS = Number(process.env.DEADLINE_S || 2400) * 1000;
 const NAV_TIMEOUT_MS = 60000;
+const NAV = process.env.NAV || 'goto';
 const ORIGIN_RATE = process.env.ORIGIN_RATE || 'full speed';
 const PAGE_CONFIG = JSON.parse(process.env.PAGE_CONFIG || '{}');
 const CPU_SAMPLE_MS = Number(process.env.CPU_SAMPLE_MS || 250);
@@ -268,6 +270,14 @@ function heldNow(run, self) {
   return {own, others};
 }
 
+// NAV=click: a later page is opened by clicking the current page's link to it, as a visitor
+// does (a navigation the page starts, which fires its `navigate` event), not as a typed URL.
+async function followLink(page, pagePath) {
+  const [response] = await Promise.all([page.waitForNavigation({waitUntil: 'load', timeout: NAV_TIMEOUT_MS}),
+                                        page.click(`a[href="${pagePath}"]`, {timeout: 10000})]);
+  return response;
+}
+
 async function visit(run, rec, index, afterLoad) {
   const pagePath = PAGES[index];
   const assets = PAGE_ASSETS[pagePath];
@@ -277,7 +287,8 @@ async function visit(run, rec, index, afterLoad) {
     await held.own;
   }
   const startedAt = Date.now() - run.t0;
-  const response = await rec.v.page.goto(`${run.url}${pagePath}`, {waitUntil: 'load', timeout: NAV_TIMEOUT_MS});
+  const response = NAV === 'click' && index > 0 ? await followLink(rec.v.page, pagePath)
+                                               : await rec.v.page.goto(`${run.url}${pagePath}`, {waitUntil: 'load', timeout: NAV_TIMEOUT_MS});
   if (!response || !response.ok()) throw new Error(`visitor ${rec.k + 1} ${pagePath}: navigation answered ${response ? response.status() : 'nothing'}`);
   await rec.v.page.waitForFunction(() => {
     const nav = performance.getEntriesByType('navigation')[0];
@@ -420,7 +431,7 @@ const commit = (() => {
   }
 })();
 const result = {
-  origin_rate: ORIGIN_RATE, rounds: ROUNDS, dwell_ms: DWELL_MS, visitors: VISITORS, leave_after_ms: LEAVE_AFTER_MS,
+  origin_rate: ORIGIN_RATE, rounds: ROUNDS, dwell_ms: DWELL_MS, nav: NAV, visitors: VISITORS, leave_after_ms: LEAVE_AFTER_MS,
   scenarios: SCENARIOS, pages: PAGES, page_assets: PAGE_ASSETS, sizes: SIZES, date: new Date().toISOString(), commit,
   machine: {cpus: os.cpus().length, model: os.cpus()[0] ? os.cpus()[0].model : null, mhz: os.cpus()[0] ? os.cpus()[0].speed : null,
             loadavg: os.loadavg()},

@@ -7,7 +7,8 @@
 # figures, prints the Markdown tables of bench/README.md, and exits 1 if any run saw an error
 # (never because a target is missed).
 # Env: SPEEDS ("full 20mbit"), and ROUNDS, DWELL_MS, VISITORS, SCENARIOS, LEAVE_AFTER_MS,
-# RUN_TIMEOUT_S, DEADLINE_S of bench/swarm_bench.mjs.
+# RUN_TIMEOUT_S, DEADLINE_S, NAV (click: later pages by clicking their link) of
+# bench/swarm_bench.mjs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # SPEEDS is a space-separated list of `full` or tc rates ("20mbit"): said before any build.

@@ -259,7 +259,7 @@ if (main) {
   const m = result.machine || {};
   console.log(`Swarm benchmark, ${date}, commit ${result.commit}${dirty && dirty.length ? ` (+ ${dirty.length} modified file(s))` : ''}; ` +
               `${m.cpus} × ${m.model}; Chromium ${result.browser}; ` +
-              `${data.map((d) => `${d.origin_rate}: ${d.rounds} round(s), ${d.visitors} visitors, dwell ${d.dwell_ms} ms, ${d.duration_s} s`).join('; ')}\n`);
+              `${data.map((d) => `${d.origin_rate}: ${d.rounds} round(s), ${d.visitors} visitors, dwell ${d.dwell_ms} ms, ${d.nav === 'click' ? 'links clicked, ' : ''}${d.duration_s} s`).join('; ')}\n`);
   console.log(tables(all));
   if (errors.length) {
     console.log(`\nswarm_bench: ${errors.length} error(s):\n${errors.map((e) => `- ${e}`).join('\n')}`);
