@@ -290,6 +290,30 @@ class P2pcdnPage extends EventTarget {
     addEventListener('pageshow', (event) => {
       if (event.persisted) this.signaling.resume();
     });
+    this._closeIdleOnNavigate();
+  }
+
+  // A link followed on this page (the Navigation API's `navigate`, which a navigation the
+  // browser starts itself, such as a typed URL, does not fire): links that carry nothing now
+  // close while the next document is requested, not in the pagehide inside its commit, where
+  // each took 3-16 ms of the next page's main thread before its parse (bench/README.md).
+  // Busy ones close at pagehide, as before. A navigation that ends as a download leaves this
+  // page with fewer links: it dials again when it needs a peer, and peers dial it again.
+  _closeIdleOnNavigate() {
+    if (!self.navigation || !navigation.addEventListener) return;
+    navigation.addEventListener('navigate', (event) => {
+      if (event.destination.sameDocument || event.downloadRequest !== null) return;
+      const from = location.href;
+      // After the event: another listener may still cancel it, or make it a same-document
+      // one (a router's intercept(), which changes this document's URL at once).
+      setTimeout(() => {
+        if (event.defaultPrevented || location.href !== from || this.leaving) return;
+        for (const link of [...this.links.values()]) {
+          const busy = this.requests.openOn(link) > 0 || (link.uploads && link.uploads.length) || link.opening;
+          if (link.opened && !busy) link.close('page navigating');
+        }
+      }, 0);
+    });
   }
 
   async _loadManifest() {

@@ -106,6 +106,8 @@ export function playwrightLikePage(page) {
     // A Buffer, as playwright-core gives (puppeteer gives a Uint8Array).
     screenshot: async (options = {}) => Buffer.from(await page.screenshot(options)),
     hover: (selector) => page.hover(selector),
+    click: (selector) => page.click(selector),
+    waitForNavigation: (options = {}) => page.waitForNavigation({timeout: options.timeout || 30000, waitUntil: options.waitUntil || 'load'}),
     on: (event, fn) => listen(page, event, fn),
     raw: page,
   };

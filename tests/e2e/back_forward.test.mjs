@@ -47,3 +47,41 @@ test('a page gone back to (restored from the back/forward cache in Chromium) joi
   assert.ok(s.bytesFromPeers > 0, `from a peer: ${JSON.stringify({ms: got.ms, peers: s.bytesFromPeers, origin: s.bytesFromOrigin, reason: s.noPeerReason})}`);
   assert.deepEqual(b.errors, []);
 }));
+
+// A link followed (not a typed URL): the page's idle links close as the navigation starts
+// (its `navigate` event), not in the pagehide that runs inside the next page's commit.
+test('a link followed closes the page\'s idle links as the navigation starts, not at pagehide', () => withSwarm({root: SITE}, async (ctx) => {
+  const a = await ctx.visitor();
+  await a.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
+  assert.ok(await waitFor(() => a.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'A is controlled');
+  await a.page.reload({waitUntil: 'load'});
+  assert.ok(await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= 5, 15000), 'A announced /\'s files');
+
+  // No prefetch: its end would close B's dialled links before the click.
+  const b = await ctx.visitor({config: {prefetchBytes: 0}});
+  await b.page.goto(`${ctx.server.url}/products.html`, {waitUntil: 'load'});
+  assert.ok(await waitFor(() => b.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'B is controlled');
+  await b.page.goto(`${ctx.server.url}/about.html`, {waitUntil: 'load'});
+  await b.page.evaluate(() => window.p2pcdn.ready);
+  const got = await b.page.evaluate(async () => (await (await fetch('/assets/img/photo-3.jpg')).arrayBuffer()).byteLength);
+  assert.ok(got > 0 && (await stats(b)).bytesFromPeers > 0, 'B fetched photo-3 from A');
+  // Each open link says why it closed first, in storage the next page can read.
+  const api = await b.page.evaluate(() => {
+    sessionStorage.removeItem('closed');
+    for (const link of window.p2pcdn.links.values()) {
+      const close = link.close.bind(link);
+      link.close = (reason) => {
+        if (!link.closed) sessionStorage.setItem('closed', `${sessionStorage.getItem('closed') || ''}${reason};`);
+        close(reason);
+      };
+    }
+    return {navigation: !!self.navigation, links: window.p2pcdn.links.size};
+  });
+  assert.ok(api.links > 0, 'B has a link open');
+  await Promise.all([b.page.waitForNavigation({waitUntil: 'load'}), b.page.click('a[href="/products.html"]')]);
+  const closed = await b.page.evaluate(() => sessionStorage.getItem('closed'));
+  // Where there is no Navigation API, pagehide closes them, as before.
+  assert.equal(closed, api.navigation ? 'page navigating;'.repeat(api.links) : 'page left;'.repeat(api.links));
+  assert.deepEqual(b.errors, []);
+  assert.deepEqual(a.errors, []);
+}));
