@@ -13,12 +13,18 @@ import {fileHash, IN_FIREFOX, ROOT, stats, swarmRunner, waitFor} from './harness
 const SITE = path.join(ROOT, 'build/site/site');
 const withSwarm = swarmRunner(8991);
 
-test('a page gone back to (restored from the back/forward cache in Chromium) joins again and fetches from peers', () => withSwarm({root: SITE}, async (ctx) => {
+// Visitor A, controlled, holding and announcing /'s files (photo-3 is on / only).
+async function seederOfHome(ctx) {
   const a = await ctx.visitor();
   await a.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
   assert.ok(await waitFor(() => a.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'A is controlled');
   await a.page.reload({waitUntil: 'load'});
   assert.ok(await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= 5, 15000), 'A announced /\'s files');
+  return a;
+}
+
+test('a page gone back to (restored from the back/forward cache in Chromium) joins again and fetches from peers', () => withSwarm({root: SITE}, async (ctx) => {
+  await seederOfHome(ctx);
 
   const b = await ctx.visitor({backForwardCache: true, config: {prefetchBytes: 0}});
   await b.page.goto(`${ctx.server.url}/products.html`, {waitUntil: 'load'});
@@ -51,11 +57,7 @@ test('a page gone back to (restored from the back/forward cache in Chromium) joi
 // A link followed (not a typed URL): the page's idle links close as the navigation starts
 // (its `navigate` event), not in the pagehide that runs inside the next page's commit.
 test('a link followed closes the page\'s idle links as the navigation starts, not at pagehide', () => withSwarm({root: SITE}, async (ctx) => {
-  const a = await ctx.visitor();
-  await a.page.goto(`${ctx.server.url}/`, {waitUntil: 'load'});
-  assert.ok(await waitFor(() => a.page.evaluate(() => !!navigator.serviceWorker.controller), 10000), 'A is controlled');
-  await a.page.reload({waitUntil: 'load'});
-  assert.ok(await waitFor(async () => (await ctx.server.metrics()).p2pcdn_announcements >= 5, 15000), 'A announced /\'s files');
+  const a = await seederOfHome(ctx);
 
   // No prefetch: its end would close B's dialled links before the click.
   const b = await ctx.visitor({config: {prefetchBytes: 0}});
