@@ -87,11 +87,14 @@ class LinkAdmission {
     return false;
   }
 
+  // Whether a link carries a transfer now: an upload, or a request of this page's own.
+  busy(link) {
+    return !!(link.uploads && link.uploads.length) || this.page.requests.openOn(link) > 0;
+  }
+
   // Whether a link does work now or did lately: such a link is never evicted for a stranger.
   working(link) {
-    const page = this.page;
-    const busy = (link.uploads && link.uploads.length) || page.requests.openOn(link) > 0;
-    return busy || (link.delivered && performance.now() - link.lastUsed < 30000);
+    return this.busy(link) || (link.delivered && performance.now() - link.lastUsed < 30000);
   }
 
   // Closes a link to make room; false if there is none to close. First a dial of ours that

@@ -300,7 +300,7 @@ class P2pcdnPage extends EventTarget {
   // Busy ones close at pagehide, as before. A navigation that ends as a download leaves this
   // page with fewer links: it dials again when it needs a peer, and peers dial it again.
   _closeIdleOnNavigate() {
-    if (!self.navigation || !navigation.addEventListener) return;
+    if (!self.navigation) return;
     navigation.addEventListener('navigate', (event) => {
       if (event.destination.sameDocument || event.downloadRequest !== null) return;
       const from = location.href;
@@ -309,8 +309,7 @@ class P2pcdnPage extends EventTarget {
       setTimeout(() => {
         if (event.defaultPrevented || location.href !== from || this.leaving) return;
         for (const link of [...this.links.values()]) {
-          const busy = this.requests.openOn(link) > 0 || (link.uploads && link.uploads.length) || link.opening;
-          if (link.opened && !busy) link.close('page navigating');
+          if (link.opened && !this.admission.busy(link) && !link.opening) link.close('page navigating');
         }
       }, 0);
     });
